@@ -1,0 +1,829 @@
+//! Schema-driven decoder on quick-xml: namespace-aware (any prefix or a default namespace),
+//! borrows text from the input, and reports every structural and format problem at once.
+
+use crate::diagnostic::{Diagnostic, SPEC_2022, Severity, locate};
+use crate::model::schema::{CEB_NS, DSIG_NS, DXP_NS, Element, Kind, Member, Schema, Str, Value};
+use crate::model::{Message, MessageType};
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::{Namespace, ResolveResult};
+use quick_xml::reader::NsReader;
+use rust_decimal::Decimal;
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::str::FromStr;
+
+/// The outcome of decoding one XML text.
+#[derive(Debug)]
+pub struct Decoded<'a> {
+    /// The typed message; `None` when the XML is not well-formed or its root is unknown.
+    pub message: Option<Message<'a>>,
+    /// Every finding, in document order, with line and column filled in.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Name of the root element as found (`Unknown` when there is none).
+    pub root: String,
+}
+
+impl Decoded<'_> {
+    /// True when the message could not be read at all (answered with CEB900).
+    pub fn is_fatal(&self) -> bool {
+        self.message.is_none()
+    }
+}
+
+/// Decodes one CEB message (already UTF-8; see `ceb::Input` for byte handling).
+pub fn decode_str(xml: &str) -> Decoded<'_> {
+    let mut d = Decoder::new(xml);
+    let mut message = None;
+    if let Some((ns, start, shape, at)) = d.find_root() {
+        let name = local_str(&start);
+        d.root_name = name.to_string();
+        match MessageType::from_root_name(name).filter(|_| ns == Ns::Ceb) {
+            Some(kind) => {
+                let mut m = Message::new(kind);
+                d.decode_root(m.as_element_mut(), &start, shape, at);
+                message = Some(m);
+            }
+            None => d.wrong_root(ns, name, "an export CEB message root in namespace http://www.chinaport.gov.cn/ceb", at),
+        }
+    } else if !d.fatal {
+        d.syntax_error(0, "there is no root element");
+    }
+    let root = d.root_name.clone();
+    let diagnostics = d.finish();
+    let message = message.filter(|_| !diagnostics.iter().any(|x| x.code == "E-XML-SYNTAX" || x.code == "E-XML-ROOT"));
+    Decoded { message, diagnostics, root }
+}
+
+/// Decodes a document whose root type is known in advance (e.g. the `DxpMsg` wrapper).
+/// Returns the diagnostics; the element is only trustworthy when none is fatal.
+pub fn decode_into<'a>(xml: &'a str, el: &mut dyn Element<'a>) -> Vec<Diagnostic> {
+    let mut d = Decoder::new(xml);
+    if let Some((ns, start, shape, at)) = d.find_root() {
+        let name = local_str(&start);
+        let schema = el.schema();
+        if name == schema.name && ns.matches(schema.ns) {
+            d.decode_root(el, &start, shape, at);
+        } else {
+            let expected = format!("{} in namespace {}", schema.name, schema.ns);
+            d.wrong_root(ns, name, &expected, at);
+        }
+    } else if !d.fatal {
+        d.syntax_error(0, "there is no root element");
+    }
+    d.finish()
+}
+
+/// True for the diagnostics that mean the XML could not be read at all.
+pub fn is_fatal(d: &Diagnostic) -> bool {
+    matches!(d.code, "E-XML-SYNTAX" | "E-XML-ROOT" | "E-XML-ENCODING" | "E-DXP-DATA")
+}
+
+/// Namespaces the decoder distinguishes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Ns {
+    Ceb,
+    Dxp,
+    Dsig,
+    None,
+    Other,
+}
+
+impl Ns {
+    fn of(r: &ResolveResult<'_>) -> Ns {
+        match r {
+            ResolveResult::Bound(Namespace(n)) => match *n {
+                b"http://www.chinaport.gov.cn/ceb" => Ns::Ceb,
+                b"http://www.chinaport.gov.cn/dxp" => Ns::Dxp,
+                b"http://www.w3.org/2000/09/xmldsig#" => Ns::Dsig,
+                _ => Ns::Other,
+            },
+            ResolveResult::Unbound => Ns::None,
+            ResolveResult::Unknown(_) => Ns::Other,
+        }
+    }
+
+    fn matches(self, uri: &str) -> bool {
+        matches!(
+            (self, uri),
+            (Ns::Ceb, CEB_NS) | (Ns::Dxp, DXP_NS) | (Ns::Dsig, DSIG_NS)
+        )
+    }
+}
+
+/// Whether an element was `<a>…</a>` or `<a/>`.
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    Open,
+    Empty,
+}
+
+struct Decoder<'a> {
+    reader: NsReader<&'a [u8]>,
+    input: &'a str,
+    diags: Vec<Diagnostic>,
+    /// Record path: element name and its 1-based index (0 = not repeatable).
+    path: Vec<(&'a str, u32)>,
+    fatal: bool,
+    root_name: String,
+}
+
+impl<'a> Decoder<'a> {
+    fn finish(mut self) -> Vec<Diagnostic> {
+        let mut diags = std::mem::take(&mut self.diags);
+        diags.sort_by_key(|x| x.offset);
+        locate(self.input, &mut diags);
+        diags
+    }
+
+    fn new(input: &'a str) -> Self {
+        let mut reader = NsReader::from_str(input);
+        let config = reader.config_mut();
+        config.check_end_names = true;
+        config.expand_empty_elements = false;
+        Decoder {
+            reader,
+            input,
+            diags: Vec::new(),
+            path: Vec::new(),
+            fatal: false,
+            root_name: "Unknown".into(),
+        }
+    }
+
+    /// Next event with its namespace and start offset; `None` at end of input or on a
+    /// well-formedness error (then `fatal` is set).
+    fn next(&mut self) -> Option<(Ns, Event<'a>, usize)> {
+        if self.fatal {
+            return None;
+        }
+        let at = self.reader.buffer_position() as usize;
+        match self.reader.read_resolved_event() {
+            Ok((_, Event::Eof)) => None,
+            Ok((ns, ev)) => Some((Ns::of(&ns), ev, at)),
+            Err(e) => {
+                let at = self.reader.error_position() as usize;
+                self.syntax_error(at, &e.to_string());
+                None
+            }
+        }
+    }
+
+    fn syntax_error(&mut self, at: usize, detail: &str) {
+        self.fatal = true;
+        self.diags.push(Diagnostic {
+            code: "E-XML-SYNTAX",
+            severity: Severity::Error,
+            path: self.path_string(None),
+            line: 0,
+            column: 0,
+            found: detail.to_string(),
+            expected: "well-formed XML".into(),
+            zh: format!("XML格式错误：{detail}。请修正此处的标签或字符后重新发送。"),
+            en: format!("The XML is not well-formed: {detail}. Fix the markup at this position and send again."),
+            source: "W3C XML 1.0",
+            offset: at,
+        });
+    }
+
+    fn path_string(&self, leaf: Option<&str>) -> String {
+        let mut s = String::new();
+        for (name, idx) in &self.path {
+            s.push('/');
+            s.push_str(name);
+            if *idx > 0 {
+                let _ = write!(s, "[{idx}]");
+            }
+        }
+        if let Some(leaf) = leaf {
+            s.push('/');
+            s.push_str(leaf);
+        }
+        s
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn report(
+        &mut self,
+        code: &'static str,
+        at: usize,
+        leaf: Option<&str>,
+        found: String,
+        expected: String,
+        zh: String,
+        en: String,
+    ) {
+        let path = self.path_string(leaf);
+        self.diags.push(Diagnostic {
+            code,
+            severity: Severity::Error,
+            path,
+            line: 0,
+            column: 0,
+            found,
+            expected,
+            zh,
+            en,
+            source: SPEC_2022,
+            offset: at,
+        });
+    }
+
+    /// Finds the root element: its namespace, start tag, shape and offset.
+    fn find_root(&mut self) -> Option<(Ns, BytesStart<'a>, Shape, usize)> {
+        loop {
+            let (ns, ev, at) = self.next()?;
+            match ev {
+                Event::Start(s) => return Some((ns, s, Shape::Open, at)),
+                Event::Empty(s) => return Some((ns, s, Shape::Empty, at)),
+                Event::Text(t) if !is_blank(&t) => {
+                    self.syntax_error(at, "text before the root element");
+                    return None;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Decodes the whole document into `el` once its root element is known to fit.
+    fn decode_root(&mut self, el: &mut dyn Element<'a>, start: &BytesStart<'a>, shape: Shape, at: usize) {
+        self.path.push((el.schema().name, 0));
+        self.element(el, start, shape, at);
+        self.path.pop();
+        self.trailing();
+    }
+
+    fn wrong_root(&mut self, ns: Ns, name: &str, expected: &str, at: usize) {
+        let (zh, en) = if ns.matches(CEB_NS) || ns.matches(DXP_NS) || !expected.starts_with("an export") {
+            (
+                format!("无法识别的报文类型 {name}：根元素应为 CEB303Message、CEB603Message 等出口报文之一（或 DxpMsg 传输报文）。"),
+                format!("Unknown message type {name}: the root must be one of the export messages such as CEB303Message or CEB603Message (or a DxpMsg wrapper)."),
+            )
+        } else {
+            (
+                format!("根元素{name}不在海关命名空间 {CEB_NS} 中：请声明 xmlns:ceb=\"{CEB_NS}\" 并使用 ceb: 前缀（或默认命名空间）。"),
+                format!("The root element {name} is not in the customs namespace {CEB_NS}: declare xmlns:ceb=\"{CEB_NS}\" and use the ceb: prefix (or a default namespace)."),
+            )
+        };
+        self.report("E-XML-ROOT", at, Some(name), format!("{name} in {}", ns_label(ns)), expected.to_string(), zh, en);
+        self.fatal = true;
+    }
+
+    /// After the root: only whitespace, comments and processing instructions may follow.
+    fn trailing(&mut self) {
+        while let Some((_, ev, at)) = self.next() {
+            match ev {
+                Event::Start(_) | Event::Empty(_) => {
+                    self.syntax_error(at, "a second root element after the end of the message");
+                    return;
+                }
+                Event::Text(t) if !is_blank(&t) => {
+                    self.syntax_error(at, "text after the end of the message");
+                    return;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Decodes the attributes and children of one element into `el`.
+    fn element(&mut self, el: &mut dyn Element<'a>, start: &BytesStart<'a>, shape: Shape, at: usize) {
+        let schema = el.schema();
+        self.attributes(el, schema, start, at);
+        let mut counts = [0u32; 64];
+        let mut last = 0usize;
+        if shape == Shape::Open {
+            loop {
+                let Some((ns, ev, pos)) = self.next() else {
+                    if !self.fatal {
+                        self.syntax_error(self.input.len(), "the input ends inside an element");
+                    }
+                    return;
+                };
+                let (child, child_shape) = match ev {
+                    Event::End(_) => break,
+                    Event::Start(s) => (s, Shape::Open),
+                    Event::Empty(s) => (s, Shape::Empty),
+                    Event::Text(t) => {
+                        if !is_blank(&t) {
+                            self.unexpected_text(schema, pos, &t.xml10_content());
+                        }
+                        continue;
+                    }
+                    Event::CData(c) => {
+                        self.unexpected_text(schema, pos, &c.xml10_content());
+                        continue;
+                    }
+                    Event::GeneralRef(_) => {
+                        self.unexpected_text(schema, pos, "&…;");
+                        continue;
+                    }
+                    _ => continue,
+                };
+                self.child(el, schema, &mut counts, &mut last, ns, child, child_shape, pos);
+                if self.fatal {
+                    return;
+                }
+            }
+        }
+        self.check_counts(schema, &counts, at);
+    }
+
+    fn unexpected_text(&mut self, schema: &Schema, at: usize, text: &str) {
+        let shown = clip(text.trim());
+        self.report(
+            "E-XML-TEXT",
+            at,
+            None,
+            shown.clone(),
+            format!("only child elements inside {}", schema.name),
+            format!("{}下不能直接出现文本“{shown}”：请把它放进对应的子元素，或删除。", schema.name),
+            format!("Text \"{shown}\" appears directly inside {}: put it in the right child element or remove it.", schema.name),
+        );
+    }
+
+    fn attributes(&mut self, el: &mut dyn Element<'a>, schema: &Schema, start: &BytesStart<'a>, at: usize) {
+        let mut seen = 0u64;
+        for attr in start.attributes() {
+            let attr = match attr {
+                Ok(a) => a,
+                Err(e) => {
+                    self.syntax_error(at, &e.to_string());
+                    return;
+                }
+            };
+            let key = attr.key.as_ref();
+            if key == b"xmlns" || key.starts_with(b"xmlns:") || key.starts_with(b"xsi:") {
+                continue;
+            }
+            let name = std::str::from_utf8(key).unwrap_or("?");
+            let found = schema
+                .members
+                .iter()
+                .position(|m| m.name == name && matches!(m.kind, Kind::Attr { .. }));
+            let Some(i) = found else {
+                self.report(
+                    "E-XML-UNKNOWN",
+                    at,
+                    Some(&format!("@{name}")),
+                    name.to_string(),
+                    format!("only the attributes {} on {}", attr_names(schema), schema.name),
+                    format!("{}上不允许属性 {name}：请删除。", schema.name),
+                    format!("The attribute {name} is not allowed on {}: remove it.", schema.name),
+                );
+                continue;
+            };
+            seen |= 1 << i;
+            let value = match attr.unescape_value() {
+                Ok(v) => v,
+                Err(e) => {
+                    self.syntax_error(at, &e.to_string());
+                    return;
+                }
+            };
+            let member = &schema.members[i];
+            if let Some(v) = self.simple(member, value, at, &format!("@{name}")) {
+                el.set_value(i, v);
+            }
+        }
+        for (i, m) in schema.members.iter().enumerate() {
+            if matches!(m.kind, Kind::Attr { .. }) && m.min > 0 && seen & (1 << i) == 0 {
+                self.report(
+                    "E-XML-MISSING",
+                    at,
+                    Some(&format!("@{}", m.name)),
+                    String::new(),
+                    format!("attribute {} ({})", m.name, m.doc),
+                    format!("{}缺少必填属性 {}（{}）：请补上。", schema.name, m.name, m.doc),
+                    format!("{} lacks the required attribute {} ({}): add it.", schema.name, m.name, m.doc),
+                );
+            }
+        }
+    }
+
+    /// One child element of `el`: finds its member, checks order and count, decodes it.
+    #[allow(clippy::too_many_arguments)]
+    fn child(
+        &mut self,
+        el: &mut dyn Element<'a>,
+        schema: &'static Schema,
+        counts: &mut [u32; 64],
+        last: &mut usize,
+        ns: Ns,
+        start: BytesStart<'a>,
+        shape: Shape,
+        at: usize,
+    ) {
+        let name = local_str(&start);
+        let Some(i) = find_member(schema, *last, name) else {
+            let expected = format!("one of the elements of {}: {}", schema.name, element_names(schema));
+            self.report(
+                "E-XML-UNKNOWN",
+                at,
+                Some(name),
+                name.to_string(),
+                expected,
+                format!("{}中不允许元素 {name}：请检查拼写（区分大小写）或删除。", schema.name),
+                format!("The element {name} is not allowed in {}: check the spelling (case matters) or remove it.", schema.name),
+            );
+            self.skip(&start, shape);
+            return;
+        };
+        let member = &schema.members[i];
+        let expected_ns = match member.kind {
+            Kind::Record(s) => s.ns,
+            Kind::Raw { ns } => ns,
+            _ => schema.ns,
+        };
+        if !ns.matches(expected_ns) {
+            self.report(
+                "E-XML-NAMESPACE",
+                at,
+                Some(name),
+                format!("{name} in {}", ns_label(ns)),
+                format!("{name} in namespace {expected_ns}"),
+                format!("元素 {name} 的命名空间不对：应属于 {expected_ns}（例如使用已声明的 ceb: 前缀）。"),
+                format!("The element {name} is in the wrong namespace: it belongs to {expected_ns} (e.g. use the declared ceb: prefix)."),
+            );
+            self.skip(&start, shape);
+            return;
+        }
+        counts[i] += 1;
+        let n = counts[i];
+        let leaf = if member.max > 1 { format!("{name}[{n}]") } else { name.to_string() };
+        if n > member.max {
+            self.report(
+                "E-XML-COUNT",
+                at,
+                Some(&leaf),
+                format!("{n} × {name}"),
+                format!("at most {} × {name}", member.max),
+                format!("{name}最多出现{}次，这里是第{n}次：请删除多余的{name}。", member.max),
+                format!("{name} may occur at most {} time(s); this is occurrence {n}: remove the extra {name}.", member.max),
+            );
+            self.skip(&start, shape);
+            return;
+        }
+        if i < *last {
+            let after = schema.members[*last].name;
+            self.report(
+                "E-XML-ORDER",
+                at,
+                Some(&leaf),
+                format!("{name} after {after}"),
+                format!("{name} before {after} (the order of {})", schema.name),
+                format!("元素 {name} 位置错误：在 {} 中它必须位于 {after} 之前，请按规范顺序排列。", schema.name),
+                format!("The element {name} is out of place: in {} it must come before {after}; put the elements in the spec's order.", schema.name),
+            );
+        } else {
+            *last = i;
+        }
+        match member.kind {
+            Kind::Record(_) => {
+                let index = if member.max > 1 { n } else { 0 };
+                if let Some(child) = el.push_child(i) {
+                    self.path.push((member.name, index));
+                    self.element(child, &start, shape, at);
+                    self.path.pop();
+                } else {
+                    self.skip(&start, shape);
+                }
+            }
+            Kind::Raw { .. } => {
+                let end = match shape {
+                    Shape::Empty => self.reader.buffer_position() as usize,
+                    Shape::Open => match self.reader.read_to_end(start.name()) {
+                        Ok(_) => self.reader.buffer_position() as usize,
+                        Err(e) => {
+                            let pos = self.reader.error_position() as usize;
+                            self.syntax_error(pos, &e.to_string());
+                            return;
+                        }
+                    },
+                };
+                let raw = &self.input[at..end.min(self.input.len())];
+                el.set_value(i, Value::Text(Cow::Borrowed(raw)));
+            }
+            _ => {
+                let Some(text) = self.text(&start, shape, &leaf) else {
+                    return;
+                };
+                if let Some(v) = self.simple(member, text, at, &leaf) {
+                    el.set_value(i, v);
+                }
+            }
+        }
+    }
+
+    /// Reports members that occur fewer times than required.
+    fn check_counts(&mut self, schema: &Schema, counts: &[u32; 64], at: usize) {
+        for (i, m) in schema.members.iter().enumerate() {
+            if matches!(m.kind, Kind::Attr { .. }) || counts[i] >= m.min {
+                continue;
+            }
+            if counts[i] == 0 {
+                self.report(
+                    "E-XML-MISSING",
+                    at,
+                    Some(m.name),
+                    String::new(),
+                    format!("{} ({}), {}", m.name, m.doc, m.kind.describe()),
+                    format!("{}缺少必填元素 {}（{}）：请按规范补上。", schema.name, m.name, m.doc),
+                    format!("{} lacks the required element {} ({}): add it where the spec places it.", schema.name, m.name, m.doc),
+                );
+            } else {
+                self.report(
+                    "E-XML-COUNT",
+                    at,
+                    Some(m.name),
+                    format!("{} × {}", counts[i], m.name),
+                    format!("at least {} × {}", m.min, m.name),
+                    format!("{}至少应出现{}次，实际{}次。", m.name, m.min, counts[i]),
+                    format!("{} must occur at least {} times; found {}.", m.name, m.min, counts[i]),
+                );
+            }
+        }
+    }
+
+    /// Reads the text content of a simple element up to its end tag.
+    fn text(&mut self, start: &BytesStart<'a>, shape: Shape, leaf: &str) -> Option<Str<'a>> {
+        if shape == Shape::Empty {
+            return Some(Cow::Borrowed(""));
+        }
+        let mut out: Option<Cow<'a, str>> = None;
+        loop {
+            let Some((_, ev, at)) = self.next() else {
+                if !self.fatal {
+                    self.syntax_error(self.input.len(), "the input ends inside an element");
+                }
+                return None;
+            };
+            let piece: Cow<'a, str> = match ev {
+                Event::End(_) => break,
+                Event::Text(t) => t.xml10_content(),
+                Event::CData(c) => c.xml10_content(),
+                Event::GeneralRef(r) => match resolve_entity(&r) {
+                    Some(c) => Cow::Owned(c.to_string()),
+                    None => {
+                        let detail = format!("unknown entity &{};", &*r.into_inner());
+                        self.syntax_error(at, &detail);
+                        return None;
+                    }
+                },
+                Event::Start(s) | Event::Empty(s) => {
+                    let inner = local_str(&s).to_string();
+                    let name = local_str(start).to_string();
+                    self.report(
+                        "E-XML-TEXT",
+                        at,
+                        Some(leaf),
+                        format!("element {inner}"),
+                        format!("text only inside {name}"),
+                        format!("{name} 只能包含文本，不能包含子元素 {inner}：请删除 {inner}。"),
+                        format!("{name} holds text only, not the child element {inner}: remove {inner}."),
+                    );
+                    let child_shape = if matches!(ev, Event::Start(_)) { Shape::Open } else { Shape::Empty };
+                    self.skip(&s, child_shape);
+                    continue;
+                }
+                _ => continue,
+            };
+            out = Some(match out {
+                None => piece,
+                Some(prev) => Cow::Owned(prev.into_owned() + &piece),
+            });
+        }
+        Some(out.unwrap_or(Cow::Borrowed("")))
+    }
+
+    /// Skips an element and everything inside it.
+    fn skip(&mut self, start: &BytesStart<'a>, shape: Shape) {
+        if shape == Shape::Open
+            && let Err(e) = self.reader.read_to_end(start.name())
+        {
+            let pos = self.reader.error_position() as usize;
+            self.syntax_error(pos, &e.to_string());
+        }
+    }
+
+    /// Checks and converts one simple value; `None` (with a diagnostic) when it is invalid.
+    fn simple(&mut self, member: &Member, raw: Str<'a>, at: usize, leaf: &str) -> Option<Value<'a>> {
+        let problem = match member.kind {
+            Kind::Attr { min, max } | Kind::Text { min, max } => match check_len(&raw, min, max) {
+                None => return Some(Value::Text(raw)),
+                Some(p) => p,
+            },
+            Kind::Decimal { total, frac } => match parse_decimal(raw.trim(), total, frac) {
+                Ok(d) => return Some(Value::Decimal(d)),
+                Err(p) => p,
+            },
+            Kind::Int { digits } => match parse_int(raw.trim(), digits) {
+                Ok(n) => return Some(Value::Int(n)),
+                Err(p) => p,
+            },
+            Kind::Time14 | Kind::Time17 | Kind::Date8 => match check_time(raw.trim(), member.kind) {
+                None => return Some(Value::Text(raw)),
+                Some(p) => p,
+            },
+            Kind::Base64 => return Some(Value::Text(raw)),
+            Kind::Record(_) | Kind::Raw { .. } => return None,
+        };
+        let code = match member.kind {
+            Kind::Attr { .. } | Kind::Text { .. } => "E-XML-LENGTH",
+            Kind::Decimal { .. } | Kind::Int { .. } => "E-XML-NUMBER",
+            _ => "E-XML-DATE",
+        };
+        let name = member.name;
+        self.report(
+            code,
+            at,
+            Some(leaf),
+            clip(&raw),
+            member.kind.describe(),
+            format!("{name}（{}）的值“{}”不符合要求：{}。", member.doc, clip(&raw), problem.zh),
+            format!("The value \"{}\" of {name} ({}) is not valid: {}.", clip(&raw), member.doc, problem.en),
+        );
+        None
+    }
+}
+
+/// A format problem in one value, said in both languages.
+struct Problem {
+    zh: String,
+    en: String,
+}
+
+fn problem(zh: impl Into<String>, en: impl Into<String>) -> Problem {
+    Problem { zh: zh.into(), en: en.into() }
+}
+
+fn check_len(s: &str, min: u16, max: u16) -> Option<Problem> {
+    // Byte length bounds the character count from above, so most values need no counting.
+    let (min, max) = (usize::from(min), usize::from(max));
+    if s.len() >= min && s.len() <= max && (min == 0 || s.is_ascii()) {
+        return None;
+    }
+    let n = s.chars().count();
+    if n > max {
+        Some(problem(
+            format!("长度为{n}个字符，最多允许{max}个，请缩短"),
+            format!("it is {n} characters long and at most {max} are allowed; shorten it"),
+        ))
+    } else if n < min {
+        Some(problem(
+            if min == max {
+                format!("长度为{n}个字符，必须正好{min}个")
+            } else {
+                format!("长度为{n}个字符，至少需要{min}个")
+            },
+            if min == max {
+                format!("it is {n} characters long and must be exactly {min}")
+            } else {
+                format!("it is {n} characters long and must be at least {min}")
+            },
+        ))
+    } else {
+        None
+    }
+}
+
+/// `xs:decimal` with `totalDigits`/`fractionDigits` facets.
+fn parse_decimal(s: &str, total: u8, frac: u8) -> Result<Decimal, Problem> {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (int_part, frac_part) = body.split_once('.').unwrap_or((body, ""));
+    let digits_ok = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    if body.is_empty() || (int_part.is_empty() && frac_part.is_empty()) || !digits_ok(int_part) || !digits_ok(frac_part) {
+        return Err(problem("不是数字（应只含数字和一个小数点）", "it is not a number (digits and at most one decimal point)"));
+    }
+    let int_digits = int_part.trim_start_matches('0').len();
+    let frac_digits = frac_part.trim_end_matches('0').len();
+    if frac_digits > usize::from(frac) {
+        return Err(problem(
+            format!("小数位数为{frac_digits}，最多{frac}位"),
+            format!("it has {frac_digits} decimals and at most {frac} are allowed"),
+        ));
+    }
+    if int_digits + frac_digits > usize::from(total) {
+        return Err(problem(
+            format!("有效数字{}位，最多{total}位", int_digits + frac_digits),
+            format!("it has {} significant digits and at most {total} are allowed", int_digits + frac_digits),
+        ));
+    }
+    Decimal::from_str(s).map_err(|_| problem("超出数值范围", "it is out of range"))
+}
+
+/// `xs:int` with a `totalDigits` facet.
+fn parse_int(s: &str, digits: u8) -> Result<i64, Problem> {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(problem("不是整数", "it is not a whole number"));
+    }
+    let significant = body.trim_start_matches('0').len();
+    if significant > usize::from(digits) {
+        return Err(problem(
+            format!("有{significant}位数字，最多{digits}位"),
+            format!("it has {significant} digits and at most {digits} are allowed"),
+        ));
+    }
+    let n: i64 = s.parse().map_err(|_| problem("超出数值范围", "it is out of range"))?;
+    if i32::try_from(n).is_err() {
+        return Err(problem("超出数值范围", "it is out of range"));
+    }
+    Ok(n)
+}
+
+/// A 14/17-digit time or 8-digit date that names a real calendar moment.
+fn check_time(s: &str, kind: Kind) -> Option<Problem> {
+    let (len, zh, en) = match kind {
+        Kind::Time14 => (14, "YYYYMMDDhhmmss（14位数字）", "YYYYMMDDhhmmss (14 digits)"),
+        Kind::Time17 => (17, "yyyyMMddHHmmssSSS（17位数字）", "yyyyMMddHHmmssSSS (17 digits)"),
+        _ => (8, "YYYYMMDD（8位数字）", "YYYYMMDD (8 digits)"),
+    };
+    if s.len() != len || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(problem(format!("格式应为{zh}"), format!("the form must be {en}")));
+    }
+    if crate::model::time::parse_digits(s).is_none() {
+        return Some(problem(
+            format!("不是真实的日期时间，格式应为{zh}"),
+            format!("it is not a real date and time; the form is {en}"),
+        ));
+    }
+    None
+}
+
+fn resolve_entity(r: &quick_xml::events::BytesRef<'_>) -> Option<char> {
+    if r.is_char_ref() {
+        return r.resolve_char_ref().ok().flatten();
+    }
+    match &*r.clone().into_inner() {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => None,
+    }
+}
+
+/// The member named `name`, looking first where the sequence says it should be.
+fn find_member(schema: &Schema, last: usize, name: &str) -> Option<usize> {
+    let members = schema.members;
+    let is = |m: &Member| m.name == name && !matches!(m.kind, Kind::Attr { .. });
+    (last..members.len())
+        .find(|&i| is(&members[i]))
+        .or_else(|| (0..last).find(|&i| is(&members[i])))
+}
+
+fn is_blank(t: &quick_xml::events::BytesText<'_>) -> bool {
+    t.iter().all(|b| b.is_ascii_whitespace())
+}
+
+fn local_str<'x>(start: &'x BytesStart<'_>) -> &'x str {
+    let name = start.name();
+    let raw = name.into_inner();
+    let local = match raw.iter().position(|&b| b == b':') {
+        Some(p) => &raw[p + 1..],
+        None => raw,
+    };
+    std::str::from_utf8(local).unwrap_or("?")
+}
+
+fn element_names(schema: &Schema) -> String {
+    let names: Vec<&str> = schema
+        .members
+        .iter()
+        .filter(|m| !matches!(m.kind, Kind::Attr { .. }))
+        .map(|m| m.name)
+        .collect();
+    names.join(", ")
+}
+
+fn attr_names(schema: &Schema) -> String {
+    let names: Vec<&str> = schema
+        .members
+        .iter()
+        .filter(|m| matches!(m.kind, Kind::Attr { .. }))
+        .map(|m| m.name)
+        .collect();
+    names.join(", ")
+}
+
+fn ns_label(ns: Ns) -> &'static str {
+    match ns {
+        Ns::Ceb => CEB_NS,
+        Ns::Dxp => DXP_NS,
+        Ns::Dsig => DSIG_NS,
+        Ns::None => "no namespace",
+        Ns::Other => "another namespace",
+    }
+}
+
+/// Long values are shortened in messages.
+fn clip(s: &str) -> String {
+    const MAX: usize = 80;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        let head: String = s.chars().take(MAX).collect();
+        format!("{head}…")
+    }
+}

@@ -1,0 +1,413 @@
+//! `check`: bytes → decoded → findings per business document → the receipts the single window
+//! would send back. Pure: the receipt time comes in as an argument.
+
+use crate::ceb::{self, Transport, decode::is_fatal};
+use crate::diagnostic::Diagnostic;
+use crate::model::reply::{Reply, accepted_info};
+use crate::model::schema::{Element, Kind, Value, View};
+use crate::model::time::format17;
+use crate::model::{Message, MessageType};
+use chrono::NaiveDateTime;
+use serde::Serialize;
+use std::borrow::Cow;
+
+/// The verdict on one business document (or on the whole message when it cannot be read).
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentReport {
+    /// e.g. `CEB603`; `CEB900` context when the message itself is unreadable.
+    pub message: String,
+    /// 1-based position of the document in its message; 0 for the message as a whole.
+    pub index: usize,
+    /// Business key, e.g. `orderNo / logisticsNo`.
+    pub key: String,
+    pub guid: String,
+    pub accepted: bool,
+    #[serde(rename = "returnStatus")]
+    pub return_status: String,
+    #[serde(rename = "returnInfo")]
+    pub return_info: String,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Everything `check` learned from one input.
+#[derive(Debug, Clone)]
+pub struct MessageReport {
+    pub documents: Vec<DocumentReport>,
+    /// The receipt message the single window sends back (CEB900 when unreadable).
+    pub receipt: Option<Receipt>,
+    pub encoding: &'static str,
+    pub transport: Option<Transport>,
+}
+
+/// A receipt message ready to write.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    /// e.g. `CEB604Message`.
+    pub root: &'static str,
+    pub xml: String,
+}
+
+/// `returnStatus` of CEB900 receipts: the XML could not be read, or its shape is wrong.
+pub const STATUS_NOT_XML: &str = "-1";
+pub const STATUS_BAD_SHAPE: &str = "-2";
+pub const STATUS_UNKNOWN_TYPE: &str = "-3";
+
+/// Checks one received message.
+pub fn check_bytes(bytes: &[u8], now: NaiveDateTime) -> MessageReport {
+    let prepared = match ceb::prepare(bytes) {
+        Ok(p) => p,
+        Err(unreadable) => {
+            let report = unreadable_report(
+                "Unknown",
+                "",
+                unreadable.diagnostics,
+                &String::from_utf8_lossy(bytes),
+                unreadable.transport.as_ref(),
+                now,
+            );
+            return MessageReport {
+                transport: unreadable.transport,
+                ..report
+            };
+        }
+    };
+    let decoded = ceb::decode_str(&prepared.text);
+    let mut report = match &decoded.message {
+        Some(message) if !decoded.diagnostics.iter().any(is_fatal) => {
+            document_reports(message, decoded.diagnostics.clone(), &prepared.text, prepared.transport.as_ref(), now)
+        }
+        _ => unreadable_report(
+            &decoded.root,
+            "",
+            decoded.diagnostics.clone(),
+            &prepared.text,
+            prepared.transport.as_ref(),
+            now,
+        ),
+    };
+    report.encoding = prepared.encoding;
+    report.transport = prepared.transport;
+    report
+}
+
+/// A message that decoded: split findings per document and answer each.
+fn document_reports(
+    message: &Message<'_>,
+    diagnostics: Vec<Diagnostic>,
+    text: &str,
+    transport: Option<&Transport>,
+    now: NaiveDateTime,
+) -> MessageReport {
+    let kind = message.message_type();
+    let root = message.as_element();
+    let Some(docs_member) = documents_member(root) else {
+        return unreadable_report(kind.root_name(), guid_of(root), diagnostics, text, transport, now);
+    };
+    let doc_name = root.schema().members[docs_member].name;
+    let prefix = format!("/{}/{doc_name}[", kind.root_name());
+    // Findings outside every document (envelope, root) make the whole message unusable.
+    let (mut inside, outside): (Vec<Diagnostic>, Vec<Diagnostic>) =
+        diagnostics.into_iter().partition(|d| d.path.starts_with(&prefix));
+    if outside.iter().any(Diagnostic::is_error) {
+        inside.extend(outside);
+        inside.sort_by_key(|d| (d.line, d.column));
+        return unreadable_report(kind.root_name(), guid_of(root), inside, text, transport, now);
+    }
+    let count = match root.view(docs_member) {
+        View::Children(n) => n,
+        _ => 0,
+    };
+    let mut documents = Vec::with_capacity(count);
+    let mut replies = Vec::with_capacity(count);
+    for k in 0..count {
+        let Some(doc) = root.child(docs_member, k) else { continue };
+        let own = format!("{prefix}{}]", k + 1);
+        let mine: Vec<Diagnostic> = inside
+            .iter()
+            .filter(|d| d.path == own || d.path.starts_with(&format!("{own}/")))
+            .cloned()
+            .chain(outside.iter().cloned())
+            .collect();
+        let accepted = !mine.iter().any(Diagnostic::is_error);
+        let guid = find_text(doc, "guid").unwrap_or_default().to_string();
+        let reply = if kind.is_receipt() {
+            Reply::default()
+        } else {
+            reply_for(kind, doc, accepted, &mine, now)
+        };
+        documents.push(DocumentReport {
+            message: kind.code().to_string(),
+            index: k + 1,
+            key: business_key(kind, doc),
+            guid,
+            accepted,
+            return_status: reply.status.clone(),
+            return_info: reply.info.clone(),
+            diagnostics: mine,
+        });
+        replies.push((doc, reply));
+    }
+    let receipt = kind
+        .receipt_type()
+        .map(|receipt_kind| receipt_message(receipt_kind, guid_of(root), &replies));
+    MessageReport {
+        documents,
+        receipt,
+        encoding: "UTF-8",
+        transport: None,
+    }
+}
+
+/// The reply to one document of a business message.
+fn reply_for(kind: MessageType, doc: &dyn Element<'_>, accepted: bool, diags: &[Diagnostic], now: NaiveDateTime) -> Reply {
+    let guid = find_text(doc, "guid").unwrap_or_default();
+    let serial = fnv(guid.as_bytes()) % 1_000_000_000;
+    let date = find_text(doc, "appTime")
+        .filter(|t| t.len() >= 8 && t.is_ascii())
+        .map_or_else(|| now.format("%Y%m%d").to_string(), |t| t[..8].to_string());
+    let customs = find_text(doc, "customsCode")
+        .filter(|c| c.len() == 4 && c.is_ascii())
+        .unwrap_or("0000");
+    let (status, info) = if accepted {
+        (
+            "2".to_string(),
+            accepted_info(find_text(doc, "appType").unwrap_or("1"), guid),
+        )
+    } else {
+        (format_error_status(kind).to_string(), summarize(diags, 1000))
+    };
+    Reply {
+        status,
+        info,
+        time: format17(now),
+        pre_no: format!("B{date}{serial:09}"),
+        invt_no: format!("{customs}{}E{serial:09}", &date[..4]),
+        sum_no: format!("S{date}{serial:09}"),
+    }
+}
+
+/// The "format check failed" status of each message (2018 spec table 7-3; the 2022 spec has
+/// no export table, and 213/215 have no published range).
+pub fn format_error_status(kind: MessageType) -> &'static str {
+    match kind {
+        MessageType::Ceb303 => "-302001",
+        MessageType::Ceb403 => "-402001",
+        MessageType::Ceb505 => "-502001",
+        MessageType::Ceb509 => "-506001",
+        MessageType::Ceb603 => "-602001",
+        MessageType::Ceb605 => "-606001",
+        MessageType::Ceb701 => "-702001",
+        MessageType::Ceb507 => "-802001",
+        MessageType::Ceb607 => "-902001",
+        _ => STATUS_BAD_SHAPE,
+    }
+}
+
+/// Report and CEB900 receipt for a message that cannot be taken apart into documents.
+fn unreadable_report(
+    root: &str,
+    guid: &str,
+    diagnostics: Vec<Diagnostic>,
+    original: &str,
+    transport: Option<&Transport>,
+    now: NaiveDateTime,
+) -> MessageReport {
+    let status = if diagnostics.iter().any(|d| d.code == "E-XML-ROOT") {
+        STATUS_UNKNOWN_TYPE
+    } else if diagnostics.iter().any(is_fatal) {
+        STATUS_NOT_XML
+    } else {
+        STATUS_BAD_SHAPE
+    };
+    let info = summarize(&diagnostics, 1000);
+    let receipt = format_error_receipt(root, status, &info, original, transport, now);
+    let code = MessageType::from_root_name(root).map_or("Unknown", MessageType::code);
+    MessageReport {
+        documents: vec![DocumentReport {
+            message: code.to_string(),
+            index: 0,
+            key: if guid.is_empty() { "(message)".into() } else { guid.to_string() },
+            guid: guid.to_string(),
+            accepted: false,
+            return_status: status.to_string(),
+            return_info: info,
+            diagnostics,
+        }],
+        receipt: Some(receipt),
+        encoding: "UTF-8",
+        transport: None,
+    }
+}
+
+/// CEB900: the format-error receipt.
+fn format_error_receipt(
+    root: &str,
+    status: &str,
+    info: &str,
+    original: &str,
+    transport: Option<&Transport>,
+    now: NaiveDateTime,
+) -> Receipt {
+    use crate::model::format_error::{Ceb900Message, MessageReturn};
+    let guid = guid_from(original.as_bytes(), b"CEB900");
+    // The original text is echoed only while it is small enough to be useful.
+    let ori = (original.len() <= 64 * 1024).then(|| Cow::Owned(original.to_string()));
+    let message = Ceb900Message {
+        guid: guid.clone().into(),
+        version: "1.0".into(),
+        returns: vec![MessageReturn {
+            guid: guid.into(),
+            return_status: status.to_string().into(),
+            return_info: clip_chars(info, 1000).into(),
+            return_time: format17(now).into(),
+            ori_cop_msg_id: transport.map(|t| Cow::Owned(t.cop_msg_id.clone())),
+            ori_message_type: Some(Cow::Owned(
+                MessageType::from_root_name(root).map_or("Unknown", MessageType::root_name).to_string(),
+            )),
+            ori_biz_message: ori,
+        }],
+    };
+    Receipt {
+        root: MessageType::Ceb900.root_name(),
+        xml: ceb::encode(&message),
+    }
+}
+
+/// Builds the receipt message answering every document, copying the fields the receipt shares
+/// with the document by name and filling the assigned ones from the reply.
+fn receipt_message(kind: MessageType, source_guid: &str, replies: &[(&dyn Element<'_>, Reply)]) -> Receipt {
+    let mut message = Message::new(kind);
+    let root = message.as_element_mut();
+    let schema = root.schema();
+    let guid = guid_from(source_guid.as_bytes(), kind.root_name().as_bytes());
+    set_by_name(root, "guid", Value::Text(guid.into()));
+    set_by_name(root, "version", Value::Text("1.0".into()));
+    if let Some(returns) = schema.members.iter().position(|m| matches!(m.kind, Kind::Record(_))) {
+        for (doc, reply) in replies {
+            if let Some(ret) = root.push_child(returns) {
+                fill_return(ret, *doc, reply);
+            }
+        }
+    }
+    Receipt {
+        root: kind.root_name(),
+        xml: ceb::encode(message.as_element()),
+    }
+}
+
+fn fill_return(ret: &mut dyn Element<'_>, doc: &dyn Element<'_>, reply: &Reply) {
+    let schema = ret.schema();
+    for (i, m) in schema.members.iter().enumerate() {
+        let assigned = |own: Option<&str>, fallback: &str| {
+            Value::Text(Cow::Owned(own.filter(|v| !v.is_empty()).unwrap_or(fallback).to_string()))
+        };
+        let value = match m.name {
+            "returnStatus" => Value::Text(reply.status.clone().into()),
+            "returnInfo" => Value::Text(clip_chars(&reply.info, 1000).into()),
+            "returnTime" => Value::Text(reply.time.clone().into()),
+            "preNo" => assigned(find_text(doc, "preNo"), &reply.pre_no),
+            "invtNo" => assigned(find_text(doc, "invtNo"), &reply.invt_no),
+            "sumNo" => assigned(find_text(doc, "sumNo"), &reply.sum_no),
+            name => match (m.kind, find_view(doc, name)) {
+                (Kind::Int { .. }, Some(View::Int(n))) => Value::Int(n),
+                (_, Some(View::Text(t))) => Value::Text(Cow::Owned(t.to_string())),
+                _ => continue,
+            },
+        };
+        ret.set_value(i, value);
+    }
+}
+
+/// The member holding the documents of a root (its first record member).
+fn documents_member(root: &dyn Element<'_>) -> Option<usize> {
+    root.schema()
+        .members
+        .iter()
+        .position(|m| matches!(m.kind, Kind::Record(_)))
+}
+
+fn guid_of<'r>(root: &'r dyn Element<'_>) -> &'r str {
+    find_text(root, "guid").unwrap_or_default()
+}
+
+fn set_by_name<'a>(el: &mut dyn Element<'a>, name: &str, value: Value<'a>) {
+    if let Some(i) = el.schema().members.iter().position(|m| m.name == name) {
+        el.set_value(i, value);
+    }
+}
+
+/// A simple member of `el` or of its single-occurrence children (the head), by XML name.
+pub fn find_view<'r>(el: &'r dyn Element<'_>, name: &str) -> Option<View<'r>> {
+    let schema = el.schema();
+    if let Some(i) = schema.members.iter().position(|m| m.name == name && !matches!(m.kind, Kind::Record(_))) {
+        return Some(el.view(i));
+    }
+    schema
+        .members
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| matches!(m.kind, Kind::Record(_)) && m.max == 1)
+        .find_map(|(i, _)| el.child(i, 0).and_then(|c| find_view(c, name)))
+}
+
+/// Text of a member found by `find_view`.
+pub fn find_text<'r>(el: &'r dyn Element<'_>, name: &str) -> Option<&'r str> {
+    match find_view(el, name)? {
+        View::Text(t) => Some(t),
+        _ => None,
+    }
+}
+
+/// The key users know a document by.
+fn business_key(kind: MessageType, doc: &dyn Element<'_>) -> String {
+    use MessageType::*;
+    let fields: &[&str] = match kind {
+        Ceb303 | Ceb304 | Ceb403 | Ceb404 => &["orderNo"],
+        Ceb505 | Ceb506 | Ceb215 | Ceb216 => &["logisticsNo"],
+        Ceb507 | Ceb508 | Ceb509 | Ceb510 | Ceb607 | Ceb608 => &["copNo", "billNo"],
+        Ceb603 => &["orderNo", "logisticsNo"],
+        Ceb604 | Ceb605 | Ceb606 | Ceb213 | Ceb214 => &["invtNo"],
+        Ceb701 | Ceb702 => &["copNo"],
+        Ceb792 => &["sumNo"],
+        Ceb900 => &["guid"],
+    };
+    let parts: Vec<&str> = fields
+        .iter()
+        .filter_map(|f| find_text(doc, f))
+        .filter(|v| !v.is_empty())
+        .collect();
+    if parts.is_empty() {
+        find_text(doc, "guid").unwrap_or_default().to_string()
+    } else {
+        parts.join(" / ")
+    }
+}
+
+/// Chinese `returnInfo` naming each error with its place.
+fn summarize(diags: &[Diagnostic], max_chars: usize) -> String {
+    let parts: Vec<String> = diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("[{}:{}] {}({}:{})", d.code, d.path, d.zh, d.line, d.column))
+        .collect();
+    clip_chars(&parts.join("；"), max_chars)
+}
+
+fn clip_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => s[..i].to_string(),
+        None => s.to_string(),
+    }
+}
+
+/// FNV-1a: a stable hash so numbers and GUIDs derived from input are the same on every run.
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// An upper-case UUID-shaped GUID derived from the input, so repeated checks agree.
+fn guid_from(seed: &[u8], salt: &[u8]) -> String {
+    let hi = fnv(&[seed, salt].concat());
+    let lo = fnv(&[salt, seed].concat());
+    uuid::Uuid::from_u64_pair(hi, lo).hyphenated().to_string().to_uppercase()
+}

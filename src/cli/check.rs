@@ -1,0 +1,128 @@
+//! `single-window check`: read files, run the pure check, print findings, write receipts.
+
+use anyhow::Context;
+use single_window::check::{DocumentReport, Receipt, check_bytes};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+pub fn run(paths: &[PathBuf], json: bool, receipts: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let files = collect_files(paths)?;
+    if let Some(dir) = receipts {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let now = chrono::Local::now().naive_local();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut totals = Totals::default();
+    for file in &files {
+        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        let report = check_bytes(&bytes, now);
+        let name = file.display().to_string();
+        for doc in &report.documents {
+            totals.add(doc);
+            if json {
+                writeln!(out, "{}", json_line(&name, doc))?;
+            } else {
+                write_human(&mut out, &name, doc)?;
+            }
+        }
+        if let (Some(dir), Some(receipt)) = (receipts, &report.receipt) {
+            write_receipt(dir, file, receipt)?;
+        }
+    }
+    if !json {
+        writeln!(
+            out,
+            "{} error(s), {} warning(s) in {} document(s): {} accepted, {} rejected",
+            totals.errors, totals.warnings, totals.documents, totals.accepted, totals.rejected
+        )?;
+    }
+    Ok(if totals.rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+#[derive(Default)]
+struct Totals {
+    documents: usize,
+    accepted: usize,
+    rejected: usize,
+    errors: usize,
+    warnings: usize,
+}
+
+impl Totals {
+    fn add(&mut self, doc: &DocumentReport) {
+        self.documents += 1;
+        if doc.accepted {
+            self.accepted += 1;
+        } else {
+            self.rejected += 1;
+        }
+        let errors = doc.diagnostics.iter().filter(|d| d.is_error()).count();
+        self.errors += errors;
+        self.warnings += doc.diagnostics.len() - errors;
+    }
+}
+
+/// Every file named, and every *.xml under every folder named, in a stable order.
+fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+        if meta.is_dir() {
+            let mut found = Vec::new();
+            walk(path, &mut found)?;
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, found)?;
+        } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml")) {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn json_line(file: &str, doc: &DocumentReport) -> String {
+    let mut value = serde_json::to_value(doc).unwrap_or_default();
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("file".into(), file.into());
+    }
+    value.to_string()
+}
+
+fn write_human(out: &mut impl std::io::Write, file: &str, doc: &DocumentReport) -> std::io::Result<()> {
+    let verdict = if doc.accepted { "accepted" } else { "rejected" };
+    let status = if doc.return_status.is_empty() {
+        String::new()
+    } else {
+        format!(" (returnStatus {})", doc.return_status)
+    };
+    writeln!(out, "{file}  {}  {}  {verdict}{status}", doc.message, doc.key)?;
+    for d in &doc.diagnostics {
+        writeln!(out, "  {} {}  {}  at {}:{}", d.severity.as_str(), d.code, d.path, d.line, d.column)?;
+        writeln!(out, "    found    {}", if d.found.is_empty() { "(nothing)" } else { &d.found })?;
+        writeln!(out, "    expected {}", d.expected)?;
+        writeln!(out, "    {}", d.zh)?;
+        writeln!(out, "    {}", d.en)?;
+        writeln!(out, "    source   {}", d.source)?;
+    }
+    Ok(())
+}
+
+fn write_receipt(dir: &Path, file: &Path, receipt: &Receipt) -> anyhow::Result<()> {
+    let stem = file.file_stem().map_or_else(|| "message".into(), |s| s.to_string_lossy());
+    let path = dir.join(format!("{stem}.{}.xml", receipt.root));
+    std::fs::write(&path, &receipt.xml).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}

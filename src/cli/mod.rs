@@ -1,0 +1,4 @@
+//! Shells around the pure core: files, clock and terminal live here.
+
+pub mod check;
+pub mod schemas;

@@ -1,0 +1,112 @@
+//! Findings as values: decoding and checking collect every one and never stop at the first.
+
+use serde::Serialize;
+
+/// Error: the document is rejected. Warning: it is accepted and the user is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// Where the field facts of the format checks come from.
+pub const SPEC_2022: &str = "海关跨境电商统一版系统企业对接报文规范（202205版） §2";
+
+/// One finding at one place of one message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// Stable code, e.g. `E-XML-LENGTH`.
+    pub code: &'static str,
+    pub severity: Severity,
+    /// XPath of the element, e.g. `/CEB603Message/Inventory[1]/InventoryList[2]/qty`.
+    pub path: String,
+    /// 1-based line and column (in characters) of the element; 0 when unknown.
+    pub line: u32,
+    pub column: u32,
+    /// The value found (`""` when absent).
+    pub found: String,
+    /// What was expected.
+    pub expected: String,
+    /// What is wrong and how to fix it, in Chinese and in English.
+    pub zh: String,
+    pub en: String,
+    /// The regulation or spec section that says so.
+    pub source: &'static str,
+    /// Byte offset in the decoded UTF-8 text, used to compute line and column.
+    #[serde(skip)]
+    pub offset: usize,
+}
+
+impl Diagnostic {
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Fills `line`/`column` of every diagnostic from its byte offset in one pass over `text`.
+pub fn locate(text: &str, diags: &mut [Diagnostic]) {
+    let mut order: Vec<usize> = (0..diags.len()).collect();
+    order.sort_by_key(|&i| diags[i].offset);
+    let (mut line, mut line_start, mut scanned) = (1u32, 0usize, 0usize);
+    for i in order {
+        let target = diags[i].offset.min(text.len());
+        let target = floor_char_boundary(text, target);
+        for (k, b) in text.as_bytes()[scanned..target].iter().enumerate() {
+            if *b == b'\n' {
+                line += 1;
+                line_start = scanned + k + 1;
+            }
+        }
+        scanned = target.max(scanned);
+        diags[i].line = line;
+        diags[i].column = text[line_start..target].chars().count() as u32 + 1;
+    }
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(offset: usize) -> Diagnostic {
+        Diagnostic {
+            code: "T",
+            severity: Severity::Error,
+            path: String::new(),
+            line: 0,
+            column: 0,
+            found: String::new(),
+            expected: String::new(),
+            zh: String::new(),
+            en: String::new(),
+            source: "",
+            offset,
+        }
+    }
+
+    #[test]
+    fn lines_and_columns_count_characters() {
+        let text = "ab\n中文<x>\n\nz";
+        let mut d = vec![at(text.find("<x>").unwrap()), at(0), at(text.len() - 1)];
+        locate(text, &mut d);
+        assert_eq!((d[0].line, d[0].column), (2, 3));
+        assert_eq!((d[1].line, d[1].column), (1, 1));
+        assert_eq!((d[2].line, d[2].column), (4, 1));
+    }
+}

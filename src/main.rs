@@ -1,0 +1,56 @@
+//! The `single-window` command: a thin clap front end over the library.
+
+mod cli;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "single-window", version, about = "A simulator of China's single window for cross-border e-commerce exports (9610/9710/9810)")]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decode and check CEB messages (files, or folders of *.xml); print every finding.
+    Check {
+        /// One JSON object per business document, one per line.
+        #[arg(long)]
+        json: bool,
+        /// Write the receipt each message would get back into this folder.
+        #[arg(long, value_name = "DIR")]
+        receipts: Option<PathBuf>,
+        /// Files or folders to check.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Write our XSD for every supported message into a folder (default: schemas).
+    Schemas {
+        #[arg(default_value = "schemas", value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    let result = match args.command {
+        Command::Check { json, receipts, paths } => cli::check::run(&paths, json, receipts.as_deref()),
+        Command::Schemas { dir } => cli::schemas::run(&dir),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("single-window: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

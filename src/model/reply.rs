@@ -1,0 +1,41 @@
+//! What the single window answers for one business document, and the trait each business
+//! document implements to name itself and build its own receipt record.
+
+/// The answer to one document: status, text and the numbers the e-port/customs assigned.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Reply {
+    /// `returnStatus`: 2 accepted for declaration, 100 rejected, negative = format error …
+    pub status: String,
+    /// `returnInfo`, in Chinese as the real system writes it.
+    pub info: String,
+    /// `returnTime`, `yyyyMMddHHmmssSSS`.
+    pub time: String,
+    /// e-port pre-entry number (`preNo`, 18 characters).
+    pub pre_no: String,
+    /// customs inventory number (`invtNo`) for lists and what refers to them.
+    pub invt_no: String,
+    /// summary application number (`sumNo`) for 701.
+    pub sum_no: String,
+}
+
+/// A business document (enterprise → customs) as the single window sees it.
+pub trait BusinessDoc {
+    /// GUID of the document (`guid` of its head).
+    fn guid(&self) -> &str;
+    /// The business key shown to users, e.g. `orderNo / logisticsNo`.
+    fn key(&self) -> String;
+    /// `appTime`: the document's own business time (`YYYYMMDDhhmmss`).
+    fn app_time(&self) -> &str;
+    /// `appType`: 1 new, 2 change, 3 delete.
+    fn app_type(&self) -> &str;
+}
+
+/// The conventional `returnInfo` for a document accepted by the e-port.
+pub fn accepted_info(app_type: &str, guid: &str) -> String {
+    let action = match app_type {
+        "2" => "变更申报成功",
+        "3" => "删除申报成功",
+        _ => "新增申报成功",
+    };
+    format!("{action}[{guid}]")
+}
