@@ -5,3 +5,4 @@ pub mod model;
 pub mod ceb;
 pub mod diagnostic;
 pub mod check;
+pub mod load;

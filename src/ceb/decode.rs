@@ -92,9 +92,9 @@ impl Ns {
     fn of(r: &ResolveResult<'_>) -> Ns {
         match r {
             ResolveResult::Bound(Namespace(n)) => match *n {
-                b"http://www.chinaport.gov.cn/ceb" => Ns::Ceb,
-                b"http://www.chinaport.gov.cn/dxp" => Ns::Dxp,
-                b"http://www.w3.org/2000/09/xmldsig#" => Ns::Dsig,
+                CEB_NS => Ns::Ceb,
+                DXP_NS => Ns::Dxp,
+                DSIG_NS => Ns::Dsig,
                 _ => Ns::Other,
             },
             ResolveResult::Unbound => Ns::None,
@@ -352,10 +352,10 @@ impl<'a> Decoder<'a> {
                 }
             };
             let key = attr.key.as_ref();
-            if key == b"xmlns" || key.starts_with(b"xmlns:") || key.starts_with(b"xsi:") {
+            if key == "xmlns" || key.starts_with("xmlns:") || key.starts_with("xsi:") {
                 continue;
             }
-            let name = std::str::from_utf8(key).unwrap_or("?");
+            let name = key;
             let found = schema
                 .members
                 .iter()
@@ -373,7 +373,7 @@ impl<'a> Decoder<'a> {
                 continue;
             };
             seen |= 1 << i;
-            let value = match attr.unescape_value() {
+            let value = match attr.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
                 Ok(v) => v,
                 Err(e) => {
                     self.syntax_error(at, &e.to_string());
@@ -381,6 +381,8 @@ impl<'a> Decoder<'a> {
                 }
             };
             let member = &schema.members[i];
+            // Attribute values are few and short: owning them keeps the borrow simple.
+            let value: Str<'a> = Cow::Owned(value.into_owned());
             if let Some(v) = self.simple(member, value, at, &format!("@{name}")) {
                 el.set_value(i, v);
             }
@@ -569,20 +571,12 @@ impl<'a> Decoder<'a> {
                         return None;
                     }
                 },
-                Event::Start(s) | Event::Empty(s) => {
-                    let inner = local_str(&s).to_string();
-                    let name = local_str(start).to_string();
-                    self.report(
-                        "E-XML-TEXT",
-                        at,
-                        Some(leaf),
-                        format!("element {inner}"),
-                        format!("text only inside {name}"),
-                        format!("{name} 只能包含文本，不能包含子元素 {inner}：请删除 {inner}。"),
-                        format!("{name} holds text only, not the child element {inner}: remove {inner}."),
-                    );
-                    let child_shape = if matches!(ev, Event::Start(_)) { Shape::Open } else { Shape::Empty };
-                    self.skip(&s, child_shape);
+                Event::Start(s) => {
+                    self.element_in_text(start, leaf, &s, Shape::Open, at);
+                    continue;
+                }
+                Event::Empty(s) => {
+                    self.element_in_text(start, leaf, &s, Shape::Empty, at);
                     continue;
                 }
                 _ => continue,
@@ -593,6 +587,21 @@ impl<'a> Decoder<'a> {
             });
         }
         Some(out.unwrap_or(Cow::Borrowed("")))
+    }
+
+    fn element_in_text(&mut self, start: &BytesStart<'a>, leaf: &str, inner: &BytesStart<'a>, shape: Shape, at: usize) {
+        let inner_name = local_str(inner).to_string();
+        let name = local_str(start).to_string();
+        self.report(
+            "E-XML-TEXT",
+            at,
+            Some(leaf),
+            format!("element {inner_name}"),
+            format!("text only inside {name}"),
+            format!("{name} 只能包含文本，不能包含子元素 {inner_name}：请删除 {inner_name}。"),
+            format!("{name} holds text only, not the child element {inner_name}: remove {inner_name}."),
+        );
+        self.skip(inner, shape);
     }
 
     /// Skips an element and everything inside it.
@@ -774,17 +783,16 @@ fn find_member(schema: &Schema, last: usize, name: &str) -> Option<usize> {
 }
 
 fn is_blank(t: &quick_xml::events::BytesText<'_>) -> bool {
-    t.iter().all(|b| b.is_ascii_whitespace())
+    t.as_ref().bytes().all(|b| b.is_ascii_whitespace())
 }
 
 fn local_str<'x>(start: &'x BytesStart<'_>) -> &'x str {
     let name = start.name();
     let raw = name.into_inner();
-    let local = match raw.iter().position(|&b| b == b':') {
+    match raw.find(':') {
         Some(p) => &raw[p + 1..],
         None => raw,
-    };
-    std::str::from_utf8(local).unwrap_or("?")
+    }
 }
 
 fn element_names(schema: &Schema) -> String {

@@ -50,6 +50,12 @@ fn write_element(out: &mut String, el: &dyn Element<'_>, depth: usize, is_root: 
                 out.push_str(raw.trim());
                 out.push('\n');
             }
+            (_, View::Texts(list)) => {
+                for t in list {
+                    indent(out, depth + 1);
+                    let _ = writeln!(out, "<{prefix}:{0}>{1}</{prefix}:{0}>", m.name, partial_escape(t.as_ref()));
+                }
+            }
             (_, view) => {
                 indent(out, depth + 1);
                 let _ = write!(out, "<{prefix}:{}>", m.name);
@@ -61,7 +67,7 @@ fn write_element(out: &mut String, el: &dyn Element<'_>, depth: usize, is_root: 
                     View::Int(n) => {
                         let _ = write!(out, "{n}");
                     }
-                    View::Absent | View::Children(_) => {}
+                    View::Absent | View::Children(_) | View::Texts(_) => {}
                 }
                 let _ = writeln!(out, "</{prefix}:{}>", m.name);
             }

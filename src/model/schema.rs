@@ -138,6 +138,8 @@ pub enum View<'r> {
     Int(i64),
     /// The member holds child elements; read them with `Element::child`.
     Children(usize),
+    /// A repeated simple text member.
+    Texts(&'r [Str<'r>]),
 }
 
 /// An element whose members are described by a `Schema`: object-safe so the codec can walk
@@ -185,6 +187,17 @@ impl<'a> Slot<'a> for Option<Str<'a>> {
     }
     fn view(&self) -> View<'_> {
         self.as_deref().map_or(View::Absent, View::Text)
+    }
+}
+
+impl<'a> Slot<'a> for Vec<Str<'a>> {
+    fn put(&mut self, value: Value<'a>) {
+        if let Value::Text(t) = value {
+            self.push(t);
+        }
+    }
+    fn view(&self) -> View<'_> {
+        View::Texts(self)
     }
 }
 

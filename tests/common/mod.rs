@@ -107,7 +107,9 @@ pub fn fill<'a>(el: &mut dyn Element<'a>, e: &mut Entropy<'_>, depth: usize) {
                 el.set_value(i, Value::Text(Cow::Owned(xml)));
             }
             Kind::Attr { min, max } | Kind::Text { min, max } => {
-                el.set_value(i, Value::Text(Cow::Owned(text(e, min, max))));
+                for _ in 0..count {
+                    el.set_value(i, Value::Text(Cow::Owned(text(e, min, max))));
+                }
             }
             Kind::Decimal { total, frac } => el.set_value(i, Value::Decimal(decimal(e, total, frac))),
             Kind::Int { digits: n } => {

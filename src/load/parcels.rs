@@ -1,0 +1,155 @@
+//! Seeded, realistic small-parcel declaration lists: 1–3 items, spread-out values and weights,
+//! many enterprises and destinations.
+
+use crate::model::envelope::BaseTransfer;
+use crate::model::inventory::{Ceb603Message, Inventory, InventoryHead, InventoryList};
+use rust_decimal::Decimal;
+use std::borrow::Cow;
+
+/// A small deterministic generator (SplitMix64): the same seed gives the same corpus anywhere.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+
+    pub fn pick<'t, T>(&mut self, items: &'t [T]) -> &'t T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+
+    /// A GUID in the spec's upper-case 8-4-4-4-12 form.
+    pub fn guid(&mut self) -> String {
+        uuid::Uuid::from_u64_pair(self.next_u64(), self.next_u64())
+            .hyphenated()
+            .to_string()
+            .to_uppercase()
+    }
+}
+
+/// (HS code, goods name, declared unit, legal unit, typical unit price in CNY)
+const GOODS: &[(&str, &str, &str, &str, i64)] = &[
+    ("6109100021", "棉制针织T恤衫", "011", "035", 4990),
+    ("6204620021", "棉制女式长裤", "011", "035", 8900),
+    ("8517629900", "蓝牙耳机", "007", "007", 12900),
+    ("4202920000", "帆布手提包", "007", "007", 6800),
+    ("9503008900", "塑料玩具", "011", "035", 2500),
+    ("8504401400", "手机充电器", "007", "007", 3900),
+    ("6404199000", "运动鞋", "025", "025", 15900),
+    ("3304990099", "护肤霜", "007", "035", 9900),
+];
+
+/// Destination countries seen in CEB traffic (US, UK, Japan, Spain, Germany, Thailand …).
+const COUNTRIES: &[&str] = &["502", "303", "116", "312", "304", "136", "601", "501", "110", "132"];
+
+/// One declaration list message (one parcel) from enterprise `ent` of `enterprises`.
+pub fn parcel_list(rng: &mut Rng, serial: u64, enterprises: u64) -> Ceb603Message<'static> {
+    let ent = rng.below(enterprises.max(1));
+    let code = format!("4403{:02}{:04}", 96 + ent % 4, ent % 10_000);
+    let name = format!("深圳跨境电商企业{ent}有限公司");
+    let carrier = format!("44031800{:02}", rng.below(20));
+    let country = *rng.pick(COUNTRIES);
+    let items: Vec<InventoryList<'static>> = (0..1 + rng.below(3))
+        .map(|i| {
+            let (gcode, gname, unit, unit1, base) = *rng.pick(GOODS);
+            let qty = Decimal::from(1 + rng.below(3));
+            let cents = base / 2 + rng.below(base as u64) as i64;
+            let price = Decimal::new(cents, 2);
+            let net = Decimal::new(50 + rng.below(900) as i64, 3) * qty;
+            InventoryList {
+                gnum: i as i64 + 1,
+                item_no: format!("SKU{:06}", rng.below(1_000_000)).into(),
+                gcode: gcode.into(),
+                gname: gname.into(),
+                gmodel: "无".into(),
+                bar_code: "无".into(),
+                country: country.into(),
+                currency: "142".into(),
+                qty,
+                qty1: if unit == unit1 { qty } else { net },
+                unit: unit.into(),
+                unit1: unit1.into(),
+                price,
+                total_price: price * qty,
+                ..InventoryList::default()
+            }
+        })
+        .collect();
+    let net: Decimal = items.iter().map(|i| if i.unit1 == "035" { i.qty1 } else { Decimal::new(3, 1) }).sum();
+    let gross = net + Decimal::new(50 + rng.below(300) as i64, 3);
+    let day = 1 + rng.below(28);
+    let head = InventoryHead {
+        guid: rng.guid().into(),
+        app_type: "1".into(),
+        app_time: format!("202503{day:02}{:02}{:02}{:02}", rng.below(24), rng.below(60), rng.below(60)).into(),
+        app_status: "2".into(),
+        customs_code: "5314".into(),
+        ebp_code: code.clone().into(),
+        ebp_name: name.clone().into(),
+        order_no: format!("ORD{serial:014}").into(),
+        logistics_code: carrier.into(),
+        logistics_name: "深圳市邮政速递".into(),
+        logistics_no: format!("YT{serial:012}").into(),
+        cop_no: format!("B{serial:017}").into(),
+        ie_flag: "E".into(),
+        port_code: "5314".into(),
+        ie_date: format!("202503{day:02}").into(),
+        statistics_flag: "B".into(),
+        agent_code: code.clone().into(),
+        agent_name: name.clone().into(),
+        ebc_code: code.clone().into(),
+        ebc_name: name.clone().into(),
+        owner_code: code.clone().into(),
+        owner_name: name.clone().into(),
+        trade_mode: "9610".into(),
+        traf_mode: "4".into(),
+        country: country.into(),
+        pod: country.into(),
+        freight: Decimal::ZERO,
+        f_currency: "142".into(),
+        f_flag: "3".into(),
+        insured_fee: Decimal::ZERO,
+        i_currency: "142".into(),
+        i_flag: "3".into(),
+        wrap_type: "2".into(),
+        pack_no: 1,
+        gross_weight: gross,
+        net_weight: net,
+        ..InventoryHead::default()
+    };
+    Ceb603Message {
+        guid: rng.guid().into(),
+        version: "1.0".into(),
+        documents: vec![Inventory { head, items }],
+        base_transfer: BaseTransfer {
+            cop_code: code.into(),
+            cop_name: name.into(),
+            dxp_mode: "DXP".into(),
+            dxp_id: Cow::Owned(format!("DXPENT{:010}", ent)),
+            note: None,
+        },
+        ..Ceb603Message::default()
+    }
+}
+
+/// `count` encoded parcel lists from `seed`.
+pub fn corpus(seed: u64, count: usize, enterprises: u64) -> Vec<String> {
+    let mut rng = Rng::new(seed);
+    (0..count)
+        .map(|i| crate::ceb::encode(&parcel_list(&mut rng, i as u64 + 1, enterprises)))
+        .collect()
+}
