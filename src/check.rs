@@ -251,7 +251,7 @@ fn format_error_receipt(
     use crate::model::format_error::{Ceb900Message, MessageReturn};
     let guid = guid_from(original.as_bytes(), b"CEB900");
     // The original text is echoed only while it is small enough to be useful.
-    let ori = (original.len() <= 64 * 1024).then(|| Cow::Owned(original.to_string()));
+    let ori = if original.len() <= 64 * 1024 { Cow::Owned(original.to_string()) } else { Cow::Borrowed("") };
     let message = Ceb900Message {
         guid: guid.clone().into(),
         version: "1.0".into(),
@@ -260,10 +260,8 @@ fn format_error_receipt(
             return_status: status.to_string().into(),
             return_info: clip_chars(info, 1000).into(),
             return_time: format17(now).into(),
-            ori_cop_msg_id: transport.map(|t| Cow::Owned(t.cop_msg_id.clone())),
-            ori_message_type: Some(Cow::Owned(
-                MessageType::from_root_name(root).map_or("Unknown", MessageType::root_name).to_string(),
-            )),
+            ori_cop_msg_id: Cow::Owned(transport.map(|t| t.cop_msg_id.clone()).unwrap_or_default()),
+            ori_message_type: MessageType::from_root_name(root).map_or("Unknown", MessageType::root_name).into(),
             ori_biz_message: ori,
         }],
     };

@@ -2,7 +2,7 @@
 //! borrows text from the input, and reports every structural and format problem at once.
 
 use crate::diagnostic::{Diagnostic, SPEC_2022, Severity, locate};
-use crate::model::schema::{CEB_NS, DSIG_NS, DXP_NS, Element, Kind, Member, Schema, Str, Value};
+use crate::model::schema::{CEB_NS, DSIG_NS, DXP_NS, Element, Kind, Member, NO_LIMIT, Schema, Str, Value};
 use crate::model::{Message, MessageType};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::{Namespace, ResolveResult};
@@ -667,7 +667,8 @@ fn problem(zh: impl Into<String>, en: impl Into<String>) -> Problem {
 
 fn check_len(s: &str, min: u16, max: u16) -> Option<Problem> {
     // Byte length bounds the character count from above, so most values need no counting.
-    let (min, max) = (usize::from(min), usize::from(max));
+    let max = if max == NO_LIMIT { usize::MAX } else { usize::from(max) };
+    let min = usize::from(min);
     if s.len() >= min && s.len() <= max && (min == 0 || s.is_ascii()) {
         return None;
     }

@@ -1,7 +1,7 @@
 //! Writes our XSD for a message from the same member tables the codec uses, so the schemas in
 //! `schemas/` cannot drift from the decoder. `single-window schemas DIR` regenerates them.
 
-use crate::model::schema::{Kind, Member, Schema, UNBOUNDED};
+use crate::model::schema::{Kind, Member, NO_LIMIT, Schema, UNBOUNDED};
 use std::fmt::Write as _;
 
 /// The XSD text for one root element.
@@ -111,7 +111,7 @@ fn simple_type(out: &mut String, kind: Kind, depth: usize) {
                 if min > 0 {
                     let _ = write!(f, "<xs:minLength value=\"{min}\"/>");
                 }
-                if max < u16::MAX {
+                if max != NO_LIMIT {
                     let _ = write!(f, "<xs:maxLength value=\"{max}\"/>");
                 }
             }

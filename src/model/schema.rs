@@ -103,6 +103,9 @@ impl Kind {
     }
 }
 
+/// Text length bound meaning "no maximum" (`oriBizMessage`).
+pub const NO_LIMIT: u16 = u16::MAX;
+
 /// Shorthands used by the `element!` tables.
 pub const fn text(min: u16, max: u16) -> Kind {
     Kind::Text { min, max }
