@@ -73,9 +73,13 @@ pub fn check_bytes(bytes: &[u8], now: NaiveDateTime) -> MessageReport {
     };
     let decoded = ceb::decode_str(&prepared.text);
     let mut report = match &decoded.message {
-        Some(message) if !decoded.diagnostics.iter().any(is_fatal) => {
-            document_reports(message, decoded.diagnostics.clone(), &prepared.text, prepared.transport.as_ref(), now)
-        }
+        Some(message) if !decoded.diagnostics.iter().any(is_fatal) => document_reports(
+            message,
+            decoded.diagnostics.clone(),
+            &prepared.text,
+            prepared.transport.as_ref(),
+            now,
+        ),
         _ => unreadable_report(
             &decoded.root,
             "",
@@ -101,17 +105,32 @@ fn document_reports(
     let kind = message.message_type();
     let root = message.as_element();
     let Some(docs_member) = documents_member(root) else {
-        return unreadable_report(kind.root_name(), guid_of(root), diagnostics, text, transport, now);
+        return unreadable_report(
+            kind.root_name(),
+            guid_of(root),
+            diagnostics,
+            text,
+            transport,
+            now,
+        );
     };
     let doc_name = root.schema().members[docs_member].name;
     let prefix = format!("/{}/{doc_name}[", kind.root_name());
     // Findings outside every document (envelope, root) make the whole message unusable.
-    let (mut inside, outside): (Vec<Diagnostic>, Vec<Diagnostic>) =
-        diagnostics.into_iter().partition(|d| d.path.starts_with(&prefix));
+    let (mut inside, outside): (Vec<Diagnostic>, Vec<Diagnostic>) = diagnostics
+        .into_iter()
+        .partition(|d| d.path.starts_with(&prefix));
     if outside.iter().any(Diagnostic::is_error) {
         inside.extend(outside);
         inside.sort_by_key(|d| (d.line, d.column));
-        return unreadable_report(kind.root_name(), guid_of(root), inside, text, transport, now);
+        return unreadable_report(
+            kind.root_name(),
+            guid_of(root),
+            inside,
+            text,
+            transport,
+            now,
+        );
     }
     let count = match root.view(docs_member) {
         View::Children(n) => n,
@@ -120,7 +139,9 @@ fn document_reports(
     let mut documents = Vec::with_capacity(count);
     let mut replies = Vec::with_capacity(count);
     for k in 0..count {
-        let Some(doc) = root.child(docs_member, k) else { continue };
+        let Some(doc) = root.child(docs_member, k) else {
+            continue;
+        };
         let own = format!("{prefix}{}]", k + 1);
         let mine: Vec<Diagnostic> = inside
             .iter()
@@ -159,7 +180,13 @@ fn document_reports(
 }
 
 /// The reply to one document of a business message.
-fn reply_for(kind: MessageType, doc: &dyn Element<'_>, accepted: bool, diags: &[Diagnostic], now: NaiveDateTime) -> Reply {
+fn reply_for(
+    kind: MessageType,
+    doc: &dyn Element<'_>,
+    accepted: bool,
+    diags: &[Diagnostic],
+    now: NaiveDateTime,
+) -> Reply {
     let guid = find_text(doc, "guid").unwrap_or_default();
     let serial = fnv(guid.as_bytes()) % 1_000_000_000;
     let date = find_text(doc, "appTime")
@@ -174,7 +201,10 @@ fn reply_for(kind: MessageType, doc: &dyn Element<'_>, accepted: bool, diags: &[
             accepted_info(find_text(doc, "appType").unwrap_or("1"), guid),
         )
     } else {
-        (format_error_status(kind).to_string(), summarize(diags, 1000))
+        (
+            format_error_status(kind).to_string(),
+            summarize(diags, 1000),
+        )
     };
     Reply {
         status,
@@ -226,7 +256,11 @@ fn unreadable_report(
         documents: vec![DocumentReport {
             message: code.to_string(),
             index: 0,
-            key: if guid.is_empty() { "(message)".into() } else { guid.to_string() },
+            key: if guid.is_empty() {
+                "(message)".into()
+            } else {
+                guid.to_string()
+            },
             guid: guid.to_string(),
             accepted: false,
             return_status: status.to_string(),
@@ -251,7 +285,11 @@ fn format_error_receipt(
     use crate::model::format_error::{Ceb900Message, MessageReturn};
     let guid = guid_from(original.as_bytes(), b"CEB900");
     // The original text is echoed only while it is small enough to be useful.
-    let ori = if original.len() <= 64 * 1024 { Cow::Owned(original.to_string()) } else { Cow::Borrowed("") };
+    let ori = if original.len() <= 64 * 1024 {
+        Cow::Owned(original.to_string())
+    } else {
+        Cow::Borrowed("")
+    };
     let message = Ceb900Message {
         guid: guid.clone().into(),
         version: "1.0".into(),
@@ -261,7 +299,9 @@ fn format_error_receipt(
             return_info: clip_chars(info, 1000).into(),
             return_time: format17(now).into(),
             ori_cop_msg_id: Cow::Owned(transport.map(|t| t.cop_msg_id.clone()).unwrap_or_default()),
-            ori_message_type: MessageType::from_root_name(root).map_or("Unknown", MessageType::root_name).into(),
+            ori_message_type: MessageType::from_root_name(root)
+                .map_or("Unknown", MessageType::root_name)
+                .into(),
             ori_biz_message: ori,
         }],
     };
@@ -273,14 +313,22 @@ fn format_error_receipt(
 
 /// Builds the receipt message answering every document, copying the fields the receipt shares
 /// with the document by name and filling the assigned ones from the reply.
-fn receipt_message(kind: MessageType, source_guid: &str, replies: &[(&dyn Element<'_>, Reply)]) -> Receipt {
+fn receipt_message(
+    kind: MessageType,
+    source_guid: &str,
+    replies: &[(&dyn Element<'_>, Reply)],
+) -> Receipt {
     let mut message = Message::new(kind);
     let root = message.as_element_mut();
     let schema = root.schema();
     let guid = guid_from(source_guid.as_bytes(), kind.root_name().as_bytes());
     set_by_name(root, "guid", Value::Text(guid.into()));
     set_by_name(root, "version", Value::Text("1.0".into()));
-    if let Some(returns) = schema.members.iter().position(|m| matches!(m.kind, Kind::Record(_))) {
+    if let Some(returns) = schema
+        .members
+        .iter()
+        .position(|m| matches!(m.kind, Kind::Record(_)))
+    {
         for (doc, reply) in replies {
             if let Some(ret) = root.push_child(returns) {
                 fill_return(ret, *doc, reply);
@@ -296,23 +344,47 @@ fn receipt_message(kind: MessageType, source_guid: &str, replies: &[(&dyn Elemen
 fn fill_return(ret: &mut dyn Element<'_>, doc: &dyn Element<'_>, reply: &Reply) {
     let schema = ret.schema();
     for (i, m) in schema.members.iter().enumerate() {
-        let assigned = |own: Option<&str>, fallback: &str| {
-            Value::Text(Cow::Owned(own.filter(|v| !v.is_empty()).unwrap_or(fallback).to_string()))
+        // A number the document carries is echoed when the receipt can hold it; otherwise
+        // the one the e-port assigned is used.
+        let own_or_assigned = |assigned: &str| {
+            let own = find_text(doc, m.name).filter(|v| !v.is_empty() && fits(v, m.kind));
+            Value::Text(Cow::Owned(own.unwrap_or(assigned).to_string()))
         };
         let value = match m.name {
             "returnStatus" => Value::Text(reply.status.clone().into()),
             "returnInfo" => Value::Text(clip_chars(&reply.info, 1000).into()),
             "returnTime" => Value::Text(reply.time.clone().into()),
-            "preNo" => assigned(find_text(doc, "preNo"), &reply.pre_no),
-            "invtNo" => assigned(find_text(doc, "invtNo"), &reply.invt_no),
-            "sumNo" => assigned(find_text(doc, "sumNo"), &reply.sum_no),
+            "preNo" => own_or_assigned(&reply.pre_no),
+            "invtNo" => own_or_assigned(&reply.invt_no),
+            "sumNo" => own_or_assigned(&reply.sum_no),
             name => match (m.kind, find_view(doc, name)) {
                 (Kind::Int { .. }, Some(View::Int(n))) => Value::Int(n),
-                (_, Some(View::Text(t))) => Value::Text(Cow::Owned(t.to_string())),
+                (_, Some(View::Text(t))) => Value::Text(Cow::Owned(fit(name, t, m.kind))),
                 _ => continue,
             },
         };
         ret.set_value(i, value);
+    }
+}
+
+fn fits(value: &str, kind: Kind) -> bool {
+    match kind {
+        Kind::Text { min, max } => {
+            (usize::from(min)..=usize::from(max)).contains(&value.chars().count())
+        }
+        _ => true,
+    }
+}
+
+/// A value from a rejected document made to fit the receipt's schema, so the receipt itself
+/// is always valid: over-long text is cut, a malformed GUID is replaced by one derived from it.
+fn fit(name: &str, value: &str, kind: Kind) -> String {
+    match kind {
+        Kind::Text { .. } if name == "guid" && !fits(value, kind) => {
+            guid_from(value.as_bytes(), b"guid")
+        }
+        Kind::Text { max, .. } => clip_chars(value, usize::from(max)),
+        _ => value.to_string(),
     }
 }
 
@@ -337,7 +409,11 @@ fn set_by_name<'a>(el: &mut dyn Element<'a>, name: &str, value: Value<'a>) {
 /// A simple member of `el` or of its single-occurrence children (the head), by XML name.
 pub fn find_view<'r>(el: &'r dyn Element<'_>, name: &str) -> Option<View<'r>> {
     let schema = el.schema();
-    if let Some(i) = schema.members.iter().position(|m| m.name == name && !matches!(m.kind, Kind::Record(_))) {
+    if let Some(i) = schema
+        .members
+        .iter()
+        .position(|m| m.name == name && !matches!(m.kind, Kind::Record(_)))
+    {
         return Some(el.view(i));
     }
     schema
@@ -400,12 +476,17 @@ fn clip_chars(s: &str, max: usize) -> String {
 
 /// FNV-1a: a stable hash so numbers and GUIDs derived from input are the same on every run.
 fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// An upper-case UUID-shaped GUID derived from the input, so repeated checks agree.
 fn guid_from(seed: &[u8], salt: &[u8]) -> String {
     let hi = fnv(&[seed, salt].concat());
     let lo = fnv(&[salt, seed].concat());
-    uuid::Uuid::from_u64_pair(hi, lo).hyphenated().to_string().to_uppercase()
+    uuid::Uuid::from_u64_pair(hi, lo)
+        .hyphenated()
+        .to_string()
+        .to_uppercase()
 }

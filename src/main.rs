@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "single-window", version, about = "A simulator of China's single window for cross-border e-commerce exports (9610/9710/9810)")]
+#[command(
+    name = "single-window",
+    version,
+    about = "A simulator of China's single window for cross-border e-commerce exports (9610/9710/9810)"
+)]
 struct Args {
     #[command(subcommand)]
     command: Command,
@@ -39,11 +43,19 @@ fn main() -> ExitCode {
         Ok(a) => a,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     let result = match args.command {
-        Command::Check { json, receipts, paths } => cli::check::run(&paths, json, receipts.as_deref()),
+        Command::Check {
+            json,
+            receipts,
+            paths,
+        } => cli::check::run(&paths, json, receipts.as_deref()),
         Command::Schemas { dir } => cli::schemas::run(&dir),
     };
     match result {

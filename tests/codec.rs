@@ -78,7 +78,11 @@ const LIST: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 
 fn decode_ok(xml: &str) -> Message<'_> {
     let d = decode_str(xml);
-    assert!(d.diagnostics.is_empty(), "unexpected findings: {:#?}", d.diagnostics);
+    assert!(
+        d.diagnostics.is_empty(),
+        "unexpected findings: {:#?}",
+        d.diagnostics
+    );
     d.message.expect("a message")
 }
 
@@ -93,7 +97,9 @@ fn prefix_default_namespace_and_other_prefix_decode_the_same() {
 
 #[test]
 fn text_is_unescaped_and_decimals_keep_their_value() {
-    let Message::Ceb603(m) = decode_ok(LIST) else { panic!("not a 603") };
+    let Message::Ceb603(m) = decode_ok(LIST) else {
+        panic!("not a 603")
+    };
     let item = &m.documents[0].items[0];
     assert_eq!(item.gname, "棉制T恤衫 & 短袖");
     assert_eq!(item.total_price.to_string(), "99.80");
@@ -108,11 +114,20 @@ fn bom_and_gbk_are_accepted() {
     let p = ceb::prepare(&with_bom).expect("BOM tolerated");
     assert_eq!(decode_ok(&p.text), base);
 
-    for (label, name) in [("GBK", "GBK"), ("GB2312", "GBK"), ("GB18030", "gb18030"), ("gbk", "GBK")] {
+    for (label, name) in [
+        ("GBK", "GBK"),
+        ("GB2312", "GBK"),
+        ("GB18030", "gb18030"),
+        ("gbk", "GBK"),
+    ] {
         let gbk_text = LIST.replace("encoding=\"UTF-8\"", &format!("encoding=\"{label}\""));
         let (bytes, _, bad) = encoding_rs::GBK.encode(&gbk_text);
         assert!(!bad);
-        assert_ne!(&bytes[..], gbk_text.as_bytes(), "the Chinese text really is re-encoded");
+        assert_ne!(
+            &bytes[..],
+            gbk_text.as_bytes(),
+            "the Chinese text really is re-encoded"
+        );
         let p = ceb::prepare(&bytes).expect("GBK decoded");
         assert_eq!(p.encoding, name);
         assert_eq!(decode_ok(&p.text), base);
@@ -125,12 +140,23 @@ fn gbk_bytes_without_declaration_are_an_encoding_error_with_position() {
     let err = ceb::prepare(&bytes).expect_err("GBK bytes are not UTF-8");
     let d = &err.diagnostics[0];
     assert_eq!(d.code, "E-XML-ENCODING");
-    assert_eq!((d.line, d.column), (11, 17), "first Chinese text is ebpName on line 11: {d:?}");
+    assert_eq!(
+        (d.line, d.column),
+        (11, 17),
+        "first Chinese text is ebpName on line 11: {d:?}"
+    );
 }
 
 #[test]
 fn dxp_wrapped_message_decodes_like_the_bare_one() {
-    let wrapped = ceb::wrap_dxp(LIST, "CEB603Message", "MSG-1", "DXPENT0000022561", "DXPEDCCEB0000003", "2025-03-10T09:30:00");
+    let wrapped = ceb::wrap_dxp(
+        LIST,
+        "CEB603Message",
+        "MSG-1",
+        "DXPENT0000022561",
+        "DXPEDCCEB0000003",
+        "2025-03-10T09:30:00",
+    );
     let p = ceb::prepare(wrapped.as_bytes()).expect("unwrapped");
     let t = p.transport.as_ref().expect("transport kept");
     assert_eq!(t.cop_msg_id, "MSG-1");
@@ -140,16 +166,30 @@ fn dxp_wrapped_message_decodes_like_the_bare_one() {
 
 #[test]
 fn bad_base64_in_dxp_is_reported() {
-    let wrapped = ceb::wrap_dxp(LIST, "CEB603Message", "MSG-1", "A", "B", "2025-03-10T09:30:00");
+    let wrapped = ceb::wrap_dxp(
+        LIST,
+        "CEB603Message",
+        "MSG-1",
+        "A",
+        "B",
+        "2025-03-10T09:30:00",
+    );
     let broken = wrapped.replacen("<dxp:Data>", "<dxp:Data>%%%", 1);
     let err = ceb::prepare(broken.as_bytes()).expect_err("bad base64");
-    assert!(err.diagnostics.iter().any(|d| d.code == "E-DXP-DATA"), "{:?}", err.diagnostics);
+    assert!(
+        err.diagnostics.iter().any(|d| d.code == "E-DXP-DATA"),
+        "{:?}",
+        err.diagnostics
+    );
 }
 
 #[test]
 fn malformed_xml_gives_ceb900_naming_the_position() {
     let broken = LIST.replace("</ceb:appType>", "</ceb:appTyp>");
-    let now = chrono::NaiveDate::from_ymd_opt(2025, 3, 10).unwrap().and_hms_opt(10, 0, 0).unwrap();
+    let now = chrono::NaiveDate::from_ymd_opt(2025, 3, 10)
+        .unwrap()
+        .and_hms_opt(10, 0, 0)
+        .unwrap();
     let report = check_bytes(broken.as_bytes(), now);
     assert_eq!(report.documents.len(), 1);
     let doc = &report.documents[0];
@@ -159,8 +199,16 @@ fn malformed_xml_gives_ceb900_naming_the_position() {
     assert_eq!(d.line, 6, "{d:?}");
     let receipt = report.receipt.expect("a receipt");
     assert_eq!(receipt.root, "CEB900Message");
-    assert!(receipt.xml.contains("<ceb:returnStatus>-1</ceb:returnStatus>"));
-    assert!(receipt.xml.contains("(6:"), "returnInfo names the line: {}", receipt.xml);
+    assert!(
+        receipt
+            .xml
+            .contains("<ceb:returnStatus>-1</ceb:returnStatus>")
+    );
+    assert!(
+        receipt.xml.contains("(6:"),
+        "returnInfo names the line: {}",
+        receipt.xml
+    );
     let back = decode_str(&receipt.xml);
     assert!(back.diagnostics.is_empty(), "{:?}", back.diagnostics);
 }
@@ -168,27 +216,65 @@ fn malformed_xml_gives_ceb900_naming_the_position() {
 #[test]
 fn every_problem_is_reported_at_once_with_its_place() {
     let bad = LIST
-        .replace("<ceb:appType>1</ceb:appType>", "<ceb:appType>12</ceb:appType>")
-        .replace("<ceb:ieDate>20250311</ceb:ieDate>", "<ceb:ieDate>20250231</ceb:ieDate>")
+        .replace(
+            "<ceb:appType>1</ceb:appType>",
+            "<ceb:appType>12</ceb:appType>",
+        )
+        .replace(
+            "<ceb:ieDate>20250311</ceb:ieDate>",
+            "<ceb:ieDate>20250231</ceb:ieDate>",
+        )
         .replace("<ceb:packNo>1</ceb:packNo>", "<ceb:packNo>one</ceb:packNo>")
-        .replace("<ceb:price>49.90</ceb:price>", "<ceb:price>49.901234</ceb:price>")
-        .replace("<ceb:gmodel>无</ceb:gmodel>", "<ceb:gmodel>无</ceb:gmodel><ceb:colour>red</ceb:colour>")
+        .replace(
+            "<ceb:price>49.90</ceb:price>",
+            "<ceb:price>49.901234</ceb:price>",
+        )
+        .replace(
+            "<ceb:gmodel>无</ceb:gmodel>",
+            "<ceb:gmodel>无</ceb:gmodel><ceb:colour>red</ceb:colour>",
+        )
         .replace("\t\t\t<ceb:copNo>B20250310093000001</ceb:copNo>\n", "");
     let d = decode_str(&bad);
-    let codes: Vec<(&str, &str)> = d.diagnostics.iter().map(|x| (x.code, x.path.as_str())).collect();
+    let codes: Vec<(&str, &str)> = d
+        .diagnostics
+        .iter()
+        .map(|x| (x.code, x.path.as_str()))
+        .collect();
     let want = [
-        ("E-XML-LENGTH", "/CEB603Message/Inventory[1]/InventoryHead/appType"),
-        ("E-XML-DATE", "/CEB603Message/Inventory[1]/InventoryHead/ieDate"),
-        ("E-XML-NUMBER", "/CEB603Message/Inventory[1]/InventoryHead/packNo"),
-        ("E-XML-MISSING", "/CEB603Message/Inventory[1]/InventoryHead/copNo"),
-        ("E-XML-UNKNOWN", "/CEB603Message/Inventory[1]/InventoryList[1]/colour"),
-        ("E-XML-NUMBER", "/CEB603Message/Inventory[1]/InventoryList[1]/price"),
+        (
+            "E-XML-LENGTH",
+            "/CEB603Message/Inventory[1]/InventoryHead/appType",
+        ),
+        (
+            "E-XML-DATE",
+            "/CEB603Message/Inventory[1]/InventoryHead/ieDate",
+        ),
+        (
+            "E-XML-NUMBER",
+            "/CEB603Message/Inventory[1]/InventoryHead/packNo",
+        ),
+        (
+            "E-XML-MISSING",
+            "/CEB603Message/Inventory[1]/InventoryHead/copNo",
+        ),
+        (
+            "E-XML-UNKNOWN",
+            "/CEB603Message/Inventory[1]/InventoryList[1]/colour",
+        ),
+        (
+            "E-XML-NUMBER",
+            "/CEB603Message/Inventory[1]/InventoryList[1]/price",
+        ),
     ];
     for w in want {
         assert!(codes.contains(&w), "missing {w:?} in {codes:#?}");
     }
     assert_eq!(codes.len(), want.len(), "no follow-on errors: {codes:#?}");
-    let app_type = &d.diagnostics[d.diagnostics.iter().position(|x| x.path.ends_with("appType")).unwrap()];
+    let app_type = &d.diagnostics[d
+        .diagnostics
+        .iter()
+        .position(|x| x.path.ends_with("appType"))
+        .unwrap()];
     assert_eq!((app_type.line, app_type.column), (6, 4));
     assert_eq!(app_type.found, "12");
     assert!(app_type.expected.contains("exactly 1"));
@@ -204,10 +290,15 @@ fn repeated_envelope_and_wrong_root_are_reported_like_the_official_samples() {
     let d = decode_str(&repeated);
     assert_eq!(d.diagnostics.len(), 1, "{:#?}", d.diagnostics);
     assert_eq!(d.diagnostics[0].code, "E-XML-COUNT");
-    assert_eq!(d.diagnostics[0].line, 65, "the second BaseTransfer starts on line 65");
+    assert_eq!(
+        d.diagnostics[0].line, 65,
+        "the second BaseTransfer starts on line 65"
+    );
 
     // The official 214 sample's root is CEB214, not CEB214Message.
-    let d = decode_str(r#"<ceb:CEB214 xmlns:ceb="http://www.chinaport.gov.cn/ceb" guid="x" version="1.0"/>"#);
+    let d = decode_str(
+        r#"<ceb:CEB214 xmlns:ceb="http://www.chinaport.gov.cn/ceb" guid="x" version="1.0"/>"#,
+    );
     assert!(d.message.is_none());
     assert_eq!(d.diagnostics[0].code, "E-XML-ROOT");
     assert_eq!(d.root, "CEB214");
@@ -227,7 +318,11 @@ fn round_trip(kind: MessageType, seed: &[u8]) {
     fill(original.as_element_mut(), &mut Entropy::new(seed), 0);
     let xml = encode(original.as_element());
     let decoded = decode_str(&xml);
-    assert!(decoded.diagnostics.is_empty(), "{kind:?}: {:#?}\n{xml}", decoded.diagnostics);
+    assert!(
+        decoded.diagnostics.is_empty(),
+        "{kind:?}: {:#?}\n{xml}",
+        decoded.diagnostics
+    );
     assert_eq!(decoded.message.as_ref(), Some(&original), "{kind:?}\n{xml}");
 }
 

@@ -2,7 +2,9 @@
 //! borrows text from the input, and reports every structural and format problem at once.
 
 use crate::diagnostic::{Diagnostic, SPEC_2022, Severity, locate};
-use crate::model::schema::{CEB_NS, DSIG_NS, DXP_NS, Element, Kind, Member, NO_LIMIT, Schema, Str, Value};
+use crate::model::schema::{
+    CEB_NS, DSIG_NS, DXP_NS, Element, Kind, Member, NO_LIMIT, Schema, Str, Value,
+};
 use crate::model::{Message, MessageType};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::{Namespace, ResolveResult};
@@ -43,15 +45,28 @@ pub fn decode_str(xml: &str) -> Decoded<'_> {
                 d.decode_root(m.as_element_mut(), &start, shape, at);
                 message = Some(m);
             }
-            None => d.wrong_root(ns, name, "an export CEB message root in namespace http://www.chinaport.gov.cn/ceb", at),
+            None => d.wrong_root(
+                ns,
+                name,
+                "an export CEB message root in namespace http://www.chinaport.gov.cn/ceb",
+                at,
+            ),
         }
     } else if !d.fatal {
         d.syntax_error(0, "there is no root element");
     }
     let root = d.root_name.clone();
     let diagnostics = d.finish();
-    let message = message.filter(|_| !diagnostics.iter().any(|x| x.code == "E-XML-SYNTAX" || x.code == "E-XML-ROOT"));
-    Decoded { message, diagnostics, root }
+    let message = message.filter(|_| {
+        !diagnostics
+            .iter()
+            .any(|x| x.code == "E-XML-SYNTAX" || x.code == "E-XML-ROOT")
+    });
+    Decoded {
+        message,
+        diagnostics,
+        root,
+    }
 }
 
 /// Decodes a document whose root type is known in advance (e.g. the `DxpMsg` wrapper).
@@ -75,7 +90,10 @@ pub fn decode_into<'a>(xml: &'a str, el: &mut dyn Element<'a>) -> Vec<Diagnostic
 
 /// True for the diagnostics that mean the XML could not be read at all.
 pub fn is_fatal(d: &Diagnostic) -> bool {
-    matches!(d.code, "E-XML-SYNTAX" | "E-XML-ROOT" | "E-XML-ENCODING" | "E-DXP-DATA")
+    matches!(
+        d.code,
+        "E-XML-SYNTAX" | "E-XML-ROOT" | "E-XML-ENCODING" | "E-DXP-DATA"
+    )
 }
 
 /// Namespaces the decoder distinguishes.
@@ -245,7 +263,13 @@ impl<'a> Decoder<'a> {
     }
 
     /// Decodes the whole document into `el` once its root element is known to fit.
-    fn decode_root(&mut self, el: &mut dyn Element<'a>, start: &BytesStart<'a>, shape: Shape, at: usize) {
+    fn decode_root(
+        &mut self,
+        el: &mut dyn Element<'a>,
+        start: &BytesStart<'a>,
+        shape: Shape,
+        at: usize,
+    ) {
         self.path.push((el.schema().name, 0));
         self.element(el, start, shape, at);
         self.path.pop();
@@ -253,18 +277,37 @@ impl<'a> Decoder<'a> {
     }
 
     fn wrong_root(&mut self, ns: Ns, name: &str, expected: &str, at: usize) {
-        let (zh, en) = if ns.matches(CEB_NS) || ns.matches(DXP_NS) || !expected.starts_with("an export") {
+        let (zh, en) = if ns.matches(CEB_NS)
+            || ns.matches(DXP_NS)
+            || !expected.starts_with("an export")
+        {
             (
-                format!("无法识别的报文类型 {name}：根元素应为 CEB303Message、CEB603Message 等出口报文之一（或 DxpMsg 传输报文）。"),
-                format!("Unknown message type {name}: the root must be one of the export messages such as CEB303Message or CEB603Message (or a DxpMsg wrapper)."),
+                format!(
+                    "无法识别的报文类型 {name}：根元素应为 CEB303Message、CEB603Message 等出口报文之一（或 DxpMsg 传输报文）。"
+                ),
+                format!(
+                    "Unknown message type {name}: the root must be one of the export messages such as CEB303Message or CEB603Message (or a DxpMsg wrapper)."
+                ),
             )
         } else {
             (
-                format!("根元素{name}不在海关命名空间 {CEB_NS} 中：请声明 xmlns:ceb=\"{CEB_NS}\" 并使用 ceb: 前缀（或默认命名空间）。"),
-                format!("The root element {name} is not in the customs namespace {CEB_NS}: declare xmlns:ceb=\"{CEB_NS}\" and use the ceb: prefix (or a default namespace)."),
+                format!(
+                    "根元素{name}不在海关命名空间 {CEB_NS} 中：请声明 xmlns:ceb=\"{CEB_NS}\" 并使用 ceb: 前缀（或默认命名空间）。"
+                ),
+                format!(
+                    "The root element {name} is not in the customs namespace {CEB_NS}: declare xmlns:ceb=\"{CEB_NS}\" and use the ceb: prefix (or a default namespace)."
+                ),
             )
         };
-        self.report("E-XML-ROOT", at, Some(name), format!("{name} in {}", ns_label(ns)), expected.to_string(), zh, en);
+        self.report(
+            "E-XML-ROOT",
+            at,
+            Some(name),
+            format!("{name} in {}", ns_label(ns)),
+            expected.to_string(),
+            zh,
+            en,
+        );
         self.fatal = true;
     }
 
@@ -286,7 +329,13 @@ impl<'a> Decoder<'a> {
     }
 
     /// Decodes the attributes and children of one element into `el`.
-    fn element(&mut self, el: &mut dyn Element<'a>, start: &BytesStart<'a>, shape: Shape, at: usize) {
+    fn element(
+        &mut self,
+        el: &mut dyn Element<'a>,
+        start: &BytesStart<'a>,
+        shape: Shape,
+        at: usize,
+    ) {
         let schema = el.schema();
         self.attributes(el, schema, start, at);
         let mut counts = [0u32; 64];
@@ -319,7 +368,16 @@ impl<'a> Decoder<'a> {
                     }
                     _ => continue,
                 };
-                self.child(el, schema, &mut counts, &mut last, ns, child, child_shape, pos);
+                self.child(
+                    el,
+                    schema,
+                    &mut counts,
+                    &mut last,
+                    ns,
+                    child,
+                    child_shape,
+                    pos,
+                );
                 if self.fatal {
                     return;
                 }
@@ -341,7 +399,13 @@ impl<'a> Decoder<'a> {
         );
     }
 
-    fn attributes(&mut self, el: &mut dyn Element<'a>, schema: &Schema, start: &BytesStart<'a>, at: usize) {
+    fn attributes(
+        &mut self,
+        el: &mut dyn Element<'a>,
+        schema: &Schema,
+        start: &BytesStart<'a>,
+        at: usize,
+    ) {
         let mut seen = 0u64;
         for attr in start.attributes() {
             let attr = match attr {
@@ -366,9 +430,16 @@ impl<'a> Decoder<'a> {
                     at,
                     Some(&format!("@{name}")),
                     name.to_string(),
-                    format!("only the attributes {} on {}", attr_names(schema), schema.name),
+                    format!(
+                        "only the attributes {} on {}",
+                        attr_names(schema),
+                        schema.name
+                    ),
                     format!("{}上不允许属性 {name}：请删除。", schema.name),
-                    format!("The attribute {name} is not allowed on {}: remove it.", schema.name),
+                    format!(
+                        "The attribute {name} is not allowed on {}: remove it.",
+                        schema.name
+                    ),
                 );
                 continue;
             };
@@ -395,8 +466,14 @@ impl<'a> Decoder<'a> {
                     Some(&format!("@{}", m.name)),
                     String::new(),
                     format!("attribute {} ({})", m.name, m.doc),
-                    format!("{}缺少必填属性 {}（{}）：请补上。", schema.name, m.name, m.doc),
-                    format!("{} lacks the required attribute {} ({}): add it.", schema.name, m.name, m.doc),
+                    format!(
+                        "{}缺少必填属性 {}（{}）：请补上。",
+                        schema.name, m.name, m.doc
+                    ),
+                    format!(
+                        "{} lacks the required attribute {} ({}): add it.",
+                        schema.name, m.name, m.doc
+                    ),
                 );
             }
         }
@@ -417,7 +494,11 @@ impl<'a> Decoder<'a> {
     ) {
         let name = local_str(&start);
         let Some(i) = find_member(schema, *last, name) else {
-            let expected = format!("one of the elements of {}: {}", schema.name, element_names(schema));
+            let expected = format!(
+                "one of the elements of {}: {}",
+                schema.name,
+                element_names(schema)
+            );
             self.report(
                 "E-XML-UNKNOWN",
                 at,
@@ -451,7 +532,11 @@ impl<'a> Decoder<'a> {
         }
         counts[i] += 1;
         let n = counts[i];
-        let leaf = if member.max > 1 { format!("{name}[{n}]") } else { name.to_string() };
+        let leaf = if member.max > 1 {
+            format!("{name}[{n}]")
+        } else {
+            name.to_string()
+        };
         if n > member.max {
             self.report(
                 "E-XML-COUNT",
@@ -529,8 +614,14 @@ impl<'a> Decoder<'a> {
                     Some(m.name),
                     String::new(),
                     format!("{} ({}), {}", m.name, m.doc, m.kind.describe()),
-                    format!("{}缺少必填元素 {}（{}）：请按规范补上。", schema.name, m.name, m.doc),
-                    format!("{} lacks the required element {} ({}): add it where the spec places it.", schema.name, m.name, m.doc),
+                    format!(
+                        "{}缺少必填元素 {}（{}）：请按规范补上。",
+                        schema.name, m.name, m.doc
+                    ),
+                    format!(
+                        "{} lacks the required element {} ({}): add it where the spec places it.",
+                        schema.name, m.name, m.doc
+                    ),
                 );
             } else {
                 self.report(
@@ -540,7 +631,10 @@ impl<'a> Decoder<'a> {
                     format!("{} × {}", counts[i], m.name),
                     format!("at least {} × {}", m.min, m.name),
                     format!("{}至少应出现{}次，实际{}次。", m.name, m.min, counts[i]),
-                    format!("{} must occur at least {} times; found {}.", m.name, m.min, counts[i]),
+                    format!(
+                        "{} must occur at least {} times; found {}.",
+                        m.name, m.min, counts[i]
+                    ),
                 );
             }
         }
@@ -589,7 +683,14 @@ impl<'a> Decoder<'a> {
         Some(out.unwrap_or(Cow::Borrowed("")))
     }
 
-    fn element_in_text(&mut self, start: &BytesStart<'a>, leaf: &str, inner: &BytesStart<'a>, shape: Shape, at: usize) {
+    fn element_in_text(
+        &mut self,
+        start: &BytesStart<'a>,
+        leaf: &str,
+        inner: &BytesStart<'a>,
+        shape: Shape,
+        at: usize,
+    ) {
         let inner_name = local_str(inner).to_string();
         let name = local_str(start).to_string();
         self.report(
@@ -599,7 +700,9 @@ impl<'a> Decoder<'a> {
             format!("element {inner_name}"),
             format!("text only inside {name}"),
             format!("{name} 只能包含文本，不能包含子元素 {inner_name}：请删除 {inner_name}。"),
-            format!("{name} holds text only, not the child element {inner_name}: remove {inner_name}."),
+            format!(
+                "{name} holds text only, not the child element {inner_name}: remove {inner_name}."
+            ),
         );
         self.skip(inner, shape);
     }
@@ -615,12 +718,23 @@ impl<'a> Decoder<'a> {
     }
 
     /// Checks and converts one simple value; `None` (with a diagnostic) when it is invalid.
-    fn simple(&mut self, member: &Member, raw: Str<'a>, at: usize, leaf: &str) -> Option<Value<'a>> {
+    fn simple(
+        &mut self,
+        member: &Member,
+        raw: Str<'a>,
+        at: usize,
+        leaf: &str,
+    ) -> Option<Value<'a>> {
         let problem = match member.kind {
             Kind::Attr { min, max } | Kind::Text { min, max } => match check_len(&raw, min, max) {
                 None => return Some(Value::Text(raw)),
                 Some(p) => p,
             },
+            Kind::Fixed { value } if raw == value => return Some(Value::Text(raw)),
+            Kind::Fixed { value } => problem(
+                format!("规范规定此项固定填写“{value}”"),
+                format!("the spec fixes this field to \"{value}\""),
+            ),
             Kind::Decimal { total, frac } => match parse_decimal(raw.trim(), total, frac) {
                 Ok(d) => return Some(Value::Decimal(d)),
                 Err(p) => p,
@@ -629,15 +743,18 @@ impl<'a> Decoder<'a> {
                 Ok(n) => return Some(Value::Int(n)),
                 Err(p) => p,
             },
-            Kind::Time14 | Kind::Time17 | Kind::Date8 => match check_time(raw.trim(), member.kind) {
-                None => return Some(Value::Text(raw)),
-                Some(p) => p,
-            },
+            Kind::Time14 | Kind::Time17 | Kind::Date8 => {
+                match check_time(raw.trim(), member.kind) {
+                    None => return Some(Value::Text(raw)),
+                    Some(p) => p,
+                }
+            }
             Kind::Base64 => return Some(Value::Text(raw)),
             Kind::Record(_) | Kind::Raw { .. } => return None,
         };
         let code = match member.kind {
             Kind::Attr { .. } | Kind::Text { .. } => "E-XML-LENGTH",
+            Kind::Fixed { .. } => "E-XML-FIXED",
             Kind::Decimal { .. } | Kind::Int { .. } => "E-XML-NUMBER",
             _ => "E-XML-DATE",
         };
@@ -648,8 +765,18 @@ impl<'a> Decoder<'a> {
             Some(leaf),
             clip(&raw),
             member.kind.describe(),
-            format!("{name}（{}）的值“{}”不符合要求：{}。", member.doc, clip(&raw), problem.zh),
-            format!("The value \"{}\" of {name} ({}) is not valid: {}.", clip(&raw), member.doc, problem.en),
+            format!(
+                "{name}（{}）的值“{}”不符合要求：{}。",
+                member.doc,
+                clip(&raw),
+                problem.zh
+            ),
+            format!(
+                "The value \"{}\" of {name} ({}) is not valid: {}.",
+                clip(&raw),
+                member.doc,
+                problem.en
+            ),
         );
         None
     }
@@ -662,12 +789,19 @@ struct Problem {
 }
 
 fn problem(zh: impl Into<String>, en: impl Into<String>) -> Problem {
-    Problem { zh: zh.into(), en: en.into() }
+    Problem {
+        zh: zh.into(),
+        en: en.into(),
+    }
 }
 
 fn check_len(s: &str, min: u16, max: u16) -> Option<Problem> {
     // Byte length bounds the character count from above, so most values need no counting.
-    let max = if max == NO_LIMIT { usize::MAX } else { usize::from(max) };
+    let max = if max == NO_LIMIT {
+        usize::MAX
+    } else {
+        usize::from(max)
+    };
     let min = usize::from(min);
     if s.len() >= min && s.len() <= max && (min == 0 || s.is_ascii()) {
         return None;
@@ -701,8 +835,15 @@ fn parse_decimal(s: &str, total: u8, frac: u8) -> Result<Decimal, Problem> {
     let body = s.strip_prefix(['+', '-']).unwrap_or(s);
     let (int_part, frac_part) = body.split_once('.').unwrap_or((body, ""));
     let digits_ok = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-    if body.is_empty() || (int_part.is_empty() && frac_part.is_empty()) || !digits_ok(int_part) || !digits_ok(frac_part) {
-        return Err(problem("不是数字（应只含数字和一个小数点）", "it is not a number (digits and at most one decimal point)"));
+    if body.is_empty()
+        || (int_part.is_empty() && frac_part.is_empty())
+        || !digits_ok(int_part)
+        || !digits_ok(frac_part)
+    {
+        return Err(problem(
+            "不是数字（应只含数字和一个小数点）",
+            "it is not a number (digits and at most one decimal point)",
+        ));
     }
     let int_digits = int_part.trim_start_matches('0').len();
     let frac_digits = frac_part.trim_end_matches('0').len();
@@ -715,7 +856,10 @@ fn parse_decimal(s: &str, total: u8, frac: u8) -> Result<Decimal, Problem> {
     if int_digits + frac_digits > usize::from(total) {
         return Err(problem(
             format!("有效数字{}位，最多{total}位", int_digits + frac_digits),
-            format!("it has {} significant digits and at most {total} are allowed", int_digits + frac_digits),
+            format!(
+                "it has {} significant digits and at most {total} are allowed",
+                int_digits + frac_digits
+            ),
         ));
     }
     Decimal::from_str(s).map_err(|_| problem("超出数值范围", "it is out of range"))
@@ -734,7 +878,9 @@ fn parse_int(s: &str, digits: u8) -> Result<i64, Problem> {
             format!("it has {significant} digits and at most {digits} are allowed"),
         ));
     }
-    let n: i64 = s.parse().map_err(|_| problem("超出数值范围", "it is out of range"))?;
+    let n: i64 = s
+        .parse()
+        .map_err(|_| problem("超出数值范围", "it is out of range"))?;
     if i32::try_from(n).is_err() {
         return Err(problem("超出数值范围", "it is out of range"));
     }
@@ -744,12 +890,23 @@ fn parse_int(s: &str, digits: u8) -> Result<i64, Problem> {
 /// A 14/17-digit time or 8-digit date that names a real calendar moment.
 fn check_time(s: &str, kind: Kind) -> Option<Problem> {
     let (len, zh, en) = match kind {
-        Kind::Time14 => (14, "YYYYMMDDhhmmss（14位数字）", "YYYYMMDDhhmmss (14 digits)"),
-        Kind::Time17 => (17, "yyyyMMddHHmmssSSS（17位数字）", "yyyyMMddHHmmssSSS (17 digits)"),
+        Kind::Time14 => (
+            14,
+            "YYYYMMDDhhmmss（14位数字）",
+            "YYYYMMDDhhmmss (14 digits)",
+        ),
+        Kind::Time17 => (
+            17,
+            "yyyyMMddHHmmssSSS（17位数字）",
+            "yyyyMMddHHmmssSSS (17 digits)",
+        ),
         _ => (8, "YYYYMMDD（8位数字）", "YYYYMMDD (8 digits)"),
     };
     if s.len() != len || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(problem(format!("格式应为{zh}"), format!("the form must be {en}")));
+        return Some(problem(
+            format!("格式应为{zh}"),
+            format!("the form must be {en}"),
+        ));
     }
     if crate::model::time::parse_digits(s).is_none() {
         return Some(problem(

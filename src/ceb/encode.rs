@@ -53,7 +53,12 @@ fn write_element(out: &mut String, el: &dyn Element<'_>, depth: usize, is_root: 
             (_, View::Texts(list)) => {
                 for t in list {
                     indent(out, depth + 1);
-                    let _ = writeln!(out, "<{prefix}:{0}>{1}</{prefix}:{0}>", m.name, partial_escape(t.as_ref()));
+                    let _ = writeln!(
+                        out,
+                        "<{prefix}:{0}>{1}</{prefix}:{0}>",
+                        m.name,
+                        partial_escape(t.as_ref())
+                    );
                 }
             }
             (_, view) => {
@@ -78,9 +83,8 @@ fn write_element(out: &mut String, el: &dyn Element<'_>, depth: usize, is_root: 
 }
 
 fn has_signature(el: &dyn Element<'_>, schema: &Schema) -> bool {
-    schema
-        .members
-        .iter()
-        .enumerate()
-        .any(|(i, m)| matches!(m.kind, Kind::Raw { ns } if ns == crate::model::schema::DSIG_NS) && el.view(i) != View::Absent)
+    schema.members.iter().enumerate().any(|(i, m)| {
+        matches!(m.kind, Kind::Raw { ns } if ns == crate::model::schema::DSIG_NS)
+            && el.view(i) != View::Absent
+    })
 }

@@ -41,7 +41,7 @@ pub struct Unreadable {
 /// known to encoding_rs) to UTF-8 and unwraps a `DxpMsg` (Base64 `Data`). Borrows when it can.
 pub fn prepare(bytes: &[u8]) -> Result<Prepared<'_>, Unreadable> {
     let (text, encoding) = to_utf8(bytes).map_err(|d| Unreadable {
-        diagnostics: vec![d],
+        diagnostics: vec![*d],
         transport: None,
     })?;
     if root_local_name(&text) != Some("DxpMsg") {
@@ -53,7 +53,7 @@ pub fn prepare(bytes: &[u8]) -> Result<Prepared<'_>, Unreadable> {
     }
     let (inner, transport) = unwrap_dxp(&text)?;
     let (inner_text, inner_encoding) = to_utf8(&inner).map_err(|d| Unreadable {
-        diagnostics: vec![d],
+        diagnostics: vec![*d],
         transport: Some(transport.clone()),
     })?;
     Ok(Prepared {
@@ -78,7 +78,11 @@ fn unwrap_dxp(text: &str) -> Result<(Vec<u8>, Transport), Unreadable> {
             transport: Some(transport),
         });
     }
-    let compact: String = dxp.data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let compact: String = dxp
+        .data
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
     match base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()) {
         Ok(bytes) => Ok((bytes, transport)),
         Err(e) => {
@@ -106,7 +110,14 @@ fn unwrap_dxp(text: &str) -> Result<(Vec<u8>, Transport), Unreadable> {
 }
 
 /// Wraps a CEB message text in a `DxpMsg` addressed from `sender` to `receiver`.
-pub fn wrap_dxp(ceb_xml: &str, msg_type: &str, cop_msg_id: &str, sender: &str, receiver: &str, created: &str) -> String {
+pub fn wrap_dxp(
+    ceb_xml: &str,
+    msg_type: &str,
+    cop_msg_id: &str,
+    sender: &str,
+    receiver: &str,
+    created: &str,
+) -> String {
     use crate::model::dxp::{ReceiverIds, TransInfo};
     let msg = DxpMsg {
         ver: "1.0".into(),
@@ -119,7 +130,9 @@ pub fn wrap_dxp(ceb_xml: &str, msg_type: &str, cop_msg_id: &str, sender: &str, r
             creat_time: created.into(),
             msg_type: msg_type.into(),
         },
-        data: base64::engine::general_purpose::STANDARD.encode(ceb_xml.as_bytes()).into(),
+        data: base64::engine::general_purpose::STANDARD
+            .encode(ceb_xml.as_bytes())
+            .into(),
         ..DxpMsg::default()
     };
     encode(&msg)
@@ -128,7 +141,7 @@ pub fn wrap_dxp(ceb_xml: &str, msg_type: &str, cop_msg_id: &str, sender: &str, r
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The document as UTF-8 text and the name of the encoding it was in.
-fn to_utf8(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), Diagnostic> {
+fn to_utf8(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), Box<Diagnostic>> {
     if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes)
         && enc != encoding_rs::UTF_8
     {
@@ -140,19 +153,32 @@ fn to_utf8(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), Diagnostic> {
         None => encoding_rs::UTF_8,
         Some(l) => match encoding_rs::Encoding::for_label(l.as_bytes()) {
             Some(e) => e,
-            None => return Err(encoding_problem(bytes, 0, &format!("unsupported encoding \"{l}\""))),
+            None => {
+                return Err(encoding_problem(
+                    bytes,
+                    0,
+                    &format!("unsupported encoding \"{l}\""),
+                ));
+            }
         },
     };
     if enc == encoding_rs::UTF_8 {
         return match std::str::from_utf8(bytes) {
             Ok(s) => Ok((Cow::Borrowed(s), "UTF-8")),
-            Err(e) => Err(encoding_problem(bytes, e.valid_up_to(), "bytes that are not valid UTF-8")),
+            Err(e) => Err(encoding_problem(
+                bytes,
+                e.valid_up_to(),
+                "bytes that are not valid UTF-8",
+            )),
         };
     }
     transcode(bytes, enc)
 }
 
-fn transcode<'b>(bytes: &'b [u8], enc: &'static encoding_rs::Encoding) -> Result<(Cow<'b, str>, &'static str), Diagnostic> {
+fn transcode<'b>(
+    bytes: &'b [u8],
+    enc: &'static encoding_rs::Encoding,
+) -> Result<(Cow<'b, str>, &'static str), Box<Diagnostic>> {
     use encoding_rs::DecoderResult;
     let mut decoder = enc.new_decoder_without_bom_handling();
     let capacity = decoder
@@ -171,7 +197,7 @@ fn transcode<'b>(bytes: &'b [u8], enc: &'static encoding_rs::Encoding) -> Result
     }
 }
 
-fn encoding_problem(bytes: &[u8], valid_up_to: usize, what: &str) -> Diagnostic {
+fn encoding_problem(bytes: &[u8], valid_up_to: usize, what: &str) -> Box<Diagnostic> {
     let prefix = String::from_utf8_lossy(&bytes[..valid_up_to.min(bytes.len())]).into_owned();
     let mut d = Diagnostic {
         code: "E-XML-ENCODING",
@@ -181,13 +207,17 @@ fn encoding_problem(bytes: &[u8], valid_up_to: usize, what: &str) -> Diagnostic 
         column: 0,
         found: what.to_string(),
         expected: "UTF-8, or GB2312/GBK/GB18030 declared in the XML declaration".into(),
-        zh: format!("报文编码错误（{what}）：请以 UTF-8 发送，或在 XML 声明中写明 encoding=\"GBK\" 等实际编码。"),
-        en: format!("The message encoding is wrong ({what}): send UTF-8, or declare the real encoding such as encoding=\"GBK\" in the XML declaration."),
+        zh: format!(
+            "报文编码错误（{what}）：请以 UTF-8 发送，或在 XML 声明中写明 encoding=\"GBK\" 等实际编码。"
+        ),
+        en: format!(
+            "The message encoding is wrong ({what}): send UTF-8, or declare the real encoding such as encoding=\"GBK\" in the XML declaration."
+        ),
         source: "W3C XML 1.0 §4.3.3",
         offset: prefix.len(),
     };
     locate(&prefix, std::slice::from_mut(&mut d));
-    d
+    Box::new(d)
 }
 
 /// The `encoding` pseudo-attribute of the XML declaration, if any.

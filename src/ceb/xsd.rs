@@ -1,8 +1,20 @@
 //! Writes our XSD for a message from the same member tables the codec uses, so the schemas in
 //! `schemas/` cannot drift from the decoder. `single-window schemas DIR` regenerates them.
 
+use crate::model::MessageType;
+use crate::model::dxp::DxpMsg;
 use crate::model::schema::{Kind, Member, NO_LIMIT, Schema, UNBOUNDED};
 use std::fmt::Write as _;
+
+/// Every schema we ship, named by root element: one per message type plus the `DxpMsg` wrapper.
+pub fn all_schemas() -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = MessageType::ALL
+        .iter()
+        .map(|t| (t.root_name(), xsd_for(t.schema())))
+        .collect();
+    out.push((DxpMsg::SCHEMA.name, xsd_for(DxpMsg::SCHEMA)));
+    out
+}
 
 /// The XSD text for one root element.
 pub fn xsd_for(root: &Schema) -> String {
@@ -26,7 +38,9 @@ fn pad(out: &mut String, depth: usize) {
 }
 
 fn occurs(member: Option<&Member>) -> String {
-    let Some(m) = member else { return String::new() };
+    let Some(m) = member else {
+        return String::new();
+    };
     let mut s = String::new();
     if m.min != 1 {
         let _ = write!(s, " minOccurs=\"{}\"", m.min);
@@ -51,7 +65,12 @@ fn doc(out: &mut String, text: &str, depth: usize) {
 /// A complex element: its members in sequence, then its attributes.
 fn element(out: &mut String, schema: &Schema, member: Option<&Member>, depth: usize) {
     pad(out, depth);
-    let _ = writeln!(out, "<xs:element name=\"{}\"{}>", schema.name, occurs(member));
+    let _ = writeln!(
+        out,
+        "<xs:element name=\"{}\"{}>",
+        schema.name,
+        occurs(member)
+    );
     doc(out, schema.doc, depth + 1);
     pad(out, depth + 1);
     out.push_str("<xs:complexType>\n");
@@ -63,20 +82,33 @@ fn element(out: &mut String, schema: &Schema, member: Option<&Member>, depth: us
             Kind::Record(child) => element(out, child, Some(m), depth + 3),
             Kind::Raw { ns } if ns != schema.ns => {
                 pad(out, depth + 3);
-                let _ = writeln!(out, "<xs:any namespace=\"{ns}\" processContents=\"skip\"{}/>", occurs(Some(m)));
+                let _ = writeln!(
+                    out,
+                    "<xs:any namespace=\"{ns}\" processContents=\"skip\"{}/>",
+                    occurs(Some(m))
+                );
             }
             Kind::Raw { .. } => {
                 pad(out, depth + 3);
                 let _ = writeln!(out, "<xs:element name=\"{}\"{}>", m.name, occurs(Some(m)));
                 doc(out, m.doc, depth + 4);
                 pad(out, depth + 4);
-                out.push_str("<xs:complexType mixed=\"true\"><xs:sequence><xs:any processContents=\"skip\" minOccurs=\"0\" maxOccurs=\"unbounded\"/></xs:sequence></xs:complexType>\n");
+                out.push_str("<xs:complexType><xs:sequence><xs:any processContents=\"skip\" minOccurs=\"0\" maxOccurs=\"unbounded\"/></xs:sequence></xs:complexType>\n");
                 pad(out, depth + 3);
                 out.push_str("</xs:element>\n");
             }
             _ => {
+                let fixed = match m.kind {
+                    Kind::Fixed { value } => format!(" fixed=\"{value}\""),
+                    _ => String::new(),
+                };
                 pad(out, depth + 3);
-                let _ = writeln!(out, "<xs:element name=\"{}\"{}>", m.name, occurs(Some(m)));
+                let _ = writeln!(
+                    out,
+                    "<xs:element name=\"{}\"{}{fixed}>",
+                    m.name,
+                    occurs(Some(m))
+                );
                 doc(out, m.doc, depth + 4);
                 simple_type(out, m.kind, depth + 4);
                 pad(out, depth + 3);
@@ -86,7 +118,11 @@ fn element(out: &mut String, schema: &Schema, member: Option<&Member>, depth: us
     }
     pad(out, depth + 2);
     out.push_str("</xs:sequence>\n");
-    for m in schema.members.iter().filter(|m| matches!(m.kind, Kind::Attr { .. })) {
+    for m in schema
+        .members
+        .iter()
+        .filter(|m| matches!(m.kind, Kind::Attr { .. }))
+    {
         pad(out, depth + 2);
         let use_ = if m.min > 0 { "required" } else { "optional" };
         let _ = writeln!(out, "<xs:attribute name=\"{}\" use=\"{use_}\">", m.name);
@@ -117,6 +153,10 @@ fn simple_type(out: &mut String, kind: Kind, depth: usize) {
             }
             ("xs:string", f)
         }
+        Kind::Fixed { value } => (
+            "xs:string",
+            format!("<xs:length value=\"{}\"/>", value.chars().count()),
+        ),
         Kind::Decimal { total, frac } => (
             "xs:decimal",
             format!("<xs:totalDigits value=\"{total}\"/><xs:fractionDigits value=\"{frac}\"/>"),

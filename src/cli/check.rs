@@ -38,7 +38,11 @@ pub fn run(paths: &[PathBuf], json: bool, receipts: Option<&Path>) -> anyhow::Re
             totals.errors, totals.warnings, totals.documents, totals.accepted, totals.rejected
         )?;
     }
-    Ok(if totals.rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if totals.rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 #[derive(Default)]
@@ -68,7 +72,8 @@ impl Totals {
 fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
         if meta.is_dir() {
             let mut found = Vec::new();
             walk(path, &mut found)?;
@@ -86,7 +91,10 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> anyhow::Result<()> {
         let path = entry?.path();
         if path.is_dir() {
             walk(&path, found)?;
-        } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml")) {
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("xml"))
+        {
             found.push(path);
         }
     }
@@ -101,17 +109,41 @@ fn json_line(file: &str, doc: &DocumentReport) -> String {
     value.to_string()
 }
 
-fn write_human(out: &mut impl std::io::Write, file: &str, doc: &DocumentReport) -> std::io::Result<()> {
+fn write_human(
+    out: &mut impl std::io::Write,
+    file: &str,
+    doc: &DocumentReport,
+) -> std::io::Result<()> {
     let verdict = if doc.accepted { "accepted" } else { "rejected" };
     let status = if doc.return_status.is_empty() {
         String::new()
     } else {
         format!(" (returnStatus {})", doc.return_status)
     };
-    writeln!(out, "{file}  {}  {}  {verdict}{status}", doc.message, doc.key)?;
+    writeln!(
+        out,
+        "{file}  {}  {}  {verdict}{status}",
+        doc.message, doc.key
+    )?;
     for d in &doc.diagnostics {
-        writeln!(out, "  {} {}  {}  at {}:{}", d.severity.as_str(), d.code, d.path, d.line, d.column)?;
-        writeln!(out, "    found    {}", if d.found.is_empty() { "(nothing)" } else { &d.found })?;
+        writeln!(
+            out,
+            "  {} {}  {}  at {}:{}",
+            d.severity.as_str(),
+            d.code,
+            d.path,
+            d.line,
+            d.column
+        )?;
+        writeln!(
+            out,
+            "    found    {}",
+            if d.found.is_empty() {
+                "(nothing)"
+            } else {
+                &d.found
+            }
+        )?;
         writeln!(out, "    expected {}", d.expected)?;
         writeln!(out, "    {}", d.zh)?;
         writeln!(out, "    {}", d.en)?;
@@ -121,7 +153,9 @@ fn write_human(out: &mut impl std::io::Write, file: &str, doc: &DocumentReport) 
 }
 
 fn write_receipt(dir: &Path, file: &Path, receipt: &Receipt) -> anyhow::Result<()> {
-    let stem = file.file_stem().map_or_else(|| "message".into(), |s| s.to_string_lossy());
+    let stem = file
+        .file_stem()
+        .map_or_else(|| "message".into(), |s| s.to_string_lossy());
     let path = dir.join(format!("{stem}.{}.xml", receipt.root));
     std::fs::write(&path, &receipt.xml).with_context(|| format!("writing {}", path.display()))?;
     Ok(())

@@ -54,7 +54,9 @@ const GOODS: &[(&str, &str, &str, &str, i64)] = &[
 ];
 
 /// Destination countries seen in CEB traffic (US, UK, Japan, Spain, Germany, Thailand …).
-const COUNTRIES: &[&str] = &["502", "303", "116", "312", "304", "136", "601", "501", "110", "132"];
+const COUNTRIES: &[&str] = &[
+    "502", "303", "116", "312", "304", "136", "601", "501", "110", "132",
+];
 
 /// One declaration list message (one parcel) from enterprise `ent` of `enterprises`.
 pub fn parcel_list(rng: &mut Rng, serial: u64, enterprises: u64) -> Ceb603Message<'static> {
@@ -89,13 +91,28 @@ pub fn parcel_list(rng: &mut Rng, serial: u64, enterprises: u64) -> Ceb603Messag
             }
         })
         .collect();
-    let net: Decimal = items.iter().map(|i| if i.unit1 == "035" { i.qty1 } else { Decimal::new(3, 1) }).sum();
+    let net: Decimal = items
+        .iter()
+        .map(|i| {
+            if i.unit1 == "035" {
+                i.qty1
+            } else {
+                Decimal::new(3, 1)
+            }
+        })
+        .sum();
     let gross = net + Decimal::new(50 + rng.below(300) as i64, 3);
     let day = 1 + rng.below(28);
     let head = InventoryHead {
         guid: rng.guid().into(),
         app_type: "1".into(),
-        app_time: format!("202503{day:02}{:02}{:02}{:02}", rng.below(24), rng.below(60), rng.below(60)).into(),
+        app_time: format!(
+            "202503{day:02}{:02}{:02}{:02}",
+            rng.below(24),
+            rng.below(60),
+            rng.below(60)
+        )
+        .into(),
         app_status: "2".into(),
         customs_code: "5314".into(),
         ebp_code: code.clone().into(),

@@ -29,7 +29,7 @@ element! {
     ExtendMessage = "ExtendMessage" in CEB_NS, "扩展自定义数据实体 free extension" {
         name: Str<'a> = "name", text(0, 30), 1..=1, "自定义报文名称 extension name";
         version: Str<'a> = "version", text(0, 30), 1..=1, "自定义报文版本 extension version";
-        message: Option<Str<'a>> = "Message", ANY_CEB, 0..=1, "自定义报文实体 extension content (any XML)";
+        message: Str<'a> = "Message", ANY_CEB, 1..=1, "自定义报文实体 extension content (any XML)";
     }
 }
 

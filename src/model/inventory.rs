@@ -45,10 +45,10 @@ element! {
         pod: Str<'a> = "POD", text(3, 4), 1..=1, "指运港代码 port of destination";
         freight: rust_decimal::Decimal = "freight", N19_5, 1..=1, "运费 freight";
         f_currency: Str<'a> = "fCurrency", text(3, 3), 1..=1, "运费币制 freight currency";
-        f_flag: Str<'a> = "fFlag", text(1, 1), 1..=1, "运费标志 1 rate, 2 unit price, 3 total";
+        f_flag: Str<'a> = "fFlag", Kind::Fixed { value: "3" }, 1..=1, "运费标志 always 3, total amount";
         insured_fee: rust_decimal::Decimal = "insuredFee", N19_5, 1..=1, "保费 insurance fee";
         i_currency: Str<'a> = "iCurrency", text(3, 3), 1..=1, "保费币制 insurance currency";
-        i_flag: Str<'a> = "iFlag", text(1, 1), 1..=1, "保费标志 1 rate, 2 unit price, 3 total";
+        i_flag: Str<'a> = "iFlag", Kind::Fixed { value: "3" }, 1..=1, "保费标志 always 3, total amount";
         wrap_type: Str<'a> = "wrapType", text(1, 1), 1..=1, "包装种类代码 packaging type";
         pack_no: i64 = "packNo", int(9), 1..=1, "件数 number of packages";
         gross_weight: rust_decimal::Decimal = "grossWeight", N19_5, 1..=1, "毛重（公斤） gross weight, kg";

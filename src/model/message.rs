@@ -2,8 +2,8 @@
 
 use super::schema::{Element, IntoStatic, Schema};
 use super::{
-    arrival::*, cancel::*, departure::*, format_error::*, inventory::*, logistics::*, order::*, receipts::*,
-    refund::*, summary::*, waybill::*,
+    arrival::*, cancel::*, departure::*, format_error::*, inventory::*, logistics::*, order::*,
+    receipts::*, refund::*, summary::*, waybill::*,
 };
 
 /// Lists every message type once: variant, struct, root element name, receipt type.

@@ -54,6 +54,8 @@ pub enum Kind {
     Attr { min: u16, max: u16 },
     /// A string with length bounds in characters (`C36`, `C..60`, `C1..10`).
     Text { min: u16, max: u16 },
+    /// A string the spec fixes to one value (`fFlag`/`iFlag` of 603 are always `3`, total price).
+    Fixed { value: &'static str },
     /// Decimal with at most `total` significant digits and `frac` decimals (`N19,5`).
     Decimal { total: u8, frac: u8 },
     /// Integer (`xs:int`) with at most `digits` digits.
@@ -89,10 +91,15 @@ impl Kind {
                     format!("C{min}..{max}: {min} to {max} characters")
                 }
             }
+            Kind::Fixed { value } => format!("always \"{value}\""),
             Kind::Decimal { total, frac } => {
-                format!("N{total},{frac}: a decimal number with at most {total} digits, {frac} after the point")
+                format!(
+                    "N{total},{frac}: a decimal number with at most {total} digits, {frac} after the point"
+                )
             }
-            Kind::Int { digits } => format!("N{digits}: a whole number with at most {digits} digits"),
+            Kind::Int { digits } => {
+                format!("N{digits}: a whole number with at most {digits} digits")
+            }
             Kind::Time14 => "YYYYMMDDhhmmss: 14 digits, a real date and time".into(),
             Kind::Time17 => "yyyyMMddHHmmssSSS: 17 digits, a real date and time".into(),
             Kind::Date8 => "YYYYMMDD: 8 digits, a real calendar date".into(),

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use rust_decimal::Decimal;
-use single_window::model::schema::{Element, Kind, Value, DSIG_NS};
+use single_window::model::schema::{DSIG_NS, DXP_NS, Element, Kind, Value, prefix_of};
 use std::borrow::Cow;
 
 /// Reads choices from a byte string; past the end it keeps answering zero.
@@ -28,20 +28,32 @@ impl<'b> Entropy<'b> {
         if hi <= lo {
             return lo;
         }
-        let raw = u64::from_le_bytes([self.byte(), self.byte(), self.byte(), self.byte(), 0, 0, 0, 0]);
+        let raw = u64::from_le_bytes([
+            self.byte(),
+            self.byte(),
+            self.byte(),
+            self.byte(),
+            0,
+            0,
+            0,
+            0,
+        ]);
         lo + raw % (hi - lo + 1)
     }
 }
 
 /// Characters that exercise escaping, multi-byte text and the ordinary case.
 const ALPHABET: &[char] = &[
-    'A', 'Z', 'a', 'z', '0', '9', '-', '_', ' ', '&', '<', '>', '"', '\'', '中', '国', '货', '（', '）', 'é', '😀',
+    'A', 'Z', 'a', 'z', '0', '9', '-', '_', ' ', '&', '<', '>', '"', '\'', '中', '国', '货', '（',
+    '）', 'é', '😀',
 ];
 
 fn text(e: &mut Entropy<'_>, min: u16, max: u16) -> String {
     let max = max.min(min.max(12));
     let len = e.range(u64::from(min), u64::from(max)) as usize;
-    let mut s: String = (0..len).map(|_| ALPHABET[e.range(0, ALPHABET.len() as u64 - 1) as usize]).collect();
+    let mut s: String = (0..len)
+        .map(|_| ALPHABET[e.range(0, ALPHABET.len() as u64 - 1) as usize])
+        .collect();
     // Leading or trailing blanks are legal but would make a round trip depend on layout.
     if len > 0 {
         if s.starts_with(' ') {
@@ -56,12 +68,24 @@ fn text(e: &mut Entropy<'_>, min: u16, max: u16) -> String {
 }
 
 fn digits(e: &mut Entropy<'_>, n: usize) -> String {
-    (0..n).map(|_| char::from(b'0' + e.range(0, 9) as u8)).collect()
+    (0..n)
+        .map(|_| char::from(b'0' + e.range(0, 9) as u8))
+        .collect()
 }
 
 fn time(e: &mut Entropy<'_>, kind: Kind) -> String {
-    let date = format!("{:04}{:02}{:02}", e.range(2018, 2027), e.range(1, 12), e.range(1, 28));
-    let clock = format!("{:02}{:02}{:02}", e.range(0, 23), e.range(0, 59), e.range(0, 59));
+    let date = format!(
+        "{:04}{:02}{:02}",
+        e.range(2018, 2027),
+        e.range(1, 12),
+        e.range(1, 28)
+    );
+    let clock = format!(
+        "{:02}{:02}{:02}",
+        e.range(0, 23),
+        e.range(0, 59),
+        e.range(0, 59)
+    );
     match kind {
         Kind::Date8 => date,
         Kind::Time14 => date + &clock,
@@ -76,6 +100,16 @@ fn decimal(e: &mut Entropy<'_>, total: u8, frac: u8) -> Decimal {
     let mantissa = e.range(0, limit - 1);
     Decimal::from_i128_with_scale(i128::from(mantissa), scale)
 }
+
+/// A signature with the structure xmldsig-core-schema.xsd requires (values are not real).
+const SIGNATURE: &str = concat!(
+    "<ds:Signature><ds:SignedInfo>",
+    "<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/TR/2001/REC-xml-c14n-20010315\"/>",
+    "<ds:SignatureMethod Algorithm=\"http://www.w3.org/2000/09/xmldsig#rsa-sha1\"/>",
+    "<ds:Reference URI=\"\"><ds:DigestMethod Algorithm=\"http://www.w3.org/2000/09/xmldsig#sha1\"/>",
+    "<ds:DigestValue>AAAA</ds:DigestValue></ds:Reference>",
+    "</ds:SignedInfo><ds:SignatureValue>AAAA</ds:SignatureValue></ds:Signature>"
+);
 
 /// Fills every member of `el` with a valid value (optional members only sometimes).
 pub fn fill<'a>(el: &mut dyn Element<'a>, e: &mut Entropy<'_>, depth: usize) {
@@ -100,9 +134,17 @@ pub fn fill<'a>(el: &mut dyn Element<'a>, e: &mut Entropy<'_>, depth: usize) {
             }
             Kind::Raw { ns } => {
                 let xml = if ns == DSIG_NS {
-                    "<ds:Signature><ds:SignedInfo>abc</ds:SignedInfo><ds:SignatureValue>AAAA</ds:SignatureValue></ds:Signature>".to_string()
+                    SIGNATURE.to_string()
                 } else {
-                    format!("<ceb:{0}><ceb:note>n{1}</ceb:note></ceb:{0}>", m.name, e.range(0, 99))
+                    // Any child the official schema allows there: a file name in DXP AddInfo,
+                    // free content in ExtendMessage/Message.
+                    let p = prefix_of(ns);
+                    let child = if ns == DXP_NS { "FileName" } else { "note" };
+                    format!(
+                        "<{p}:{0}><{p}:{child}>n{1}</{p}:{child}></{p}:{0}>",
+                        m.name,
+                        e.range(0, 99)
+                    )
                 };
                 el.set_value(i, Value::Text(Cow::Owned(xml)));
             }
@@ -111,7 +153,10 @@ pub fn fill<'a>(el: &mut dyn Element<'a>, e: &mut Entropy<'_>, depth: usize) {
                     el.set_value(i, Value::Text(Cow::Owned(text(e, min, max))));
                 }
             }
-            Kind::Decimal { total, frac } => el.set_value(i, Value::Decimal(decimal(e, total, frac))),
+            Kind::Fixed { value } => el.set_value(i, Value::Text(Cow::Borrowed(value))),
+            Kind::Decimal { total, frac } => {
+                el.set_value(i, Value::Decimal(decimal(e, total, frac)))
+            }
             Kind::Int { digits: n } => {
                 let max = 10i64.pow(u32::from(n.min(9))) - 1;
                 el.set_value(i, Value::Int(e.range(0, max as u64) as i64));
@@ -119,7 +164,9 @@ pub fn fill<'a>(el: &mut dyn Element<'a>, e: &mut Entropy<'_>, depth: usize) {
             Kind::Time14 | Kind::Time17 | Kind::Date8 => {
                 el.set_value(i, Value::Text(Cow::Owned(time(e, m.kind))));
             }
-            Kind::Base64 => el.set_value(i, Value::Text(Cow::Owned(format!("QUJD{}", digits(e, 0))))),
+            Kind::Base64 => {
+                el.set_value(i, Value::Text(Cow::Owned(format!("QUJD{}", digits(e, 0)))))
+            }
         }
     }
 }
