@@ -52,13 +52,13 @@ fn validate(root: &str, files: &[PathBuf]) {
     if let Err(e) = xmllint(&ours, files) {
         panic!("{root}: output rejected by schemas/{root}.xsd:\n{e}");
     }
-    if let Some(official) = official_xsd(root) {
-        if let Err(e) = xmllint(&official, files) {
-            panic!(
-                "{root}: output rejected by the official {}:\n{e}",
-                official.display()
-            );
-        }
+    if let Some(official) = official_xsd(root)
+        && let Err(e) = xmllint(&official, files)
+    {
+        panic!(
+            "{root}: output rejected by the official {}:\n{e}",
+            official.display()
+        );
     }
 }
 
@@ -296,6 +296,9 @@ fn decoder_and_schema_agree_on_damaged_messages() {
     }
     // Most edits break the message, some (swapping two equal siblings …) do not: both must occur.
     assert!(compared >= MessageType::ALL.len() * 12);
-    assert!(rejected > compared / 2 && rejected < compared, "{rejected} of {compared} rejected");
+    assert!(
+        rejected > compared / 2 && rejected < compared,
+        "{rejected} of {compared} rejected"
+    );
     eprintln!("{rejected} of {compared} damaged messages rejected by both");
 }
