@@ -339,6 +339,10 @@ impl<'a> Decoder<'a> {
         let schema = el.schema();
         self.attributes(el, schema, start, at);
         let mut counts = [0u32; 64];
+        // Where each member first occurred, and where the element ends: a missing member is
+        // reported where it belongs, before the next member present.
+        let mut first_at = [usize::MAX; 64];
+        let mut end_at = at;
         let mut last = 0usize;
         if shape == Shape::Open {
             loop {
@@ -349,7 +353,10 @@ impl<'a> Decoder<'a> {
                     return;
                 };
                 let (child, child_shape) = match ev {
-                    Event::End(_) => break,
+                    Event::End(_) => {
+                        end_at = pos;
+                        break;
+                    }
                     Event::Start(s) => (s, Shape::Open),
                     Event::Empty(s) => (s, Shape::Empty),
                     Event::Text(t) => {
@@ -368,6 +375,9 @@ impl<'a> Decoder<'a> {
                     }
                     _ => continue,
                 };
+                if let Some(i) = find_member(schema, last, local_str(&child)) {
+                    first_at[i] = first_at[i].min(pos);
+                }
                 self.child(
                     el,
                     schema,
@@ -383,7 +393,7 @@ impl<'a> Decoder<'a> {
                 }
             }
         }
-        self.check_counts(schema, &counts, at);
+        self.check_counts(schema, &counts, &first_at, end_at);
     }
 
     fn unexpected_text(&mut self, schema: &Schema, at: usize, text: &str) {
@@ -602,11 +612,22 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reports members that occur fewer times than required.
-    fn check_counts(&mut self, schema: &Schema, counts: &[u32; 64], at: usize) {
+    fn check_counts(
+        &mut self,
+        schema: &Schema,
+        counts: &[u32; 64],
+        first_at: &[usize; 64],
+        end_at: usize,
+    ) {
         for (i, m) in schema.members.iter().enumerate() {
             if matches!(m.kind, Kind::Attr { .. }) || counts[i] >= m.min {
                 continue;
             }
+            let at = first_at[i + 1..schema.members.len()]
+                .iter()
+                .copied()
+                .find(|&p| p != usize::MAX)
+                .unwrap_or(end_at);
             if counts[i] == 0 {
                 self.report(
                     "E-XML-MISSING",

@@ -1,0 +1,188 @@
+//! Golden cases: every message under `seeds/messages/invalid` states in a leading comment what
+//! checking it must find (`expect: CODE PATH at LINE:COLUMN`, one line per error) and what the
+//! single window answers (`receipt: ROOT STATUS[,STATUS…]`, one status per document). Files in
+//! `valid/` state nothing and must be accepted whole. The CLI is exercised on the same files.
+
+use chrono::NaiveDate;
+use single_window::check::check_bytes;
+use single_window::model::MessageType;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn seeds() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/messages")
+}
+
+fn xml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("seed folder exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The lines of a seed's comment that start with `key`.
+fn stated(bytes: &[u8], key: &str) -> Vec<String> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix(key))
+        .map(str::to_string)
+        .collect()
+}
+
+struct Outcome {
+    expected: Vec<String>,
+    found: Vec<String>,
+    expected_receipt: Vec<String>,
+    /// `ROOT STATUS,STATUS…` as answered.
+    receipt: String,
+    all_accepted: bool,
+}
+
+fn check_seed(path: &Path) -> Outcome {
+    let bytes = std::fs::read(path).expect("seed readable");
+    let now = NaiveDate::from_ymd_opt(2025, 3, 10)
+        .and_then(|d| d.and_hms_opt(10, 0, 0))
+        .expect("valid time");
+    let report = check_bytes(&bytes, now);
+    let found: Vec<String> = report
+        .documents
+        .iter()
+        .flat_map(|d| d.diagnostics.iter())
+        .filter(|d| d.is_error())
+        .map(|d| {
+            let path = if d.path.is_empty() { "-" } else { &d.path };
+            format!("{} {path} at {}:{}", d.code, d.line, d.column)
+        })
+        .collect();
+    let statuses: Vec<&str> = report
+        .documents
+        .iter()
+        .map(|d| d.return_status.as_str())
+        .collect();
+    Outcome {
+        expected: stated(&bytes, "expect: "),
+        found,
+        expected_receipt: stated(&bytes, "receipt: "),
+        receipt: format!(
+            "{} {}",
+            report.receipt.map_or("none", |r| r.root),
+            statuses.join(",")
+        ),
+        all_accepted: report.documents.iter().all(|d| d.accepted),
+    }
+}
+
+#[test]
+fn valid_seeds_are_accepted_and_cover_every_business_message() {
+    let mut covered = BTreeSet::new();
+    for path in xml_files(&seeds().join("valid")) {
+        let o = check_seed(&path);
+        assert!(
+            o.expected.is_empty() && o.expected_receipt.is_empty(),
+            "{}: valid seeds state nothing",
+            path.display()
+        );
+        assert!(
+            o.found.is_empty() && o.all_accepted,
+            "{}: {:#?}",
+            path.display(),
+            o.found
+        );
+        let root = o.receipt.split(' ').next().unwrap_or_default();
+        let answered = MessageType::ALL
+            .into_iter()
+            .find(|t| t.receipt_type().map(MessageType::root_name) == Some(root))
+            .unwrap_or_else(|| panic!("{}: answered with {root}", path.display()));
+        covered.insert(answered);
+    }
+    let business: BTreeSet<MessageType> = MessageType::ALL
+        .into_iter()
+        .filter(|t| !t.is_receipt())
+        .collect();
+    assert_eq!(
+        covered, business,
+        "a valid seed for every enterprise → customs message"
+    );
+}
+
+#[test]
+fn invalid_seeds_find_exactly_what_they_state() {
+    let files = xml_files(&seeds().join("invalid"));
+    assert!(files.len() >= 15);
+    for path in files {
+        let o = check_seed(&path);
+        assert!(
+            !o.expected.is_empty(),
+            "{}: an invalid seed states what is wrong",
+            path.display()
+        );
+        assert_eq!(o.found, o.expected, "{}", path.display());
+        assert_eq!(vec![o.receipt], o.expected_receipt, "{}", path.display());
+    }
+}
+
+#[test]
+fn cli_check_reports_and_writes_receipts() {
+    let bin = env!("CARGO_BIN_EXE_single-window");
+    let out = Command::new(bin)
+        .arg("check")
+        .arg(seeds().join("valid"))
+        .output()
+        .expect("binary runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("0 error(s)") && stdout.contains("accepted"),
+        "{stdout}"
+    );
+
+    let receipts = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(bin)
+        .arg("check")
+        .arg("--receipts")
+        .arg(receipts.path())
+        .arg(seeds().join("invalid/CEB603-missing-orderNo.xml"))
+        .output()
+        .expect("binary runs");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a rejected document makes the exit code 1"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("E-XML-MISSING") && stdout.contains("18:4"),
+        "{stdout}"
+    );
+    let written: Vec<PathBuf> = std::fs::read_dir(receipts.path())
+        .expect("receipts written")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    let receipt = std::fs::read_to_string(&written[0]).expect("receipt readable");
+    assert!(
+        receipt.contains("CEB604Message")
+            && receipt.contains("<ceb:returnStatus>-602001</ceb:returnStatus>"),
+        "{receipt}"
+    );
+
+    let out = Command::new(bin)
+        .arg("check")
+        .arg("no/such/file.xml")
+        .output()
+        .expect("binary runs");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "unreadable input is a usage error"
+    );
+}
