@@ -2,6 +2,7 @@
 
 pub mod arrival;
 pub mod cancel;
+pub mod codes;
 pub mod departure;
 pub mod dxp;
 pub mod envelope;
