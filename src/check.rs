@@ -14,7 +14,7 @@ use std::borrow::Cow;
 /// The verdict on one business document (or on the whole message when it cannot be read).
 #[derive(Debug, Clone, Serialize)]
 pub struct DocumentReport {
-    /// e.g. `CEB603`; `CEB900` context when the message itself is unreadable.
+    /// e.g. `CEB603`; `Unknown` when the root is not a known message.
     pub message: String,
     /// 1-based position of the document in its message; 0 for the message as a whole.
     pub index: usize,
@@ -157,7 +157,7 @@ fn document_reports(
             reply_for(kind, doc, accepted, &mine, now)
         };
         documents.push(DocumentReport {
-            message: kind.code().to_string(),
+            message: kind.label().to_string(),
             index: k + 1,
             key: business_key(kind, doc),
             guid,
@@ -251,7 +251,7 @@ fn unreadable_report(
     };
     let info = summarize(&diagnostics, 1000);
     let receipt = format_error_receipt(root, status, &info, original, transport, now);
-    let code = MessageType::from_root_name(root).map_or("Unknown", MessageType::code);
+    let code = MessageType::from_root_name(root).map_or("Unknown", MessageType::label);
     MessageReport {
         documents: vec![DocumentReport {
             message: code.to_string(),

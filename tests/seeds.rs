@@ -176,6 +176,34 @@ fn cli_check_reports_and_writes_receipts() {
     );
 
     let out = Command::new(bin)
+        .args(["check", "--json"])
+        .arg(seeds().join("invalid/CEB603-second-list-bad.xml"))
+        .output()
+        .expect("binary runs");
+    let docs: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(docs.len(), 2, "one object per document");
+    assert_eq!(docs[0]["message"], "CEB603");
+    assert_eq!(docs[0]["accepted"], true);
+    assert_eq!(docs[1]["accepted"], false);
+    assert_eq!(docs[1]["returnStatus"], "-602001");
+    assert_eq!(docs[1]["key"], "ORD202503100002 / SY5349000000004");
+    assert!(
+        docs[1]["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("CEB603-second-list-bad.xml"))
+    );
+    let d = &docs[1]["diagnostics"][0];
+    for key in [
+        "code", "severity", "path", "line", "column", "found", "expected", "zh", "en",
+    ] {
+        assert!(!d[key].is_null(), "diagnostic has {key}: {d}");
+    }
+    assert_eq!(d["line"], 121, "the line the seed states");
+
+    let out = Command::new(bin)
         .arg("check")
         .arg("no/such/file.xml")
         .output()

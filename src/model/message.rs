@@ -118,9 +118,9 @@ message_types! {
 }
 
 impl MessageType {
-    /// The three-digit number, e.g. `603`.
-    pub fn code(self) -> &'static str {
-        &self.root_name()[3..6]
+    /// The short name users know a type by, e.g. `CEB603`.
+    pub fn label(self) -> &'static str {
+        &self.root_name()[..6]
     }
 
     /// Customs → enterprise messages (receipts and the 792 summary result).
