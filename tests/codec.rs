@@ -336,3 +336,102 @@ proptest! {
         }
     }
 }
+
+fn codes(xml: &str) -> Vec<(&'static str, u32)> {
+    decode_str(xml)
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.line))
+        .collect()
+}
+
+#[test]
+fn namespace_declarations_follow_scope() {
+    // A prefix declared on an inner element counts there; the customs namespace may also be the
+    // default one deeper down.
+    let inner = LIST
+        .replace(
+            "<ceb:Inventory>\n\t\t<ceb:InventoryHead>",
+            "<ceb:Inventory>\n\t\t<h:InventoryHead xmlns:h=\"http://www.chinaport.gov.cn/ceb\">",
+        )
+        .replace("</ceb:InventoryHead>", "</h:InventoryHead>");
+    assert_eq!(decode_ok(&inner), decode_ok(LIST));
+    let default_inside = LIST
+        .replace(
+            "<ceb:BaseTransfer>",
+            "<BaseTransfer xmlns=\"http://www.chinaport.gov.cn/ceb\">",
+        )
+        .replace("</ceb:BaseTransfer>", "</BaseTransfer>")
+        .replace("<ceb:copCode>", "<copCode>")
+        .replace("</ceb:copCode>", "</copCode>");
+    assert_eq!(decode_ok(&default_inside), decode_ok(LIST));
+
+    // Rebinding ceb: to another namespace on one element puts that element outside the spec.
+    let rebound = LIST.replace(
+        "<ceb:BaseTransfer>",
+        "<ceb:BaseTransfer xmlns:ceb=\"urn:other\">",
+    );
+    assert_eq!(codes(&rebound)[0].0, "E-XML-NAMESPACE");
+    // … and the binding ends with it: what follows is read normally again.
+    let d = decode_str(&rebound);
+    assert!(
+        d.diagnostics
+            .iter()
+            .all(|x| x.path.ends_with("BaseTransfer")),
+        "{:#?}",
+        d.diagnostics
+    );
+
+    // A prefix declared on a sibling is not in scope.
+    let sibling = LIST
+        .replace(
+            "<ceb:copCode>",
+            "<x:copCode xmlns:x=\"http://www.chinaport.gov.cn/ceb\">",
+        )
+        .replace("</ceb:copCode>", "</x:copCode>")
+        .replace("<ceb:copName>", "<x:copName>")
+        .replace("</ceb:copName>", "</x:copName>");
+    assert!(
+        codes(&sibling).iter().any(|c| c.0 == "E-XML-NAMESPACE"),
+        "{:?}",
+        codes(&sibling)
+    );
+}
+
+#[test]
+fn text_with_entities_cdata_comments_and_crlf_is_read_in_full() {
+    let m = LIST.replace(
+        "<ceb:gmodel>无</ceb:gmodel>",
+        "<ceb:gmodel>A<!-- c --><![CDATA[<B>]]>&#x4E2D;&lt;\r\nC</ceb:gmodel>",
+    );
+    let Message::Ceb603(m) = decode_ok(&m) else {
+        panic!("not a 603")
+    };
+    assert_eq!(m.documents[0].items[0].gmodel, "A<B>中<\nC");
+}
+
+#[test]
+fn end_tags_must_match_everywhere() {
+    // In a simple element, in a record, inside an unknown element being skipped, inside a
+    // signature kept verbatim, and after the root.
+    let cases = [
+        LIST.replace("<ceb:itemNo>SKU-001</ceb:itemNo>", "<ceb:itemNo>SKU-001</ceb:itemno>"),
+        LIST.replace("</ceb:InventoryList>", "</ceb:InventoryHead>"),
+        LIST.replace("<ceb:gmodel>", "<ceb:colour><a></b></ceb:colour><ceb:gmodel>"),
+        LIST.replace(
+            "</ceb:BaseTransfer>\n",
+            "</ceb:BaseTransfer>\n<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignedInfo></ds:Signature>\n",
+        ),
+        format!("{LIST}</ceb:CEB603Message>"),
+    ];
+    for (i, xml) in cases.iter().enumerate() {
+        let d = decode_str(xml);
+        assert!(d.message.is_none(), "case {i} is not well-formed");
+        let syntax = d.diagnostics.iter().find(|x| x.code == "E-XML-SYNTAX");
+        assert!(
+            syntax.is_some_and(|x| x.line > 1),
+            "case {i}: {:#?}",
+            d.diagnostics
+        );
+    }
+}

@@ -7,8 +7,7 @@ use crate::model::schema::{
 };
 use crate::model::{Message, MessageType};
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::{Namespace, ResolveResult};
-use quick_xml::reader::NsReader;
+use quick_xml::reader::Reader;
 use rust_decimal::Decimal;
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -107,16 +106,12 @@ enum Ns {
 }
 
 impl Ns {
-    fn of(r: &ResolveResult<'_>) -> Ns {
-        match r {
-            ResolveResult::Bound(Namespace(n)) => match *n {
-                CEB_NS => Ns::Ceb,
-                DXP_NS => Ns::Dxp,
-                DSIG_NS => Ns::Dsig,
-                _ => Ns::Other,
-            },
-            ResolveResult::Unbound => Ns::None,
-            ResolveResult::Unknown(_) => Ns::Other,
+    fn of_uri(uri: &str) -> Ns {
+        match uri {
+            CEB_NS => Ns::Ceb,
+            DXP_NS => Ns::Dxp,
+            DSIG_NS => Ns::Dsig,
+            _ => Ns::Other,
         }
     }
 
@@ -135,8 +130,22 @@ enum Shape {
     Empty,
 }
 
+/// A namespace declaration in scope: prefix (`""` for the default namespace), what it names,
+/// and the depth of the element that declared it.
+struct Binding {
+    prefix: Box<str>,
+    ns: Ns,
+    depth: u32,
+}
+
 struct Decoder<'a> {
-    reader: NsReader<&'a [u8]>,
+    reader: Reader<&'a [u8]>,
+    /// Namespace scopes, resolved here rather than by quick-xml's `NsReader`: the URI is
+    /// compared once per declaration instead of once per element.
+    bindings: Vec<Binding>,
+    depth: u32,
+    /// Bytes consumed by `plain_text` behind quick-xml's back (its offsets do not count them).
+    skipped: usize,
     input: &'a str,
     diags: Vec<Diagnostic>,
     /// Record path: element name and its 1-based index (0 = not repeatable).
@@ -154,12 +163,17 @@ impl<'a> Decoder<'a> {
     }
 
     fn new(input: &'a str) -> Self {
-        let mut reader = NsReader::from_str(input);
+        let mut reader = Reader::from_str(input);
         let config = reader.config_mut();
-        config.check_end_names = true;
+        // End tags are checked here (`end_tag`), which lets `plain_text` read `<x>text</x>`
+        // straight from the input without quick-xml's name stack getting in the way.
+        config.check_end_names = false;
         config.expand_empty_elements = false;
         Decoder {
             reader,
+            bindings: Vec::new(),
+            depth: 0,
+            skipped: 0,
             input,
             diags: Vec::new(),
             path: Vec::new(),
@@ -174,16 +188,80 @@ impl<'a> Decoder<'a> {
         if self.fatal {
             return None;
         }
-        let at = self.reader.buffer_position() as usize;
-        match self.reader.read_resolved_event() {
-            Ok((_, Event::Eof)) => None,
-            Ok((ns, ev)) => Some((Ns::of(&ns), ev, at)),
+        let at = self.pos();
+        match self.reader.read_event() {
+            Ok(Event::Eof) => None,
+            Ok(ev) => {
+                let ns = match &ev {
+                    Event::Start(s) => self.open(s),
+                    Event::Empty(s) => {
+                        let ns = self.open(s);
+                        self.close();
+                        ns
+                    }
+                    Event::End(_) => {
+                        self.close();
+                        Ns::None
+                    }
+                    _ => Ns::None,
+                };
+                Some((ns, ev, at))
+            }
             Err(e) => {
-                let at = self.reader.error_position() as usize;
+                let at = self.reader.error_position() as usize + self.skipped;
                 self.syntax_error(at, &e.to_string());
                 None
             }
         }
+    }
+
+    /// Offset of the next unread byte.
+    fn pos(&self) -> usize {
+        self.reader.buffer_position() as usize + self.skipped
+    }
+
+    /// Enters an element: records its namespace declarations and resolves its name.
+    fn open(&mut self, start: &BytesStart<'a>) -> Ns {
+        self.depth += 1;
+        let raw: &str = start.as_ref();
+        if raw.contains("xmlns") {
+            for attr in start.attributes().flatten() {
+                let key = attr.key.as_ref();
+                let prefix = match key.strip_prefix("xmlns") {
+                    Some("") => "",
+                    Some(rest) => match rest.strip_prefix(':') {
+                        Some(p) => p,
+                        None => continue,
+                    },
+                    None => continue,
+                };
+                let ns = if attr.value.is_empty() {
+                    Ns::None
+                } else {
+                    Ns::of_uri(&attr.value)
+                };
+                self.bindings.push(Binding {
+                    prefix: prefix.into(),
+                    ns,
+                    depth: self.depth,
+                });
+            }
+        }
+        let name = start.name().into_inner();
+        let prefix = name.find(':').map_or("", |p| &name[..p]);
+        match self.bindings.iter().rev().find(|b| &*b.prefix == prefix) {
+            Some(b) => b.ns,
+            None if prefix.is_empty() => Ns::None,
+            None => Ns::Other,
+        }
+    }
+
+    /// Leaves an element: its declarations go out of scope.
+    fn close(&mut self) {
+        while self.bindings.last().is_some_and(|b| b.depth == self.depth) {
+            self.bindings.pop();
+        }
+        self.depth = self.depth.saturating_sub(1);
     }
 
     fn syntax_error(&mut self, at: usize, detail: &str) {
@@ -319,6 +397,11 @@ impl<'a> Decoder<'a> {
                     self.syntax_error(at, "a second root element after the end of the message");
                     return;
                 }
+                Event::End(e) => {
+                    let name = e.name().into_inner().to_string();
+                    self.syntax_error(at, &format!("the end tag `</{name}>` has no start tag"));
+                    return;
+                }
                 Event::Text(t) if !is_blank(&t) => {
                     self.syntax_error(at, "text after the end of the message");
                     return;
@@ -353,7 +436,10 @@ impl<'a> Decoder<'a> {
                     return;
                 };
                 let (child, child_shape) = match ev {
-                    Event::End(_) => {
+                    Event::End(e) => {
+                        if !self.end_tag(start, &e, pos) {
+                            return;
+                        }
                         end_at = pos;
                         break;
                     }
@@ -375,10 +461,7 @@ impl<'a> Decoder<'a> {
                     }
                     _ => continue,
                 };
-                if let Some(i) = find_member(schema, last, local_str(&child)) {
-                    first_at[i] = first_at[i].min(pos);
-                }
-                self.child(
+                if let Some(i) = self.child(
                     el,
                     schema,
                     &mut counts,
@@ -387,7 +470,9 @@ impl<'a> Decoder<'a> {
                     child,
                     child_shape,
                     pos,
-                );
+                ) {
+                    first_at[i] = first_at[i].min(pos);
+                }
                 if self.fatal {
                     return;
                 }
@@ -490,6 +575,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// One child element of `el`: finds its member, checks order and count, decodes it.
+    /// Returns the member it belongs to, if any.
     #[allow(clippy::too_many_arguments)]
     fn child(
         &mut self,
@@ -501,7 +587,7 @@ impl<'a> Decoder<'a> {
         start: BytesStart<'a>,
         shape: Shape,
         at: usize,
-    ) {
+    ) -> Option<usize> {
         let name = local_str(&start);
         let Some(i) = find_member(schema, *last, name) else {
             let expected = format!(
@@ -518,8 +604,8 @@ impl<'a> Decoder<'a> {
                 format!("{}中不允许元素 {name}：请检查拼写（区分大小写）或删除。", schema.name),
                 format!("The element {name} is not allowed in {}: check the spelling (case matters) or remove it.", schema.name),
             );
-            self.skip(&start, shape);
-            return;
+            let _ = self.skip(&start, shape);
+            return None;
         };
         let member = &schema.members[i];
         let expected_ns = match member.kind {
@@ -537,15 +623,16 @@ impl<'a> Decoder<'a> {
                 format!("元素 {name} 的命名空间不对：应属于 {expected_ns}（例如使用已声明的 ceb: 前缀）。"),
                 format!("The element {name} is in the wrong namespace: it belongs to {expected_ns} (e.g. use the declared ceb: prefix)."),
             );
-            self.skip(&start, shape);
-            return;
+            let _ = self.skip(&start, shape);
+            return None;
         }
         counts[i] += 1;
         let n = counts[i];
-        let leaf = if member.max > 1 {
-            format!("{name}[{n}]")
+        // Only diagnostics use the leaf; most members are single, so this rarely allocates.
+        let leaf: Cow<'_, str> = if member.max > 1 {
+            Cow::Owned(format!("{name}[{n}]"))
         } else {
-            name.to_string()
+            Cow::Borrowed(name)
         };
         if n > member.max {
             self.report(
@@ -557,8 +644,8 @@ impl<'a> Decoder<'a> {
                 format!("{name}最多出现{}次，这里是第{n}次：请删除多余的{name}。", member.max),
                 format!("{name} may occur at most {} time(s); this is occurrence {n}: remove the extra {name}.", member.max),
             );
-            self.skip(&start, shape);
-            return;
+            let _ = self.skip(&start, shape);
+            return None;
         }
         if i < *last {
             let after = schema.members[*last].name;
@@ -582,33 +669,26 @@ impl<'a> Decoder<'a> {
                     self.element(child, &start, shape, at);
                     self.path.pop();
                 } else {
-                    self.skip(&start, shape);
+                    let _ = self.skip(&start, shape);
                 }
             }
             Kind::Raw { .. } => {
-                let end = match shape {
-                    Shape::Empty => self.reader.buffer_position() as usize,
-                    Shape::Open => match self.reader.read_to_end(start.name()) {
-                        Ok(_) => self.reader.buffer_position() as usize,
-                        Err(e) => {
-                            let pos = self.reader.error_position() as usize;
-                            self.syntax_error(pos, &e.to_string());
-                            return;
-                        }
-                    },
+                let Some(end) = self.skip(&start, shape) else {
+                    return Some(i);
                 };
                 let raw = &self.input[at..end.min(self.input.len())];
                 el.set_value(i, Value::Text(Cow::Borrowed(raw)));
             }
             _ => {
                 let Some(text) = self.text(&start, shape, &leaf) else {
-                    return;
+                    return Some(i);
                 };
                 if let Some(v) = self.simple(member, text, at, &leaf) {
                     el.set_value(i, v);
                 }
             }
         }
+        Some(i)
     }
 
     /// Reports members that occur fewer times than required.
@@ -666,6 +746,9 @@ impl<'a> Decoder<'a> {
         if shape == Shape::Empty {
             return Some(Cow::Borrowed(""));
         }
+        if let Some(text) = self.plain_text(start) {
+            return Some(text);
+        }
         let mut out: Option<Cow<'a, str>> = None;
         loop {
             let Some((_, ev, at)) = self.next() else {
@@ -675,7 +758,8 @@ impl<'a> Decoder<'a> {
                 return None;
             };
             let piece: Cow<'a, str> = match ev {
-                Event::End(_) => break,
+                Event::End(e) if self.end_tag(start, &e, at) => break,
+                Event::End(_) => return None,
                 Event::Text(t) => t.xml10_content(),
                 Event::CData(c) => c.xml10_content(),
                 Event::GeneralRef(r) => match resolve_entity(&r) {
@@ -725,17 +809,84 @@ impl<'a> Decoder<'a> {
                 "{name} holds text only, not the child element {inner_name}: remove {inner_name}."
             ),
         );
-        self.skip(inner, shape);
+        let _ = self.skip(inner, shape);
     }
 
-    /// Skips an element and everything inside it.
-    fn skip(&mut self, start: &BytesStart<'a>, shape: Shape) {
-        if shape == Shape::Open
-            && let Err(e) = self.reader.read_to_end(start.name())
-        {
-            let pos = self.reader.error_position() as usize;
-            self.syntax_error(pos, &e.to_string());
+    /// Skips an element and everything inside it, checking that it is well-formed; returns the
+    /// offset just after it.
+    fn skip(&mut self, start: &BytesStart<'a>, shape: Shape) -> Option<usize> {
+        if shape == Shape::Empty {
+            return Some(self.pos());
         }
+        // Skipped elements are rare (unknown ones, signatures): owned names keep this simple.
+        let mut open = vec![start.name().into_inner().to_string()];
+        while let Some((_, ev, at)) = self.next() {
+            match ev {
+                Event::Start(s) => open.push(s.name().into_inner().to_string()),
+                Event::End(e) => {
+                    let expected = open.pop().unwrap_or_default();
+                    let found = e.name().into_inner();
+                    if found != expected {
+                        self.mismatched_end(&expected, found, at);
+                        return None;
+                    }
+                    if open.is_empty() {
+                        return Some(self.pos());
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !self.fatal {
+            self.syntax_error(self.input.len(), "the input ends inside an element");
+        }
+        None
+    }
+
+    /// Checks that an end tag closes `start`; reports a syntax error when it does not.
+    fn end_tag(
+        &mut self,
+        start: &BytesStart<'a>,
+        end: &quick_xml::events::BytesEnd<'_>,
+        at: usize,
+    ) -> bool {
+        let expected = start.name().into_inner();
+        let found = end.name().into_inner();
+        if expected == found {
+            return true;
+        }
+        self.mismatched_end(expected, found, at);
+        false
+    }
+
+    fn mismatched_end(&mut self, expected: &str, found: &str, at: usize) {
+        self.syntax_error(
+            at,
+            &format!("expected `</{expected}>`, but `</{found}>` was found"),
+        );
+    }
+
+    /// Fast path for the usual `<x>text</x>`: takes the text and the end tag straight from the
+    /// input when the text holds no markup, entity or carriage return (which need quick-xml's
+    /// full treatment). `None` leaves the reader where it was.
+    fn plain_text(&mut self, start: &BytesStart<'a>) -> Option<Str<'a>> {
+        let rest: &'a [u8] = self.reader.get_ref();
+        let lt = rest.iter().position(|&b| b == b'<')?;
+        let text = &rest[..lt];
+        if text.iter().any(|&b| b == b'&' || b == b'\r') {
+            return None;
+        }
+        let name = start.name().into_inner().as_bytes();
+        let end = rest.get(lt..lt + name.len() + 3)?;
+        if !(end.starts_with(b"</") && &end[2..2 + name.len()] == name && end.ends_with(b">")) {
+            return None;
+        }
+        let from = self.input.len() - rest.len();
+        let text = self.input.get(from..from + lt)?;
+        *self.reader.get_mut() = &rest[lt + name.len() + 3..];
+        self.skipped += lt + name.len() + 3;
+        self.close();
+        Some(Cow::Borrowed(text))
     }
 
     /// Checks and converts one simple value; `None` (with a diagnostic) when it is invalid.
@@ -883,6 +1034,21 @@ fn parse_decimal(s: &str, total: u8, frac: u8) -> Result<Decimal, Problem> {
             ),
         ));
     }
+    // The digits are checked above, so the value can be built directly; the general parser is
+    // only needed when the scale would exceed what `Decimal` holds.
+    let scale = frac_part.len();
+    if int_part.len() + scale <= 28 {
+        let mantissa = int_part
+            .bytes()
+            .chain(frac_part.bytes())
+            .fold(0i128, |m, b| m * 10 + i128::from(b - b'0'));
+        let signed = if s.starts_with('-') {
+            -mantissa
+        } else {
+            mantissa
+        };
+        return Ok(Decimal::from_i128_with_scale(signed, scale as u32));
+    }
     Decimal::from_str(s).map_err(|_| problem("超出数值范围", "it is out of range"))
 }
 
@@ -1012,5 +1178,43 @@ fn clip(s: &str) -> String {
     } else {
         let head: String = s.chars().take(MAX).collect();
         format!("{head}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn decimals_are_built_exactly_as_the_general_parser_would() {
+        for s in [
+            "0",
+            "49.90",
+            "-1.5",
+            "+2",
+            "00012.34000",
+            ".5",
+            "5.",
+            "12345678901234.12345",
+            "0.00001",
+        ] {
+            let fast = parse_decimal(s, 19, 5).unwrap_or_else(|_| panic!("{s} is valid"));
+            let general = Decimal::from_str(s.strip_prefix('+').unwrap_or(s)).expect("parses");
+            assert_eq!(fast, general, "{s}");
+            assert_eq!(fast.to_string(), general.to_string(), "{s} keeps its scale");
+        }
+        for s in [
+            "1,5",
+            "1.2.3",
+            "",
+            "-",
+            ".",
+            "1e3",
+            "12345678901234567890",
+            "1.000001",
+        ] {
+            assert!(parse_decimal(s, 19, 5).is_err(), "{s} is not N19,5");
+        }
     }
 }
