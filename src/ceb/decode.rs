@@ -223,8 +223,8 @@ impl<'a> Decoder<'a> {
     /// Enters an element: records its namespace declarations and resolves its name.
     fn open(&mut self, start: &BytesStart<'a>) -> Ns {
         self.depth += 1;
-        let raw: &str = start.as_ref();
-        if raw.contains("xmlns") {
+        let attrs = start.attributes_raw();
+        if !attrs.trim_ascii().is_empty() && attrs.contains("xmlns") {
             for attr in start.attributes().flatten() {
                 let key = attr.key.as_ref();
                 let prefix = match key.strip_prefix("xmlns") {
@@ -247,8 +247,7 @@ impl<'a> Decoder<'a> {
                 });
             }
         }
-        let name = start.name().into_inner();
-        let prefix = name.find(':').map_or("", |p| &name[..p]);
+        let prefix = split_qname(start.name().into_inner()).0;
         match self.bindings.iter().rev().find(|b| &*b.prefix == prefix) {
             Some(b) => b.ns,
             None if prefix.is_empty() => Ns::None,
@@ -429,6 +428,7 @@ impl<'a> Decoder<'a> {
         let mut last = 0usize;
         if shape == Shape::Open {
             loop {
+                self.skip_indentation();
                 let Some((ns, ev, pos)) = self.next() else {
                     if !self.fatal {
                         self.syntax_error(self.input.len(), "the input ends inside an element");
@@ -866,14 +866,25 @@ impl<'a> Decoder<'a> {
         );
     }
 
+    /// Skips the whitespace between child elements straight from the input: it carries
+    /// nothing, and reading it as events is a good part of the parsing work.
+    fn skip_indentation(&mut self) {
+        let rest: &'a [u8] = self.reader.get_ref();
+        let n = rest
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+            .count();
+        *self.reader.get_mut() = &rest[n..];
+        self.skipped += n;
+    }
+
     /// Fast path for the usual `<x>text</x>`: takes the text and the end tag straight from the
     /// input when the text holds no markup, entity or carriage return (which need quick-xml's
     /// full treatment). `None` leaves the reader where it was.
     fn plain_text(&mut self, start: &BytesStart<'a>) -> Option<Str<'a>> {
         let rest: &'a [u8] = self.reader.get_ref();
         let lt = rest.iter().position(|&b| b == b'<')?;
-        let text = &rest[..lt];
-        if text.iter().any(|&b| b == b'&' || b == b'\r') {
+        if rest[..lt].iter().any(|&b| b == b'&' || b == b'\r') {
             return None;
         }
         let name = start.name().into_inner().as_bytes();
@@ -1132,11 +1143,14 @@ fn is_blank(t: &quick_xml::events::BytesText<'_>) -> bool {
 }
 
 fn local_str<'x>(start: &'x BytesStart<'_>) -> &'x str {
-    let name = start.name();
-    let raw = name.into_inner();
-    match raw.find(':') {
-        Some(p) => &raw[p + 1..],
-        None => raw,
+    split_qname(start.name().into_inner()).1
+}
+
+/// `prefix:local` → (`prefix`, `local`); names are short, so a byte loop beats a searcher.
+fn split_qname(name: &str) -> (&str, &str) {
+    match name.bytes().position(|b| b == b':') {
+        Some(p) => (&name[..p], &name[p + 1..]),
+        None => ("", name),
     }
 }
 
