@@ -324,6 +324,30 @@ fn round_trip(kind: MessageType, seed: &[u8]) {
         decoded.diagnostics
     );
     assert_eq!(decoded.message.as_ref(), Some(&original), "{kind:?}\n{xml}");
+
+    // The decoder reads the usual `<x>text</x>` layout directly and everything else through the
+    // general parser; layouts that force the general path must give the same message.
+    let variants = [
+        xml.replace('\n', "\r\n"),
+        xml.replace("\t<", "\t<!-- c --><"),
+        xml.replace("</ceb:", "<!----></ceb:"),
+        xml.replace("><ceb:", "><?pi x?><ceb:"),
+    ];
+    // Content kept verbatim (signature, extension) would keep the inserted markup too.
+    let verbatim = xml.contains("<ds:Signature") || xml.contains("<ceb:Message>");
+    for variant in variants.iter().take(if verbatim { 2 } else { 4 }) {
+        let decoded = decode_str(variant);
+        assert!(
+            decoded.diagnostics.is_empty(),
+            "{kind:?}: {:#?}\n{variant}",
+            decoded.diagnostics
+        );
+        assert_eq!(
+            decoded.message.as_ref(),
+            Some(&original),
+            "{kind:?}\n{variant}"
+        );
+    }
 }
 
 proptest! {

@@ -144,8 +144,11 @@ struct Decoder<'a> {
     /// compared once per declaration instead of once per element.
     bindings: Vec<Binding>,
     depth: u32,
-    /// Bytes consumed by `plain_text` behind quick-xml's back (its offsets do not count them).
+    /// Bytes consumed by the fast paths behind quick-xml's back (its offsets do not count them).
     skipped: usize,
+    /// The last event quick-xml produced was text: it then expects markup next, so the input
+    /// must not be read around it.
+    after_text: bool,
     input: &'a str,
     diags: Vec<Diagnostic>,
     /// Record path: element name and its 1-based index (0 = not repeatable).
@@ -168,12 +171,14 @@ impl<'a> Decoder<'a> {
         // End tags are checked here (`end_tag`), which lets `plain_text` read `<x>text</x>`
         // straight from the input without quick-xml's name stack getting in the way.
         config.check_end_names = false;
+        config.allow_unmatched_ends = true;
         config.expand_empty_elements = false;
         Decoder {
             reader,
             bindings: Vec::new(),
             depth: 0,
             skipped: 0,
+            after_text: false,
             input,
             diags: Vec::new(),
             path: Vec::new(),
@@ -192,6 +197,7 @@ impl<'a> Decoder<'a> {
         match self.reader.read_event() {
             Ok(Event::Eof) => None,
             Ok(ev) => {
+                self.after_text = matches!(ev, Event::Text(_) | Event::GeneralRef(_));
                 let ns = match &ev {
                     Event::Start(s) => self.open(s),
                     Event::Empty(s) => {
@@ -334,6 +340,11 @@ impl<'a> Decoder<'a> {
                     self.syntax_error(at, "text before the root element");
                     return None;
                 }
+                Event::End(e) => {
+                    let name = e.name().into_inner().to_string();
+                    self.syntax_error(at, &format!("the end tag `</{name}>` has no start tag"));
+                    return None;
+                }
                 _ => {}
             }
         }
@@ -429,7 +440,7 @@ impl<'a> Decoder<'a> {
         if shape == Shape::Open {
             loop {
                 self.skip_indentation();
-                let Some((ns, ev, pos)) = self.next() else {
+                let Some((ns, ev, pos)) = self.plain_start().or_else(|| self.next()) else {
                     if !self.fatal {
                         self.syntax_error(self.input.len(), "the input ends inside an element");
                     }
@@ -878,15 +889,43 @@ impl<'a> Decoder<'a> {
         self.skipped += n;
     }
 
+    /// Fast path for a start tag without attributes, `<x>`, read straight from the input.
+    /// `None` (reader untouched) for anything else: end tags, comments, attributes, `<x/>`.
+    fn plain_start(&mut self) -> Option<(Ns, Event<'a>, usize)> {
+        if self.after_text || self.fatal {
+            return None;
+        }
+        let rest: &'a [u8] = self.reader.get_ref();
+        if rest.first() != Some(&b'<') || matches!(rest.get(1), None | Some(b'/' | b'!' | b'?')) {
+            return None;
+        }
+        let gt = rest.iter().position(|&b| b == b'>')?;
+        let name = &rest[1..gt];
+        if name.iter().any(|b| {
+            matches!(
+                b,
+                b' ' | b'\t' | b'\r' | b'\n' | b'/' | b'"' | b'\'' | b'=' | b'<'
+            )
+        }) {
+            return None;
+        }
+        let at = self.pos();
+        let from = self.input.len() - rest.len() + 1;
+        let name = self.input.get(from..from + name.len())?;
+        *self.reader.get_mut() = &rest[gt + 1..];
+        self.skipped += gt + 1;
+        let start = BytesStart::from_content(name, name.len());
+        let ns = self.open(&start);
+        Some((ns, Event::Start(start), at))
+    }
+
     /// Fast path for the usual `<x>text</x>`: takes the text and the end tag straight from the
     /// input when the text holds no markup, entity or carriage return (which need quick-xml's
     /// full treatment). `None` leaves the reader where it was.
     fn plain_text(&mut self, start: &BytesStart<'a>) -> Option<Str<'a>> {
         let rest: &'a [u8] = self.reader.get_ref();
-        let lt = rest.iter().position(|&b| b == b'<')?;
-        if rest[..lt].iter().any(|&b| b == b'&' || b == b'\r') {
-            return None;
-        }
+        // One pass finds the end of the text and anything that would need the general path.
+        let lt = memchr::memchr3(b'<', b'&', b'\r', rest).filter(|&p| rest[p] == b'<')?;
         let name = start.name().into_inner().as_bytes();
         let end = rest.get(lt..lt + name.len() + 3)?;
         if !(end.starts_with(b"</") && &end[2..2 + name.len()] == name && end.ends_with(b">")) {
