@@ -1,5 +1,4 @@
-//! What the single window answers for one business document, and the trait each business
-//! document implements to name itself and build its own receipt record.
+//! What the single window answers for one business document.
 
 /// The answer to one document: status, text and the numbers the e-port/customs assigned.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -16,18 +15,6 @@ pub struct Reply {
     pub invt_no: String,
     /// summary application number (`sumNo`) for 701.
     pub sum_no: String,
-}
-
-/// A business document (enterprise → customs) as the single window sees it.
-pub trait BusinessDoc {
-    /// GUID of the document (`guid` of its head).
-    fn guid(&self) -> &str;
-    /// The business key shown to users, e.g. `orderNo / logisticsNo`.
-    fn key(&self) -> String;
-    /// `appTime`: the document's own business time (`YYYYMMDDhhmmss`).
-    fn app_time(&self) -> &str;
-    /// `appType`: 1 new, 2 change, 3 delete.
-    fn app_type(&self) -> &str;
 }
 
 /// The conventional `returnInfo` for a document accepted by the e-port.
