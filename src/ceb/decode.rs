@@ -1,5 +1,7 @@
 //! Schema-driven decoder on quick-xml: namespace-aware (any prefix or a default namespace),
 //! borrows text from the input, and reports every structural and format problem at once.
+//! The common shapes (`<x>`, `<x>text</x>`, indentation) are read straight from the input;
+//! everything else goes through quick-xml, and tests hold the two paths to the same result.
 
 use crate::diagnostic::{Diagnostic, SPEC_2022, Severity, locate};
 use crate::model::schema::{
@@ -24,14 +26,7 @@ pub struct Decoded<'a> {
     pub root: String,
 }
 
-impl Decoded<'_> {
-    /// True when the message could not be read at all (answered with CEB900).
-    pub fn is_fatal(&self) -> bool {
-        self.message.is_none()
-    }
-}
-
-/// Decodes one CEB message (already UTF-8; see `ceb::Input` for byte handling).
+/// Decodes one CEB message (already UTF-8; `ceb::prepare` turns received bytes into text).
 pub fn decode_str(xml: &str) -> Decoded<'_> {
     let mut d = Decoder::new(xml);
     let mut message = None;
@@ -168,8 +163,9 @@ impl<'a> Decoder<'a> {
     fn new(input: &'a str) -> Self {
         let mut reader = Reader::from_str(input);
         let config = reader.config_mut();
-        // End tags are checked here (`end_tag`), which lets `plain_text` read `<x>text</x>`
-        // straight from the input without quick-xml's name stack getting in the way.
+        // End tags are matched here (`end_tag`, `skip`), so the fast paths (`plain_start`,
+        // `plain_text`) can read straight from the input without quick-xml's stack of open
+        // names getting in the way.
         config.check_end_names = false;
         config.allow_unmatched_ends = true;
         config.expand_empty_elements = false;
