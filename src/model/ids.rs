@@ -1,0 +1,1 @@
+//! Identifier checks: unified social credit codes, customs codes, GUIDs (being written).

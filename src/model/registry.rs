@@ -1,0 +1,1 @@
+//! The enterprise registry (being written).
