@@ -6,7 +6,9 @@ use crate::diagnostic::Diagnostic;
 use crate::model::reply::{Reply, accepted_info};
 use crate::model::schema::{Element, Kind, Value, View};
 use crate::model::time::format17;
+use crate::model::registry::Registry;
 use crate::model::{Message, MessageType};
+use crate::rules::{self, Context, Params};
 use chrono::NaiveDateTime;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -51,9 +53,22 @@ pub struct Receipt {
 pub const STATUS_NOT_XML: &str = "-1";
 pub const STATUS_BAD_SHAPE: &str = "-2";
 pub const STATUS_UNKNOWN_TYPE: &str = "-3";
+/// `returnStatus` of a document whose format is right but which breaks a rule: 海关退单.
+pub const STATUS_REJECTED: &str = "100";
 
-/// Checks one received message.
+/// Checks one received message against the shipped registry and default parameters.
 pub fn check_bytes(bytes: &[u8], now: NaiveDateTime) -> MessageReport {
+    let params = Params::default();
+    let ctx = Context {
+        registry: Registry::shipped(),
+        params: &params,
+        related: None,
+    };
+    check_bytes_in(bytes, now, &ctx)
+}
+
+/// Checks one received message: format, then the rules of the catalog.
+pub fn check_bytes_in(bytes: &[u8], now: NaiveDateTime, ctx: &Context<'_>) -> MessageReport {
     let prepared = match ceb::prepare(bytes) {
         Ok(p) => p,
         Err(unreadable) => {
@@ -79,6 +94,7 @@ pub fn check_bytes(bytes: &[u8], now: NaiveDateTime) -> MessageReport {
             &prepared.text,
             prepared.transport.as_ref(),
             now,
+            ctx,
         ),
         _ => unreadable_report(
             &decoded.root,
@@ -101,6 +117,7 @@ fn document_reports(
     text: &str,
     transport: Option<&Transport>,
     now: NaiveDateTime,
+    ctx: &Context<'_>,
 ) -> MessageReport {
     let kind = message.message_type();
     let root = message.as_element();
@@ -136,6 +153,14 @@ fn document_reports(
         View::Children(n) => n,
         _ => 0,
     };
+    // Rules see the format findings, so a value that failed those is not judged again.
+    let findings = rules::check_message(message, &inside, ctx);
+    let envelope: Vec<Diagnostic> = findings
+        .envelope
+        .into_iter()
+        .map(|f| f.into_diagnostic(text))
+        .collect();
+    let mut per_document = findings.documents.into_iter();
     let mut documents = Vec::with_capacity(count);
     let mut replies = Vec::with_capacity(count);
     for k in 0..count {
@@ -143,18 +168,28 @@ fn document_reports(
             continue;
         };
         let own = format!("{prefix}{}]", k + 1);
-        let mine: Vec<Diagnostic> = inside
+        let mut mine: Vec<Diagnostic> = inside
             .iter()
             .filter(|d| d.path == own || d.path.starts_with(&format!("{own}/")))
             .cloned()
             .chain(outside.iter().cloned())
+            .chain(envelope.iter().cloned())
             .collect();
+        let format_ok = !mine.iter().any(Diagnostic::is_error);
+        mine.extend(
+            per_document
+                .next()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|f| f.into_diagnostic(text)),
+        );
+        mine.sort_by_key(|d| (d.line, d.column));
         let accepted = !mine.iter().any(Diagnostic::is_error);
         let guid = find_text(doc, "guid").unwrap_or_default().to_string();
         let reply = if kind.is_receipt() {
             Reply::default()
         } else {
-            reply_for(kind, doc, accepted, &mine, now)
+            reply_for(kind, doc, accepted, format_ok, &mine, now)
         };
         documents.push(DocumentReport {
             message: kind.label().to_string(),
@@ -184,6 +219,7 @@ fn reply_for(
     kind: MessageType,
     doc: &dyn Element<'_>,
     accepted: bool,
+    format_ok: bool,
     diags: &[Diagnostic],
     now: NaiveDateTime,
 ) -> Reply {
@@ -200,6 +236,9 @@ fn reply_for(
             "2".to_string(),
             accepted_info(find_text(doc, "appType").unwrap_or("1"), guid),
         )
+    } else if format_ok {
+        // The format is right but a rule is broken: customs sends the document back (退单).
+        (STATUS_REJECTED.to_string(), summarize(diags, 1000))
     } else {
         (
             format_error_status(kind).to_string(),

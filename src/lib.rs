@@ -6,3 +6,4 @@ pub mod check;
 pub mod diagnostic;
 pub mod load;
 pub mod model;
+pub mod rules;

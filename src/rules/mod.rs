@@ -1,0 +1,282 @@
+//! Validation beyond the message format: code tables, identifiers, arithmetic inside a
+//! document, dated trade-mode rules and the registration of every party. Pure: the business
+//! date comes from the document itself, the registry and parameters are passed in.
+
+pub mod catalog;
+mod consistency;
+mod fields;
+mod parties;
+mod trade;
+
+use crate::diagnostic::{Diagnostic, locate};
+use crate::model::registry::Registry;
+use crate::model::schema::{Element, Kind, View};
+use crate::model::{Message, MessageType};
+use catalog::Rule;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, HashMap};
+
+/// Tunable parameters. None of these has a published value; each default is documented.
+#[derive(Debug, Clone)]
+pub struct Params {
+    /// Largest accepted difference between a declared amount and the one computed from its
+    /// parts (totalPrice vs qty × price, goodsValue vs Σ totalPrice), in the document currency.
+    pub amount_tolerance: Decimal,
+    /// The 9710/9810 list ceiling per consignment, in yuan (公告2020年第75号: RMB 5,000).
+    pub list_ceiling_cny: Decimal,
+    /// Yuan per unit of each currency (customs numeric code), for the list ceiling.
+    pub cny_per_unit: BTreeMap<String, Decimal>,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        // Illustrative rates (yuan per unit, 2025 orders of magnitude): configure the real
+        // customs monthly rates for serious use.
+        let rates = [
+            ("142", "1"),
+            ("502", "7.2"),
+            ("300", "7.8"),
+            ("303", "9.2"),
+            ("110", "0.92"),
+            ("116", "0.048"),
+            ("501", "5.2"),
+            ("601", "4.7"),
+            ("132", "5.4"),
+            ("133", "0.0052"),
+        ];
+        Params {
+            amount_tolerance: Decimal::new(1, 2),
+            list_ceiling_cny: Decimal::from(5000),
+            cny_per_unit: rates
+                .iter()
+                .filter_map(|(c, r)| Some(((*c).to_string(), r.parse().ok()?)))
+                .collect(),
+        }
+    }
+}
+
+/// What other documents of the same run say, for the rules that link documents
+/// (order type ↔ trade mode, the payment receipt a 9610 list needs).
+#[derive(Debug, Clone, Default)]
+pub struct Related {
+    /// (ebpCode, orderNo) → orderType of the orders seen.
+    pub orders: HashMap<(String, String), String>,
+    /// (ebpCode, orderNo) of the payment receipts seen.
+    pub receipts: std::collections::HashSet<(String, String)>,
+}
+
+/// Everything a check needs besides the message.
+pub struct Context<'c> {
+    pub registry: &'c Registry,
+    pub params: &'c Params,
+    /// Other documents known to the caller; `None` when checking one message alone.
+    pub related: Option<&'c Related>,
+}
+
+/// One rule broken at one place.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule: &'static Rule,
+    /// XPath of the element the finding is about.
+    pub path: String,
+    pub found: String,
+    pub expected: String,
+    /// What is wrong here, said in both languages; the rule adds how to comply.
+    pub zh: String,
+    pub en: String,
+}
+
+impl Finding {
+    /// As a diagnostic, located in `text` (the message the finding is about).
+    pub fn into_diagnostic(self, text: &str) -> Diagnostic {
+        let mut d = Diagnostic {
+            code: self.rule.code,
+            severity: self.rule.severity,
+            offset: locate_path(text, &self.path).unwrap_or(0),
+            path: self.path,
+            line: 0,
+            column: 0,
+            found: self.found,
+            expected: self.expected,
+            zh: format!("{}{}", self.zh, self.rule.zh),
+            en: format!("{} {}", self.en, self.rule.en),
+            source: self.rule.source,
+        };
+        locate(text, std::slice::from_mut(&mut d));
+        d
+    }
+}
+
+/// Collects the findings of one document; knows its scope (message, trade mode, date) and
+/// which elements already failed the format checks, so no finding repeats one of those.
+pub(crate) struct Out<'o> {
+    findings: &'o mut Vec<Finding>,
+    kind: MessageType,
+    trade_mode: &'o str,
+    date: Option<NaiveDate>,
+    /// Paths with format errors: values there are unreliable, so rules about them are skipped.
+    broken: &'o [String],
+}
+
+impl Out<'_> {
+    /// Whether `code` is in force for this document.
+    pub(crate) fn active(&self, code: &str) -> Option<&'static Rule> {
+        let rule = catalog::rule(code)?;
+        let mode_ok = rule.trade_modes.is_empty() || rule.trade_modes.contains(&self.trade_mode);
+        let date_ok = self.date.is_none_or(|d| rule.in_force(d));
+        (rule.applies_to(self.kind) && mode_ok && date_ok).then_some(rule)
+    }
+
+    /// Records a finding unless the rule is not in force or one of `involved` (paths) failed
+    /// the format checks.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn report(
+        &mut self,
+        code: &str,
+        path: String,
+        involved: &[&str],
+        found: String,
+        expected: String,
+        zh: String,
+        en: String,
+    ) {
+        let Some(rule) = self.active(code) else {
+            return;
+        };
+        let broken = |p: &str| self.broken.iter().any(|b| b == p || b.starts_with(&format!("{p}/")));
+        if broken(&path) || involved.iter().any(|p| broken(p)) {
+            return;
+        }
+        self.findings.push(Finding {
+            rule,
+            path,
+            found,
+            expected,
+            zh,
+            en,
+        });
+    }
+}
+
+/// The rule findings of one decoded message, per document (index into the documents) plus
+/// the findings about the envelope, which concern every document.
+pub struct MessageFindings {
+    pub documents: Vec<Vec<Finding>>,
+    pub envelope: Vec<Finding>,
+}
+
+/// Checks every document of a decoded message. `format` holds the decoder's diagnostics, so
+/// values that failed the format checks are not judged again.
+pub fn check_message(message: &Message<'_>, format: &[Diagnostic], ctx: &Context<'_>) -> MessageFindings {
+    let kind = message.message_type();
+    let root = message.as_element();
+    let root_path = format!("/{}", kind.root_name());
+    let broken: Vec<String> = format.iter().filter(|d| d.is_error()).map(|d| d.path.clone()).collect();
+    let mut envelope = Vec::new();
+    let mut documents = Vec::new();
+    let schema = root.schema();
+    let docs_member = schema.members.iter().position(|m| matches!(m.kind, Kind::Record(_)));
+    let first_doc_date = docs_member
+        .and_then(|i| root.child(i, 0))
+        .and_then(business_date);
+    {
+        let mut out = Out {
+            findings: &mut envelope,
+            kind,
+            trade_mode: "",
+            date: first_doc_date,
+            broken: &broken,
+        };
+        parties::transmitter(root, &root_path, ctx, &mut out);
+    }
+    if kind.is_receipt() {
+        return MessageFindings { documents, envelope };
+    }
+    let Some(docs) = docs_member else {
+        return MessageFindings { documents, envelope };
+    };
+    let doc_name = schema.members[docs].name;
+    let count = match root.view(docs) {
+        View::Children(n) => n,
+        _ => 0,
+    };
+    for k in 0..count {
+        let mut findings = Vec::new();
+        if let Some(doc) = root.child(docs, k) {
+            let path = format!("{root_path}/{doc_name}[{}]", k + 1);
+            let trade_mode = crate::check::find_text(doc, "tradeMode").unwrap_or("");
+            let mut out = Out {
+                findings: &mut findings,
+                kind,
+                trade_mode,
+                date: business_date(doc),
+                broken: &broken,
+            };
+            fields::check(doc, &path, &mut out);
+            consistency::check(message, k, &path, ctx, &mut out);
+            trade::check(message, k, &path, ctx, &mut out);
+            parties::check(doc, &path, ctx, &mut out);
+        }
+        documents.push(findings);
+    }
+    MessageFindings { documents, envelope }
+}
+
+/// The date a document's rules are judged on: its own `appTime` (the filing), not the clock.
+pub fn business_date(doc: &dyn Element<'_>) -> Option<NaiveDate> {
+    crate::check::find_text(doc, "appTime")
+        .or_else(|| crate::check::find_text(doc, "ieDate"))
+        .and_then(crate::model::time::date_of)
+}
+
+/// Byte offset of the element an XPath such as `/CEB603Message/Inventory[2]/InventoryList[1]/qty`
+/// names (by local names, `[k]` counting same-named siblings from 1). Run only for findings, so
+/// it may re-read the text.
+pub fn locate_path(text: &str, path: &str) -> Option<usize> {
+    use quick_xml::events::Event;
+    let steps: Vec<(&str, usize)> = path
+        .trim_start_matches('/')
+        .split('/')
+        .map(|step| match step.split_once('[') {
+            Some((name, rest)) => (name, rest.trim_end_matches(']').parse().unwrap_or(1)),
+            None => (step, 1),
+        })
+        .collect();
+    let mut reader = quick_xml::reader::Reader::from_str(text);
+    let mut depth = 0usize;
+    // Elements with the wanted name seen so far among the siblings at this depth.
+    let mut count = 0usize;
+    // The deepest step found: where a finding about an absent element is shown.
+    let mut best = None;
+    loop {
+        let at = reader.buffer_position() as usize;
+        let (start, empty) = match reader.read_event() {
+            Ok(Event::Start(s)) => (s, false),
+            Ok(Event::Empty(s)) => (s, true),
+            // Only the element searched in ends here: others are skipped whole.
+            Ok(Event::End(_) | Event::Eof) | Err(_) => return best,
+            Ok(_) => continue,
+        };
+        let qname = start.name().into_inner();
+        let local = qname.rsplit(':').next().unwrap_or(qname);
+        let Some(&(want, index)) = steps.get(depth) else {
+            return best;
+        };
+        if local == want {
+            count += 1;
+            if count == index {
+                best = Some(at);
+                if depth + 1 == steps.len() || empty {
+                    return best;
+                }
+                depth += 1;
+                count = 0;
+                continue;
+            }
+        }
+        if !empty && reader.read_to_end(start.name()).is_err() {
+            return best;
+        }
+    }
+}
