@@ -3,12 +3,12 @@
 
 use crate::ceb::{self, Transport, decode::is_fatal};
 use crate::diagnostic::Diagnostic;
+use crate::model::registry::Registry;
 use crate::model::reply::{Reply, accepted_info};
 use crate::model::schema::{Element, Kind, Value, View};
 use crate::model::time::format17;
-use crate::model::registry::Registry;
 use crate::model::{Message, MessageType};
-use crate::rules::{self, Context, Params};
+use crate::rules::{self, Context, Params, Related};
 use chrono::NaiveDateTime;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -65,6 +65,36 @@ pub fn check_bytes(bytes: &[u8], now: NaiveDateTime) -> MessageReport {
         related: None,
     };
     check_bytes_in(bytes, now, &ctx)
+}
+
+/// Notes what a message tells the rules that link documents: the orders (with their type)
+/// and payment receipts it carries. Unreadable input tells nothing.
+pub fn note_related(bytes: &[u8], related: &mut Related) {
+    let Ok(prepared) = ceb::prepare(bytes) else {
+        return;
+    };
+    let decoded = ceb::decode_str(&prepared.text);
+    // A message with format errors is refused whole by the e-port: it links nothing.
+    if decoded.diagnostics.iter().any(Diagnostic::is_error) {
+        return;
+    }
+    match &decoded.message {
+        Some(Message::Ceb303(m)) => {
+            for order in &m.documents {
+                let h = &order.head;
+                let key = (h.ebp_code.to_string(), h.order_no.to_string());
+                related.orders.insert(key, h.order_type.to_string());
+            }
+        }
+        Some(Message::Ceb403(m)) => {
+            for r in &m.documents {
+                related
+                    .receipts
+                    .insert((r.ebp_code.to_string(), r.order_no.to_string()));
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Checks one received message: format, then the rules of the catalog.

@@ -27,9 +27,20 @@ enum Command {
         /// Write the receipt each message would get back into this folder.
         #[arg(long, value_name = "DIR")]
         receipts: Option<PathBuf>,
+        /// Enterprise registry (TOML, like seeds/enterprises.toml) replacing the shipped one.
+        #[arg(long, value_name = "FILE")]
+        registry: Option<PathBuf>,
         /// Files or folders to check.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+    },
+    /// List the rules of the catalog, or explain one.
+    Rules {
+        /// A rule code, e.g. SUM-TOTAL-PRICE.
+        code: Option<String>,
+        /// Print the whole catalog as Markdown (docs/rules.md is this output).
+        #[arg(long)]
+        markdown: bool,
     },
     /// Write our XSD for every supported message into a folder (default: schemas).
     Schemas {
@@ -54,8 +65,10 @@ fn main() -> ExitCode {
         Command::Check {
             json,
             receipts,
+            registry,
             paths,
-        } => cli::check::run(&paths, json, receipts.as_deref()),
+        } => cli::check::run(&paths, json, receipts.as_deref(), registry.as_deref()),
+        Command::Rules { code, markdown } => cli::rules::run(code.as_deref(), markdown),
         Command::Schemas { dir } => cli::schemas::run(&dir),
     };
     match result {

@@ -1,14 +1,20 @@
 //! Golden cases: every message under `seeds/messages/invalid` states in a leading comment what
-//! checking it must find (`expect: CODE PATH at LINE:COLUMN`, one line per error) and what the
-//! single window answers (`receipt: ROOT STATUS[,STATUS…]`, one status per document). Files in
-//! `valid/` state nothing and must be accepted whole. The CLI is exercised on the same files.
+//! checking it must find (`expect: CODE PATH at LINE:COLUMN`, one line per finding, errors and
+//! warnings) and what the single window answers (`receipt: ROOT STATUS[,STATUS…]`, one status
+//! per document). Files in `valid/` state nothing and must be accepted without any finding.
+//! All seeds are checked together, as `single-window check seeds/messages` does, so the rules
+//! linking documents (a list and its order) see each other. The CLI is exercised too.
 
 use chrono::NaiveDate;
-use single_window::check::check_bytes;
+use single_window::check::{check_bytes_in, note_related};
 use single_window::model::MessageType;
+use single_window::model::registry::Registry;
+use single_window::rules::catalog::RULES;
+use single_window::rules::{Context, Params, Related};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 fn seeds() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/messages")
@@ -42,17 +48,36 @@ struct Outcome {
     all_accepted: bool,
 }
 
+/// What all the seeds together say about orders and receipts.
+fn related() -> &'static Related {
+    static RELATED: OnceLock<Related> = OnceLock::new();
+    RELATED.get_or_init(|| {
+        let mut related = Related::default();
+        for dir in ["valid", "invalid"] {
+            for path in xml_files(&seeds().join(dir)) {
+                note_related(&std::fs::read(path).expect("seed readable"), &mut related);
+            }
+        }
+        related
+    })
+}
+
 fn check_seed(path: &Path) -> Outcome {
     let bytes = std::fs::read(path).expect("seed readable");
     let now = NaiveDate::from_ymd_opt(2025, 3, 10)
         .and_then(|d| d.and_hms_opt(10, 0, 0))
         .expect("valid time");
-    let report = check_bytes(&bytes, now);
+    let params = Params::default();
+    let ctx = Context {
+        registry: Registry::shipped(),
+        params: &params,
+        related: Some(related()),
+    };
+    let report = check_bytes_in(&bytes, now, &ctx);
     let found: Vec<String> = report
         .documents
         .iter()
         .flat_map(|d| d.diagnostics.iter())
-        .filter(|d| d.is_error())
         .map(|d| {
             let path = if d.path.is_empty() { "-" } else { &d.path };
             format!("{} {path} at {}:{}", d.code, d.line, d.column)
@@ -122,6 +147,37 @@ fn invalid_seeds_find_exactly_what_they_state() {
         );
         assert_eq!(o.found, o.expected, "{}", path.display());
         assert_eq!(vec![o.receipt], o.expected_receipt, "{}", path.display());
+    }
+}
+
+#[test]
+fn every_rule_has_a_failing_seed_and_a_passing_one() {
+    let stated: BTreeSet<String> = xml_files(&seeds().join("invalid"))
+        .iter()
+        .flat_map(|p| stated(&std::fs::read(p).expect("seed readable"), "expect: "))
+        .filter_map(|e| e.split(' ').next().map(str::to_string))
+        .collect();
+    let valid: Vec<MessageType> = xml_files(&seeds().join("valid"))
+        .iter()
+        .filter_map(|p| {
+            let name = p.file_name()?.to_str()?;
+            MessageType::ALL
+                .into_iter()
+                .find(|t| name.starts_with(t.label()))
+        })
+        .collect();
+    for rule in RULES {
+        assert!(
+            stated.contains(rule.code),
+            "no invalid seed shows {}",
+            rule.code
+        );
+        // Valid seeds give no finding at all (tested above); one must be a message the rule judges.
+        assert!(
+            rule.messages.is_empty() || rule.messages.iter().any(|m| valid.contains(m)),
+            "no valid seed of a message {} applies to",
+            rule.code
+        );
     }
 }
 

@@ -621,6 +621,8 @@ impl<'a> Decoder<'a> {
             _ => schema.ns,
         };
         if !ns.matches(expected_ns) {
+            // It is the member, misplaced in a namespace: count it, so it is not also "missing".
+            counts[i] += 1;
             self.report(
                 "E-XML-NAMESPACE",
                 at,
@@ -631,7 +633,7 @@ impl<'a> Decoder<'a> {
                 format!("The element {name} is in the wrong namespace: it belongs to {expected_ns} (e.g. use the declared ceb: prefix)."),
             );
             let _ = self.skip(&start, shape);
-            return None;
+            return Some(i);
         }
         counts[i] += 1;
         let n = counts[i];

@@ -1,13 +1,40 @@
 //! `single-window check`: read files, run the pure check, print findings, write receipts.
 
-use anyhow::Context;
-use single_window::check::{DocumentReport, Receipt, check_bytes};
+use anyhow::Context as _;
+use single_window::check::{DocumentReport, Receipt, check_bytes_in, note_related};
+use single_window::model::registry::Registry;
+use single_window::rules::{Context, Params, Related};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-pub fn run(paths: &[PathBuf], json: bool, receipts: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub fn run(
+    paths: &[PathBuf],
+    json: bool,
+    receipts: Option<&Path>,
+    registry: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
     let files = collect_files(paths)?;
+    let loaded;
+    let registry = match registry {
+        Some(path) => {
+            loaded = Registry::load(path)?;
+            &loaded
+        }
+        None => Registry::shipped(),
+    };
+    // First pass: the orders and receipts among the inputs, for the rules linking documents.
+    let mut related = Related::default();
+    for file in &files {
+        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        note_related(&bytes, &mut related);
+    }
+    let params = Params::default();
+    let ctx = Context {
+        registry,
+        params: &params,
+        related: Some(&related),
+    };
     if let Some(dir) = receipts {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -17,7 +44,7 @@ pub fn run(paths: &[PathBuf], json: bool, receipts: Option<&Path>) -> anyhow::Re
     let mut totals = Totals::default();
     for file in &files {
         let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-        let report = check_bytes(&bytes, now);
+        let report = check_bytes_in(&bytes, now, &ctx);
         let name = file.display().to_string();
         for doc in &report.documents {
             totals.add(doc);

@@ -1,4 +1,5 @@
 //! Shells around the pure core: files, clock and terminal live here.
 
 pub mod check;
+pub mod rules;
 pub mod schemas;

@@ -3,6 +3,7 @@
 
 use crate::model::envelope::BaseTransfer;
 use crate::model::inventory::{Ceb603Message, Inventory, InventoryHead, InventoryList};
+use crate::model::registry::Registry;
 use rust_decimal::Decimal;
 use std::borrow::Cow;
 
@@ -58,12 +59,62 @@ const COUNTRIES: &[&str] = &[
     "502", "303", "116", "312", "304", "136", "601", "501", "110", "132",
 ];
 
+const CARRIERS: u64 = 20;
+
+/// The customs code of generated enterprise `ent` (< 10,000): a valid 10-character shape.
+fn enterprise_code(ent: u64) -> String {
+    format!("4403{:02}{:04}", 96 + ent % 4, ent % 10_000)
+}
+
+fn enterprise_name(ent: u64) -> String {
+    format!("深圳跨境电商企业{ent}有限公司")
+}
+
+fn carrier_code(carrier: u64) -> String {
+    format!("44031800{carrier:02}")
+}
+
+fn dxp_id(ent: u64) -> String {
+    format!("DXPENT{ent:010}")
+}
+
+/// The registry the generated traffic is valid against: every enterprise the generator may
+/// pick (platform, seller, declarant and producer of its own parcels) and every carrier.
+pub fn registry(enterprises: u64) -> Registry {
+    use crate::model::registry::{Enterprise, Role};
+    let mut registry = Registry::default();
+    let entries = (0..enterprises.clamp(1, 10_000))
+        .map(|ent| Enterprise {
+            code: enterprise_code(ent),
+            name: enterprise_name(ent),
+            roles: vec![Role::Platform, Role::Ecommerce, Role::Agent, Role::Producer],
+            dxp_id: Some(dxp_id(ent)),
+            customs: Some("5314".into()),
+            pilot_zone: Some("深圳".into()),
+            filings: Vec::new(),
+        })
+        .chain((0..CARRIERS).map(|c| Enterprise {
+            code: carrier_code(c),
+            name: format!("深圳市邮政速递{c}"),
+            roles: vec![Role::Logistics],
+            dxp_id: None,
+            customs: Some("5314".into()),
+            pilot_zone: None,
+            filings: Vec::new(),
+        }));
+    for e in entries {
+        // Codes and DXP ids are distinct by construction, so insert cannot fail here.
+        let _ = registry.insert(e);
+    }
+    registry
+}
+
 /// One declaration list message (one parcel) from enterprise `ent` of `enterprises`.
 pub fn parcel_list(rng: &mut Rng, serial: u64, enterprises: u64) -> Ceb603Message<'static> {
     let ent = rng.below(enterprises.max(1));
-    let code = format!("4403{:02}{:04}", 96 + ent % 4, ent % 10_000);
-    let name = format!("深圳跨境电商企业{ent}有限公司");
-    let carrier = format!("44031800{:02}", rng.below(20));
+    let code = enterprise_code(ent);
+    let name = enterprise_name(ent);
+    let carrier = carrier_code(rng.below(CARRIERS));
     let country = *rng.pick(COUNTRIES);
     let items: Vec<InventoryList<'static>> = (0..1 + rng.below(3))
         .map(|i| {
@@ -156,7 +207,7 @@ pub fn parcel_list(rng: &mut Rng, serial: u64, enterprises: u64) -> Ceb603Messag
             cop_code: code.into(),
             cop_name: name.into(),
             dxp_mode: "DXP".into(),
-            dxp_id: Cow::Owned(format!("DXPENT{:010}", ent)),
+            dxp_id: Cow::Owned(dxp_id(ent)),
             note: None,
         },
         ..Ceb603Message::default()

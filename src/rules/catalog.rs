@@ -664,3 +664,77 @@ pub static RULES: &[Rule] = &[
         source: "海关总署公告2020年第75号；2024年第167号",
     },
 ];
+
+impl Rule {
+    /// Messages as users name them (`CEB603, CEB303`), or `all`.
+    pub fn messages_label(&self) -> String {
+        if self.messages.is_empty() {
+            "all".into()
+        } else {
+            self.messages
+                .iter()
+                .map(|m| m.label())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    }
+
+    pub fn trade_modes_label(&self) -> String {
+        if self.trade_modes.is_empty() {
+            "all".into()
+        } else {
+            self.trade_modes.join(", ")
+        }
+    }
+
+    /// `from … until` in words.
+    pub fn dates_label(&self) -> String {
+        match (self.from, self.until) {
+            (None, None) => "always".into(),
+            (Some(f), None) => format!("from {f}"),
+            (None, Some(u)) => format!("before {u}"),
+            (Some(f), Some(u)) => format!("{f} to {u} (exclusive)"),
+        }
+    }
+}
+
+/// The catalog as a Markdown document (`docs/rules.md`).
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Rules\n\n\
+         Generated from `src/rules/catalog.rs` by `single-window rules --markdown`; do not edit.\n\
+         A rule is judged on the document's own business date (`appTime`), never the clock.\n\
+         Errors reject the document; warnings are reported and the document is accepted.\n\n\
+         | code | severity | rule | messages | trade modes | in force |\n\
+         | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for r in RULES {
+        out.push_str(&format!(
+            "| [`{}`](#{}) | {} | {} / {} | {} | {} | {} |\n",
+            r.code,
+            r.code.to_lowercase(),
+            r.severity.as_str(),
+            r.title_zh,
+            r.title_en,
+            r.messages_label(),
+            r.trade_modes_label(),
+            r.dates_label()
+        ));
+    }
+    for r in RULES {
+        out.push_str(&format!(
+            "\n## {}\n\n**{}** · {} · {}\n\n{}\n\n{}\n\n- messages: {}\n- trade modes: {}\n- in force: {}\n- source: {}\n",
+            r.code,
+            r.severity.as_str(),
+            r.title_zh,
+            r.title_en,
+            r.zh,
+            r.en,
+            r.messages_label(),
+            r.trade_modes_label(),
+            r.dates_label(),
+            r.source
+        ));
+    }
+    out
+}

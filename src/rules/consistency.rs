@@ -4,15 +4,30 @@ use super::{Context, Out};
 use crate::model::Message;
 use rust_decimal::Decimal;
 
-pub(super) fn check(message: &Message<'_>, k: usize, path: &str, ctx: &Context<'_>, out: &mut Out<'_>) {
+pub(super) fn check(
+    message: &Message<'_>,
+    k: usize,
+    path: &str,
+    ctx: &Context<'_>,
+    out: &mut Out<'_>,
+) {
     let tolerance = ctx.params.amount_tolerance;
     match message {
         Message::Ceb303(m) => {
-            let Some(order) = m.documents.get(k) else { return };
+            let Some(order) = m.documents.get(k) else {
+                return;
+            };
             let mut sum = Decimal::ZERO;
             for (j, item) in order.items.iter().enumerate() {
                 let item_path = format!("{path}/OrderList[{}]", j + 1);
-                priced_item(&item_path, item.qty, item.price, item.total_price, tolerance, out);
+                priced_item(
+                    &item_path,
+                    item.qty,
+                    item.price,
+                    item.total_price,
+                    tolerance,
+                    out,
+                );
                 sum += item.total_price;
             }
             gnum_sequence(path, "OrderList", order.items.iter().map(|i| i.gnum), out);
@@ -24,13 +39,21 @@ pub(super) fn check(message: &Message<'_>, k: usize, path: &str, ctx: &Context<'
                     &[&format!("{path}/OrderList")],
                     order.head.goods_value.to_string(),
                     format!("Σ totalPrice = {sum}"),
-                    format!("商品价格 goodsValue 为 {}，表体总价合计为 {sum}。", order.head.goods_value),
-                    format!("goodsValue is {} but the items' totalPrice add up to {sum}.", order.head.goods_value),
+                    format!(
+                        "商品价格 goodsValue 为 {}，表体总价合计为 {sum}。",
+                        order.head.goods_value
+                    ),
+                    format!(
+                        "goodsValue is {} but the items' totalPrice add up to {sum}.",
+                        order.head.goods_value
+                    ),
                 );
             }
         }
         Message::Ceb603(m) => {
-            let Some(list) = m.documents.get(k) else { return };
+            let Some(list) = m.documents.get(k) else {
+                return;
+            };
             let head = format!("{path}/InventoryHead");
             let h = &list.head;
             positive_weight(&format!("{head}/grossWeight"), h.gross_weight, out);
@@ -42,28 +65,56 @@ pub(super) fn check(message: &Message<'_>, k: usize, path: &str, ctx: &Context<'
                     &[&format!("{head}/grossWeight")],
                     h.net_weight.to_string(),
                     format!("at most the gross weight {}", h.gross_weight),
-                    format!("净重 {} 千克大于毛重 {} 千克。", h.net_weight, h.gross_weight),
-                    format!("The net weight {} kg exceeds the gross weight {} kg.", h.net_weight, h.gross_weight),
+                    format!(
+                        "净重 {} 千克大于毛重 {} 千克。",
+                        h.net_weight, h.gross_weight
+                    ),
+                    format!(
+                        "The net weight {} kg exceeds the gross weight {} kg.",
+                        h.net_weight, h.gross_weight
+                    ),
                 );
             }
             pack_count(&format!("{head}/packNo"), h.pack_no, out);
             for (j, item) in list.items.iter().enumerate() {
                 let item_path = format!("{path}/InventoryList[{}]", j + 1);
-                priced_item(&item_path, item.qty, item.price, item.total_price, tolerance, out);
+                priced_item(
+                    &item_path,
+                    item.qty,
+                    item.price,
+                    item.total_price,
+                    tolerance,
+                    out,
+                );
                 if item.unit == item.unit1 && item.qty != item.qty1 {
                     out.report(
                         "QTY-LEGAL-UNIT",
                         format!("{item_path}/qty1"),
-                        &[&format!("{item_path}/qty"), &format!("{item_path}/unit"), &format!("{item_path}/unit1")],
+                        &[
+                            &format!("{item_path}/qty"),
+                            &format!("{item_path}/unit"),
+                            &format!("{item_path}/unit1"),
+                        ],
                         item.qty1.to_string(),
                         format!("qty1 = qty = {}", item.qty),
-                        format!("申报单位与法定单位同为 {}，法定数量 {} 应等于申报数量 {}。", item.unit, item.qty1, item.qty),
-                        format!("unit and unit1 are both {}, so qty1 ({}) must equal qty ({}).", item.unit, item.qty1, item.qty),
+                        format!(
+                            "申报单位与法定单位同为 {}，法定数量 {} 应等于申报数量 {}。",
+                            item.unit, item.qty1, item.qty
+                        ),
+                        format!(
+                            "unit and unit1 are both {}, so qty1 ({}) must equal qty ({}).",
+                            item.unit, item.qty1, item.qty
+                        ),
                     );
                 }
                 second_unit(&item_path, item.unit2.as_deref(), item.qty2, out);
             }
-            gnum_sequence(path, "InventoryList", list.items.iter().map(|i| i.gnum), out);
+            gnum_sequence(
+                path,
+                "InventoryList",
+                list.items.iter().map(|i| i.gnum),
+                out,
+            );
         }
         Message::Ceb505(m) => {
             let Some(w) = m.documents.get(k) else { return };
@@ -73,12 +124,22 @@ pub(super) fn check(message: &Message<'_>, k: usize, path: &str, ctx: &Context<'
         Message::Ceb507(m) => {
             let Some(a) = m.documents.get(k) else { return };
             gnum_sequence(path, "ArrivalList", a.items.iter().map(|i| i.gnum), out);
-            message_sequence(&format!("{path}/ArrivalHead"), a.head.msg_count, a.head.msg_seq_no, out);
+            message_sequence(
+                &format!("{path}/ArrivalHead"),
+                a.head.msg_count,
+                a.head.msg_seq_no,
+                out,
+            );
         }
         Message::Ceb509(m) => {
             let Some(d) = m.documents.get(k) else { return };
             gnum_sequence(path, "DepartureList", d.items.iter().map(|i| i.gnum), out);
-            message_sequence(&format!("{path}/DepartureHead"), d.head.msg_count, d.head.msg_seq_no, out);
+            message_sequence(
+                &format!("{path}/DepartureHead"),
+                d.head.msg_count,
+                d.head.msg_seq_no,
+                out,
+            );
         }
         Message::Ceb607(m) => {
             let Some(w) = m.documents.get(k) else { return };
@@ -89,7 +150,12 @@ pub(super) fn check(message: &Message<'_>, k: usize, path: &str, ctx: &Context<'
         }
         Message::Ceb701(m) => {
             let Some(s) = m.documents.get(k) else { return };
-            message_sequence(&format!("{path}/SummaryApplyHead"), s.head.msg_count, s.head.msg_seq_no, out);
+            message_sequence(
+                &format!("{path}/SummaryApplyHead"),
+                s.head.msg_count,
+                s.head.msg_seq_no,
+                out,
+            );
         }
         Message::Ceb213(m) => {
             let Some(r) = m.documents.get(k) else { return };
@@ -103,7 +169,14 @@ pub(super) fn check(message: &Message<'_>, k: usize, path: &str, ctx: &Context<'
 }
 
 /// totalPrice = qty × price, both prices above zero.
-fn priced_item(path: &str, qty: Decimal, price: Decimal, total: Decimal, tolerance: Decimal, out: &mut Out<'_>) {
+fn priced_item(
+    path: &str,
+    qty: Decimal,
+    price: Decimal,
+    total: Decimal,
+    tolerance: Decimal,
+    out: &mut Out<'_>,
+) {
     for (field, value) in [("price", price), ("totalPrice", total)] {
         if value <= Decimal::ZERO {
             out.report(
@@ -119,7 +192,8 @@ fn priced_item(path: &str, qty: Decimal, price: Decimal, total: Decimal, toleran
     }
     let expected = qty.checked_mul(price);
     if expected.is_none_or(|e| (total - e).abs() > tolerance) {
-        let shown = expected.map_or_else(|| "(too large)".to_string(), |e| e.normalize().to_string());
+        let shown =
+            expected.map_or_else(|| "(too large)".to_string(), |e| e.normalize().to_string());
         out.report(
             "SUM-TOTAL-PRICE",
             format!("{path}/totalPrice"),
@@ -183,11 +257,24 @@ fn gnum_sequence(path: &str, item: &str, gnums: impl Iterator<Item = i64>, out: 
 fn second_unit(path: &str, unit2: Option<&str>, qty2: Option<Decimal>, out: &mut Out<'_>) {
     let has_unit = unit2.is_some_and(|u| !u.trim().is_empty());
     let problem = match (has_unit, qty2) {
-        (true, None) => Some(("unit2", "qty2 greater than 0", "有第二单位但没有第二数量", "unit2 is given but qty2 is missing")),
-        (true, Some(q)) if q <= Decimal::ZERO => {
-            Some(("qty2", "qty2 greater than 0", "第二数量不大于0", "qty2 is not above 0"))
-        }
-        (false, Some(_)) => Some(("qty2", "no qty2 without unit2", "有第二数量但没有第二单位", "qty2 is given without unit2")),
+        (true, None) => Some((
+            "unit2",
+            "qty2 greater than 0",
+            "有第二单位但没有第二数量",
+            "unit2 is given but qty2 is missing",
+        )),
+        (true, Some(q)) if q <= Decimal::ZERO => Some((
+            "qty2",
+            "qty2 greater than 0",
+            "第二数量不大于0",
+            "qty2 is not above 0",
+        )),
+        (false, Some(_)) => Some((
+            "qty2",
+            "no qty2 without unit2",
+            "有第二数量但没有第二单位",
+            "qty2 is given without unit2",
+        )),
         _ => None,
     };
     if let Some((field, expected, zh, en)) = problem {

@@ -93,7 +93,10 @@ fn text(m: &Member, value: &str, path: &str, out: &mut Out<'_>) {
                 value.to_string(),
                 format!("a code of the customs {} table", table.name()),
                 format!("{field} 的值“{value}”不在海关{}代码表中。", table.name()),
-                format!("{field} \"{value}\" is not in the customs {} table.", table.name()),
+                format!(
+                    "{field} \"{value}\" is not in the customs {} table.",
+                    table.name()
+                ),
             );
         }
     } else if matches!(field, "customsCode" | "portCode") && !is_customs_district(value) {
@@ -201,7 +204,10 @@ fn decimal(m: &Member, value: &Decimal, path: &str, out: &mut Out<'_>) {
             value.to_string(),
             "at most 14 digits before the decimal point".into(),
             format!("{}（{}）的值 {value} 整数部分超过14位。", m.name, m.doc),
-            format!("{} ({}) {value} has more than 14 digits before the point.", m.name, m.doc),
+            format!(
+                "{} ({}) {value} has more than 14 digits before the point.",
+                m.name, m.doc
+            ),
         );
     }
 }

@@ -144,7 +144,11 @@ impl Out<'_> {
         let Some(rule) = self.active(code) else {
             return;
         };
-        let broken = |p: &str| self.broken.iter().any(|b| b == p || b.starts_with(&format!("{p}/")));
+        let broken = |p: &str| {
+            self.broken
+                .iter()
+                .any(|b| b == p || b.starts_with(&format!("{p}/")))
+        };
         if broken(&path) || involved.iter().any(|p| broken(p)) {
             return;
         }
@@ -168,15 +172,26 @@ pub struct MessageFindings {
 
 /// Checks every document of a decoded message. `format` holds the decoder's diagnostics, so
 /// values that failed the format checks are not judged again.
-pub fn check_message(message: &Message<'_>, format: &[Diagnostic], ctx: &Context<'_>) -> MessageFindings {
+pub fn check_message(
+    message: &Message<'_>,
+    format: &[Diagnostic],
+    ctx: &Context<'_>,
+) -> MessageFindings {
     let kind = message.message_type();
     let root = message.as_element();
     let root_path = format!("/{}", kind.root_name());
-    let broken: Vec<String> = format.iter().filter(|d| d.is_error()).map(|d| d.path.clone()).collect();
+    let broken: Vec<String> = format
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.path.clone())
+        .collect();
     let mut envelope = Vec::new();
     let mut documents = Vec::new();
     let schema = root.schema();
-    let docs_member = schema.members.iter().position(|m| matches!(m.kind, Kind::Record(_)));
+    let docs_member = schema
+        .members
+        .iter()
+        .position(|m| matches!(m.kind, Kind::Record(_)));
     let first_doc_date = docs_member
         .and_then(|i| root.child(i, 0))
         .and_then(business_date);
@@ -191,10 +206,16 @@ pub fn check_message(message: &Message<'_>, format: &[Diagnostic], ctx: &Context
         parties::transmitter(root, &root_path, ctx, &mut out);
     }
     if kind.is_receipt() {
-        return MessageFindings { documents, envelope };
+        return MessageFindings {
+            documents,
+            envelope,
+        };
     }
     let Some(docs) = docs_member else {
-        return MessageFindings { documents, envelope };
+        return MessageFindings {
+            documents,
+            envelope,
+        };
     };
     let doc_name = schema.members[docs].name;
     let count = match root.view(docs) {
@@ -220,7 +241,10 @@ pub fn check_message(message: &Message<'_>, format: &[Diagnostic], ctx: &Context
         }
         documents.push(findings);
     }
-    MessageFindings { documents, envelope }
+    MessageFindings {
+        documents,
+        envelope,
+    }
 }
 
 /// The date a document's rules are judged on: its own `appTime` (the filing), not the clock.

@@ -37,7 +37,9 @@ pub(super) fn check(el: &dyn Element<'_>, path: &str, ctx: &Context<'_>, out: &m
     for (i, m) in schema.members.iter().enumerate() {
         match el.view(i) {
             View::Text(code) => {
-                let Some(roles) = roles_for(m.name) else { continue };
+                let Some(roles) = roles_for(m.name) else {
+                    continue;
+                };
                 if !well_formed(code) || roles.iter().any(|r| ctx.registry.has_role(code, *r)) {
                     continue;
                 }
@@ -45,12 +47,24 @@ pub(super) fn check(el: &dyn Element<'_>, path: &str, ctx: &Context<'_>, out: &m
                 let wanted_zh: Vec<&str> = roles.iter().map(|r| r.zh()).collect();
                 let (zh, en) = match ctx.registry.get(code) {
                     Some(e) => (
-                        format!("{}（{}）已备案，但不是{}。", code, e.name, wanted_zh.join("或")),
-                        format!("{code} ({}) is registered, but not as {}.", e.name, wanted.join(" or ")),
+                        format!(
+                            "{}（{}）已备案，但不是{}。",
+                            code,
+                            e.name,
+                            wanted_zh.join("或")
+                        ),
+                        format!(
+                            "{code} ({}) is registered, but not as {}.",
+                            e.name,
+                            wanted.join(" or ")
+                        ),
                     ),
                     None => (
                         format!("{} 的企业 {code} 未在海关备案。", m.name),
-                        format!("The enterprise {code} in {} is not registered with customs.", m.name),
+                        format!(
+                            "The enterprise {code} in {} is not registered with customs.",
+                            m.name
+                        ),
                     ),
                 };
                 out.report(
@@ -81,7 +95,12 @@ pub(super) fn check(el: &dyn Element<'_>, path: &str, ctx: &Context<'_>, out: &m
 }
 
 /// The transmitter (`BaseTransfer`): registered, and sending from its own DXP id.
-pub(super) fn transmitter(root: &dyn Element<'_>, root_path: &str, ctx: &Context<'_>, out: &mut Out<'_>) {
+pub(super) fn transmitter(
+    root: &dyn Element<'_>,
+    root_path: &str,
+    ctx: &Context<'_>,
+    out: &mut Out<'_>,
+) {
     let path = format!("{root_path}/BaseTransfer");
     let (Some(cop), Some(dxp)) = (
         crate::check::find_text(root, "copCode"),

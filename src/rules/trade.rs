@@ -9,7 +9,13 @@ use crate::model::refund::InvtRefund;
 use rust_decimal::Decimal;
 use std::sync::OnceLock;
 
-pub(super) fn check(message: &Message<'_>, k: usize, path: &str, ctx: &Context<'_>, out: &mut Out<'_>) {
+pub(super) fn check(
+    message: &Message<'_>,
+    k: usize,
+    path: &str,
+    ctx: &Context<'_>,
+    out: &mut Out<'_>,
+) {
     match message {
         Message::Ceb603(m) => {
             if let Some(list) = m.documents.get(k) {
@@ -23,7 +29,12 @@ pub(super) fn check(message: &Message<'_>, k: usize, path: &str, ctx: &Context<'
         }
         Message::Ceb507(m) => {
             if let Some(a) = m.documents.get(k) {
-                direction(&format!("{path}/ArrivalHead/ieFlag"), &a.head.ie_flag, "E", out);
+                direction(
+                    &format!("{path}/ArrivalHead/ieFlag"),
+                    &a.head.ie_flag,
+                    "E",
+                    out,
+                );
             }
         }
         Message::Ceb215(m) => {
@@ -67,8 +78,14 @@ fn inventory(list: &Inventory<'_>, head: &str, path: &str, ctx: &Context<'_>, ou
             &[],
             h.customs_code.to_string(),
             "a pilot customs for the filing date".into(),
-            format!("申报海关 {} 在申报日期不是 {mode} 试点海关。", h.customs_code),
-            format!("Customs {} was not a {mode} pilot customs on the filing date.", h.customs_code),
+            format!(
+                "申报海关 {} 在申报日期不是 {mode} 试点海关。",
+                h.customs_code
+            ),
+            format!(
+                "Customs {} was not a {mode} pilot customs on the filing date.",
+                h.customs_code
+            ),
         );
     }
     if out.active("TM-B2B-LIST-CEILING").is_some() {
@@ -96,18 +113,33 @@ fn inventory(list: &Inventory<'_>, head: &str, path: &str, ctx: &Context<'_>, ou
                     item.gcode.to_string(),
                     format!("{}000000", item.gcode.get(..4).unwrap_or_default()),
                     format!("简化申报的商品编码 {} 后6位不是0。", item.gcode),
-                    format!("The commodity code {} of a simplified list does not end in six zeros.", item.gcode),
+                    format!(
+                        "The commodity code {} of a simplified list does not end in six zeros.",
+                        item.gcode
+                    ),
                 );
             }
         }
     }
-    order_links(h.ebp_code.as_ref(), h.order_no.as_ref(), mode, head, ctx, out);
+    order_links(
+        h.ebp_code.as_ref(),
+        h.order_no.as_ref(),
+        mode,
+        head,
+        ctx,
+        out,
+    );
     filing_9810(h.ebc_code.as_ref(), head, ctx, out);
 }
 
 /// The 9710/9810 list ceiling: RMB 5,000 per consignment, and no licence.
 fn ceiling(list: &Inventory<'_>, head: &str, path: &str, ctx: &Context<'_>, out: &mut Out<'_>) {
-    if let Some(licence) = list.head.license_no.as_deref().filter(|l| !l.trim().is_empty()) {
+    if let Some(licence) = list
+        .head
+        .license_no
+        .as_deref()
+        .filter(|l| !l.trim().is_empty())
+    {
         out.report(
             "TM-B2B-LIST-CEILING",
             format!("{head}/licenseNo"),
@@ -115,7 +147,9 @@ fn ceiling(list: &Inventory<'_>, head: &str, path: &str, ctx: &Context<'_>, out:
             licence.to_string(),
             "no licence on a 9710/9810 list".into(),
             format!("清单涉证（许可证号 {licence}），须以报关单申报。"),
-            format!("The consignment involves licence {licence} and must go by customs declaration."),
+            format!(
+                "The consignment involves licence {licence} and must go by customs declaration."
+            ),
         );
     }
     let mut total = Decimal::ZERO;
@@ -135,8 +169,14 @@ fn ceiling(list: &Inventory<'_>, head: &str, path: &str, ctx: &Context<'_>, out:
             &[&format!("{path}/InventoryList")],
             format!("{} yuan", total.round_dp(2)),
             format!("at most {limit} yuan per consignment"),
-            format!("本票货值折合人民币 {} 元，超过 {limit} 元。", total.round_dp(2)),
-            format!("The consignment is worth {} yuan, above {limit}.", total.round_dp(2)),
+            format!(
+                "本票货值折合人民币 {} 元，超过 {limit} 元。",
+                total.round_dp(2)
+            ),
+            format!(
+                "The consignment is worth {} yuan, above {limit}.",
+                total.round_dp(2)
+            ),
         );
     }
 }
@@ -152,17 +192,28 @@ fn pilot_customs(customs: &str, date: Option<chrono::NaiveDate>) -> bool {
             .filter_map(|l| {
                 let mut f = l.split(',');
                 let prefix = f.next()?.to_string();
-                let from = f.nth(2).and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())?;
+                let from = f
+                    .nth(2)
+                    .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())?;
                 Some((prefix, from))
             })
             .collect()
     });
     let Some(date) = date else { return true };
-    table.iter().any(|(prefix, from)| customs.starts_with(prefix.as_str()) && date >= *from)
+    table
+        .iter()
+        .any(|(prefix, from)| customs.starts_with(prefix.as_str()) && date >= *from)
 }
 
 /// Rules that need the order of the list (and its payment receipt), when the caller knows them.
-fn order_links(ebp: &str, order_no: &str, mode: &str, head: &str, ctx: &Context<'_>, out: &mut Out<'_>) {
+fn order_links(
+    ebp: &str,
+    order_no: &str,
+    mode: &str,
+    head: &str,
+    ctx: &Context<'_>,
+    out: &mut Out<'_>,
+) {
     let Some(related) = ctx.related else { return };
     let key = (ebp.to_string(), order_no.to_string());
     let Some(order_type) = related.orders.get(&key) else {
@@ -182,7 +233,9 @@ fn order_links(ebp: &str, order_no: &str, mode: &str, head: &str, ctx: &Context<
             format!("orderType {order_type}"),
             format!("orderType {expected} for trade mode {mode}"),
             format!("订单 {order_no} 的订单类型为 {order_type}，贸易方式 {mode} 要求 {expected}。"),
-            format!("Order {order_no} has orderType {order_type}; trade mode {mode} needs {expected}."),
+            format!(
+                "Order {order_no} has orderType {order_type}; trade mode {mode} needs {expected}."
+            ),
         );
     }
     if !related.receipts.contains(&key) {
