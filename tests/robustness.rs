@@ -56,21 +56,23 @@ enum Edit {
 fn apply(text: &str, edit: &Edit) -> Vec<u8> {
     let mut b = text.as_bytes().to_vec();
     let n = b.len();
+    // Earlier edits may have emptied the text: positions are taken modulo at least 1.
+    let wrap = n.max(1);
     match edit {
         Edit::Delete { at, len } => {
-            let at = at % n;
+            let at = at % wrap;
             b.drain(at..(at + len).min(n));
         }
         Edit::Insert { at, bytes } => {
-            let at = at % n;
+            let at = at % wrap;
             b.splice(at..at, bytes.iter().copied());
         }
         Edit::Duplicate { at, len } => {
-            let at = at % n;
+            let at = at % wrap;
             let piece = b[at..(at + len).min(n)].to_vec();
             b.splice(at..at, piece);
         }
-        Edit::Truncate { at } => b.truncate(at % n),
+        Edit::Truncate { at } => b.truncate(at % wrap),
     }
     b
 }

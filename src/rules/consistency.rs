@@ -1,8 +1,9 @@
 //! Arithmetic and consistency inside one document: totals, weights, quantities, numbering.
 
-use super::{Context, Out};
+use super::{Context, Nth, Out, Place};
 use crate::model::Message;
 use rust_decimal::Decimal;
+use std::fmt::Display;
 
 pub(super) fn check(
     message: &Message<'_>,
@@ -31,7 +32,7 @@ pub(super) fn check(
                 sum += item.total_price;
             }
             gnum_sequence(path, "OrderList", order.items.iter().map(|i| i.gnum), out);
-            let head = format!("{path}/OrderHead");
+            let head = Place(path, "OrderHead");
             if (order.head.goods_value - sum).abs() > tolerance {
                 out.report(
                     "SUM-GOODS-VALUE",
@@ -54,10 +55,10 @@ pub(super) fn check(
             let Some(list) = m.documents.get(k) else {
                 return;
             };
-            let head = format!("{path}/InventoryHead");
+            let head = Place(path, "InventoryHead");
             let h = &list.head;
-            positive_weight(&format!("{head}/grossWeight"), h.gross_weight, out);
-            positive_weight(&format!("{head}/netWeight"), h.net_weight, out);
+            positive_weight(&head, "grossWeight", h.gross_weight, out);
+            positive_weight(&head, "netWeight", h.net_weight, out);
             if h.net_weight > h.gross_weight {
                 out.report(
                     "WEIGHT-NET-GROSS",
@@ -75,9 +76,9 @@ pub(super) fn check(
                     ),
                 );
             }
-            pack_count(&format!("{head}/packNo"), h.pack_no, out);
+            pack_count(&head, h.pack_no, out);
             for (j, item) in list.items.iter().enumerate() {
-                let item_path = format!("{path}/InventoryList[{}]", j + 1);
+                let item_path = Nth(path, "InventoryList", j);
                 priced_item(
                     &item_path,
                     item.qty,
@@ -118,8 +119,8 @@ pub(super) fn check(
         }
         Message::Ceb505(m) => {
             let Some(w) = m.documents.get(k) else { return };
-            positive_weight(&format!("{path}/grossWeight"), w.gross_weight, out);
-            pack_count(&format!("{path}/packNo"), w.pack_no, out);
+            positive_weight(&path, "grossWeight", w.gross_weight, out);
+            pack_count(&path, w.pack_no, out);
         }
         Message::Ceb507(m) => {
             let Some(a) = m.documents.get(k) else { return };
@@ -143,8 +144,8 @@ pub(super) fn check(
         }
         Message::Ceb607(m) => {
             let Some(w) = m.documents.get(k) else { return };
-            let head = format!("{path}/WayBillHead");
-            positive_weight(&format!("{head}/grossWeight"), w.head.gross_weight, out);
+            let head = Place(path, "WayBillHead");
+            positive_weight(&head, "grossWeight", w.head.gross_weight, out);
             gnum_sequence(path, "WayBillList", w.items.iter().map(|i| i.gnum), out);
             message_sequence(&head, w.head.msg_count, w.head.msg_seq_no, out);
         }
@@ -160,7 +161,7 @@ pub(super) fn check(
         Message::Ceb213(m) => {
             let Some(r) = m.documents.get(k) else { return };
             for (j, item) in r.items.iter().enumerate() {
-                let item_path = format!("{path}/InvtRefundList[{}]", j + 1);
+                let item_path = Nth(path, "InvtRefundList", j);
                 second_unit(&item_path, item.unit2.as_deref(), item.qty2, out);
             }
         }
@@ -170,7 +171,7 @@ pub(super) fn check(
 
 /// totalPrice = qty × price, both prices above zero.
 fn priced_item(
-    path: &str,
+    path: &dyn Display,
     qty: Decimal,
     price: Decimal,
     total: Decimal,
@@ -206,11 +207,11 @@ fn priced_item(
     }
 }
 
-fn positive_weight(path: &str, weight: Decimal, out: &mut Out<'_>) {
+fn positive_weight(record: &dyn Display, field: &str, weight: Decimal, out: &mut Out<'_>) {
     if weight <= Decimal::ZERO {
         out.report(
             "WEIGHT-POSITIVE",
-            path.to_string(),
+            format!("{record}/{field}"),
             &[],
             weight.to_string(),
             "greater than 0 kg".into(),
@@ -220,11 +221,11 @@ fn positive_weight(path: &str, weight: Decimal, out: &mut Out<'_>) {
     }
 }
 
-fn pack_count(path: &str, pack_no: i64, out: &mut Out<'_>) {
+fn pack_count(record: &dyn Display, pack_no: i64, out: &mut Out<'_>) {
     if pack_no < 1 {
         out.report(
             "PACK-POSITIVE",
-            path.to_string(),
+            format!("{record}/packNo"),
             &[],
             pack_no.to_string(),
             "at least 1".into(),
@@ -254,7 +255,7 @@ fn gnum_sequence(path: &str, item: &str, gnums: impl Iterator<Item = i64>, out: 
     }
 }
 
-fn second_unit(path: &str, unit2: Option<&str>, qty2: Option<Decimal>, out: &mut Out<'_>) {
+fn second_unit(path: &dyn Display, unit2: Option<&str>, qty2: Option<Decimal>, out: &mut Out<'_>) {
     let has_unit = unit2.is_some_and(|u| !u.trim().is_empty());
     let problem = match (has_unit, qty2) {
         (true, None) => Some((
@@ -294,7 +295,7 @@ fn second_unit(path: &str, unit2: Option<&str>, qty2: Option<Decimal>, out: &mut
     }
 }
 
-fn message_sequence(head: &str, count: i64, seq: i64, out: &mut Out<'_>) {
+fn message_sequence(head: &dyn Display, count: i64, seq: i64, out: &mut Out<'_>) {
     if count < 1 || seq < 1 || seq > count {
         out.report(
             "SEQ-MESSAGE",

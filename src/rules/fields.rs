@@ -1,7 +1,7 @@
 //! Field rules, by field name over any document: empty mandatory values, code-table
 //! membership, enterprise codes, GUIDs and the integer digits of N19,5 values.
 
-use super::Out;
+use super::{Out, Place};
 use crate::model::codes::{CodeTable, lookup};
 use crate::model::ids::{
     EnterpriseCode, GuidCase, check_customs_code, check_guid, check_uscc, classify_enterprise_code,
@@ -49,8 +49,8 @@ pub(super) fn check(el: &dyn Element<'_>, path: &str, out: &mut Out<'_>) {
     let schema = el.schema();
     for (i, m) in schema.members.iter().enumerate() {
         match el.view(i) {
-            View::Text(v) => text(m, v, &format!("{path}/{}", m.name), out),
-            View::Decimal(d) => decimal(m, d, &format!("{path}/{}", m.name), out),
+            View::Text(v) => text(m, v, path, out),
+            View::Decimal(d) => decimal(m, d, path, out),
             View::Children(n) => {
                 for k in 0..n {
                     if let Some(child) = el.child(i, k) {
@@ -68,8 +68,10 @@ pub(super) fn check(el: &dyn Element<'_>, path: &str, out: &mut Out<'_>) {
     }
 }
 
-fn text(m: &Member, value: &str, path: &str, out: &mut Out<'_>) {
+/// `parent` is the XPath of the record holding the field.
+fn text(m: &Member, value: &str, parent: &str, out: &mut Out<'_>) {
     let field = m.name;
+    let path = &Place(parent, field);
     if value.trim().is_empty() {
         if m.min > 0 && matches!(m.kind, Kind::Text { .. }) && !MAY_BE_EMPTY.contains(&field) {
             out.report(
@@ -120,7 +122,7 @@ fn is_customs_district(value: &str) -> bool {
     value.len() == 4 && value.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn enterprise_code(field: &str, value: &str, path: &str, out: &mut Out<'_>) {
+fn enterprise_code(field: &str, value: &str, path: &Place<'_>, out: &mut Out<'_>) {
     match classify_enterprise_code(value) {
         EnterpriseCode::Uscc => {
             if let Err(e) = check_uscc(value) {
@@ -168,7 +170,7 @@ fn placeholder_allowed(field: &str, value: &str) -> bool {
     matches!((field, value), ("ebpCode", "无") | ("ownerCode", "NO"))
 }
 
-fn guid(value: &str, path: &str, out: &mut Out<'_>) {
+fn guid(value: &str, path: &Place<'_>, out: &mut Out<'_>) {
     let example = "4CDE1CFD-EDED-46B1-946C-B8022E42FC94";
     match check_guid(value) {
         Ok(GuidCase::Upper) => {}
@@ -193,7 +195,8 @@ fn guid(value: &str, path: &str, out: &mut Out<'_>) {
     }
 }
 
-fn decimal(m: &Member, value: &Decimal, path: &str, out: &mut Out<'_>) {
+fn decimal(m: &Member, value: &Decimal, parent: &str, out: &mut Out<'_>) {
+    let path = &Place(parent, m.name);
     // N19,5: 19 digits of which 5 decimals, so at most 14 before the point.
     let limit = Decimal::from(100_000_000_000_000i64);
     if value.abs() >= limit {

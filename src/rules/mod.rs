@@ -163,6 +163,24 @@ impl Out<'_> {
     }
 }
 
+/// An element's XPath as its record's path and its name, joined only when a finding needs it.
+pub(crate) struct Place<'p>(pub &'p str, pub &'p str);
+
+impl std::fmt::Display for Place<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.0, self.1)
+    }
+}
+
+/// The XPath of the `index`-th (from 0) record `name` under a path, joined only when needed.
+pub(crate) struct Nth<'p>(pub &'p str, pub &'p str, pub usize);
+
+impl std::fmt::Display for Nth<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}[{}]", self.0, self.1, self.2 + 1)
+    }
+}
+
 /// The rule findings of one decoded message, per document (index into the documents) plus
 /// the findings about the envelope, which concern every document.
 pub struct MessageFindings {

@@ -1,7 +1,7 @@
 //! Trade-mode rules: which trade mode, where, when and up to what value a list may be used,
 //! and what returns must say. Dated by the catalog; judged on the document's own date.
 
-use super::{Context, Out};
+use super::{Context, Out, Place};
 use crate::model::Message;
 use crate::model::codes::{CodeTable, lookup};
 use crate::model::inventory::Inventory;
@@ -19,12 +19,12 @@ pub(super) fn check(
     match message {
         Message::Ceb603(m) => {
             if let Some(list) = m.documents.get(k) {
-                inventory(list, &format!("{path}/InventoryHead"), path, ctx, out);
+                inventory(list, &Place(path, "InventoryHead"), path, ctx, out);
             }
         }
         Message::Ceb213(m) => {
             if let Some(r) = m.documents.get(k) {
-                refund(r, &format!("{path}/InvtRefundHead"), out);
+                refund(r, &Place(path, "InvtRefundHead"), out);
             }
         }
         Message::Ceb507(m) => {
@@ -39,22 +39,27 @@ pub(super) fn check(
         }
         Message::Ceb215(m) => {
             if let Some(d) = m.documents.get(k) {
-                direction(&format!("{path}/ieFlag"), &d.ie_flag, "I", out);
+                direction(&path, &d.ie_flag, "I", out);
             }
         }
         _ => {}
     }
 }
 
-fn inventory(list: &Inventory<'_>, head: &str, path: &str, ctx: &Context<'_>, out: &mut Out<'_>) {
+fn inventory(
+    list: &Inventory<'_>,
+    head: &Place<'_>,
+    path: &str,
+    ctx: &Context<'_>,
+    out: &mut Out<'_>,
+) {
     let h = &list.head;
     let mode = h.trade_mode.as_ref();
-    direction(&format!("{head}/ieFlag"), &h.ie_flag, "E", out);
-    let at = format!("{head}/tradeMode");
+    direction(head, &h.ie_flag, "E", out);
     if lookup(CodeTable::TradeMode, mode).is_none_or(|e| e.extra != "export") {
         out.report(
             "TM-EXPORT-MODE",
-            at.clone(),
+            format!("{head}/tradeMode"),
             &[],
             mode.to_string(),
             "9610, 1210, 9710 or 9810".into(),
@@ -62,15 +67,17 @@ fn inventory(list: &Inventory<'_>, head: &str, path: &str, ctx: &Context<'_>, ou
             format!("Trade mode \"{mode}\" is not one for export lists."),
         );
     }
-    out.report(
-        "TM-B2B-NOT-YET",
-        at.clone(),
-        &[],
-        mode.to_string(),
-        "9610 or 1210 before 2020-07-01".into(),
-        format!("申报日期早于2020年7月1日，不能使用贸易方式 {mode}。"),
-        format!("The filing is dated before 2020-07-01, when {mode} did not exist."),
-    );
+    if out.active("TM-B2B-NOT-YET").is_some() {
+        out.report(
+            "TM-B2B-NOT-YET",
+            format!("{head}/tradeMode"),
+            &[],
+            mode.to_string(),
+            "9610 or 1210 before 2020-07-01".into(),
+            format!("申报日期早于2020年7月1日，不能使用贸易方式 {mode}。"),
+            format!("The filing is dated before 2020-07-01, when {mode} did not exist."),
+        );
+    }
     if out.active("TM-B2B-PILOT-CUSTOMS").is_some() && !pilot_customs(&h.customs_code, out.date) {
         out.report(
             "TM-B2B-PILOT-CUSTOMS",
@@ -133,7 +140,13 @@ fn inventory(list: &Inventory<'_>, head: &str, path: &str, ctx: &Context<'_>, ou
 }
 
 /// The 9710/9810 list ceiling: RMB 5,000 per consignment, and no licence.
-fn ceiling(list: &Inventory<'_>, head: &str, path: &str, ctx: &Context<'_>, out: &mut Out<'_>) {
+fn ceiling(
+    list: &Inventory<'_>,
+    head: &Place<'_>,
+    path: &str,
+    ctx: &Context<'_>,
+    out: &mut Out<'_>,
+) {
     if let Some(licence) = list
         .head
         .license_no
@@ -210,7 +223,7 @@ fn order_links(
     ebp: &str,
     order_no: &str,
     mode: &str,
-    head: &str,
+    head: &Place<'_>,
     ctx: &Context<'_>,
     out: &mut Out<'_>,
 ) {
@@ -251,7 +264,7 @@ fn order_links(
     }
 }
 
-fn filing_9810(ebc: &str, head: &str, ctx: &Context<'_>, out: &mut Out<'_>) {
+fn filing_9810(ebc: &str, head: &Place<'_>, ctx: &Context<'_>, out: &mut Out<'_>) {
     if out.active("REG-9810-FILING").is_none() {
         return;
     }
@@ -272,9 +285,9 @@ fn filing_9810(ebc: &str, head: &str, ctx: &Context<'_>, out: &mut Out<'_>) {
     }
 }
 
-fn refund(r: &InvtRefund<'_>, head: &str, out: &mut Out<'_>) {
+fn refund(r: &InvtRefund<'_>, head: &Place<'_>, out: &mut Out<'_>) {
     let h = &r.head;
-    direction(&format!("{head}/ieFlag"), &h.ie_flag, "I", out);
+    direction(head, &h.ie_flag, "I", out);
     if let Some(mode) = h.trade_mode.as_deref().filter(|m| !m.is_empty())
         && lookup(CodeTable::TradeMode, mode).is_none_or(|e| e.extra != "return")
     {
@@ -301,12 +314,12 @@ fn refund(r: &InvtRefund<'_>, head: &str, out: &mut Out<'_>) {
     }
 }
 
-/// `ieFlag` must say which way the goods move.
-fn direction(path: &str, flag: &str, expected: &str, out: &mut Out<'_>) {
+/// `ieFlag` (of the record at `record`) must say which way the goods move.
+fn direction(record: &dyn std::fmt::Display, flag: &str, expected: &str, out: &mut Out<'_>) {
     if flag != expected && (flag == "I" || flag == "E") {
         out.report(
             "CODE-IE-FLAG",
-            path.to_string(),
+            format!("{record}/ieFlag"),
             &[],
             flag.to_string(),
             expected.to_string(),
