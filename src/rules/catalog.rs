@@ -32,9 +32,11 @@ pub struct Rule {
 impl Rule {
     /// Whether the rule is in force on a document's business date.
     pub fn in_force(&self, date: NaiveDate) -> bool {
-        let parse = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
-        self.from.and_then(parse).is_none_or(|from| date >= from)
-            && self.until.and_then(parse).is_none_or(|until| date < until)
+        self.from.and_then(iso_date).is_none_or(|from| date >= from)
+            && self
+                .until
+                .and_then(iso_date)
+                .is_none_or(|until| date < until)
     }
 
     pub fn applies_to(&self, message: MessageType) -> bool {
@@ -42,9 +44,22 @@ impl Rule {
     }
 }
 
+/// `YYYY-MM-DD`, read by hand: rules are dated on every document, so this is on the hot path.
+fn iso_date(s: &str) -> Option<NaiveDate> {
+    let year = s.get(0..4)?.parse().ok()?;
+    let month = s.get(5..7)?.parse().ok()?;
+    let day = s.get(8..10)?.parse().ok()?;
+    NaiveDate::from_ymd_opt(year, month, day)
+}
+
 /// Looks a rule up by code.
 pub fn rule(code: &str) -> Option<&'static Rule> {
-    RULES.iter().find(|r| r.code == code)
+    static BY_CODE: std::sync::OnceLock<std::collections::HashMap<&'static str, &'static Rule>> =
+        std::sync::OnceLock::new();
+    BY_CODE
+        .get_or_init(|| RULES.iter().map(|r| (r.code, r)).collect())
+        .get(code)
+        .copied()
 }
 
 use MessageType::*;

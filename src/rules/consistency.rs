@@ -20,7 +20,7 @@ pub(super) fn check(
             };
             let mut sum = Decimal::ZERO;
             for (j, item) in order.items.iter().enumerate() {
-                let item_path = format!("{path}/OrderList[{}]", j + 1);
+                let item_path = Nth(path, "OrderList", j);
                 priced_item(
                     &item_path,
                     item.qty,
@@ -126,7 +126,7 @@ pub(super) fn check(
             let Some(a) = m.documents.get(k) else { return };
             gnum_sequence(path, "ArrivalList", a.items.iter().map(|i| i.gnum), out);
             message_sequence(
-                &format!("{path}/ArrivalHead"),
+                &Place(path, "ArrivalHead"),
                 a.head.msg_count,
                 a.head.msg_seq_no,
                 out,
@@ -136,7 +136,7 @@ pub(super) fn check(
             let Some(d) = m.documents.get(k) else { return };
             gnum_sequence(path, "DepartureList", d.items.iter().map(|i| i.gnum), out);
             message_sequence(
-                &format!("{path}/DepartureHead"),
+                &Place(path, "DepartureHead"),
                 d.head.msg_count,
                 d.head.msg_seq_no,
                 out,
@@ -152,7 +152,7 @@ pub(super) fn check(
         Message::Ceb701(m) => {
             let Some(s) = m.documents.get(k) else { return };
             message_sequence(
-                &format!("{path}/SummaryApplyHead"),
+                &Place(path, "SummaryApplyHead"),
                 s.head.msg_count,
                 s.head.msg_seq_no,
                 out,

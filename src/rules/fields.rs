@@ -1,19 +1,22 @@
 //! Field rules, by field name over any document: empty mandatory values, code-table
 //! membership, enterprise codes, GUIDs and the integer digits of N19,5 values.
 
-use super::{Out, Place};
-use crate::model::codes::{CodeTable, lookup};
+use super::{Context, Out, Place, parties};
+use crate::model::MessageType;
+use crate::model::codes::{CodeTable, entries, lookup};
 use crate::model::ids::{
     EnterpriseCode, GuidCase, check_customs_code, check_guid, check_uscc, classify_enterprise_code,
 };
-use crate::model::schema::{Element, Kind, Member, View};
+use crate::model::schema::{Element, Kind, Member, Schema, View};
 use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// Mandatory strings that may legitimately be empty.
 const MAY_BE_EMPTY: &[&str] = &["itemNameFlag", "note", "returnInfo", "loctNo"];
 
 /// Fields holding enterprise codes.
-pub(super) const ENTERPRISE_CODES: &[&str] = &[
+const ENTERPRISE_CODES: &[&str] = &[
     "ebpCode",
     "ebcCode",
     "logisticsCode",
@@ -44,12 +47,82 @@ fn table_of(field: &str) -> Option<CodeTable> {
     })
 }
 
+/// What the field rules do with one member, worked out once per element type.
+#[derive(Debug, Clone, Copy)]
+struct FieldRule {
+    kind: FieldKind,
+    /// Mandatory text that may not be empty.
+    must_fill: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum FieldKind {
+    Plain,
+    Table(CodeTable),
+    District,
+    Enterprise,
+    Guid,
+}
+
+fn classify(m: &Member) -> FieldRule {
+    let kind = if let Some(table) = table_of(m.name) {
+        FieldKind::Table(table)
+    } else if matches!(m.name, "customsCode" | "portCode") {
+        FieldKind::District
+    } else if ENTERPRISE_CODES.contains(&m.name) {
+        FieldKind::Enterprise
+    } else if m.name == "guid" {
+        FieldKind::Guid
+    } else {
+        FieldKind::Plain
+    };
+    let must_fill =
+        m.min > 0 && matches!(m.kind, Kind::Text { .. }) && !MAY_BE_EMPTY.contains(&m.name);
+    FieldRule { kind, must_fill }
+}
+
+/// The field rules of every member of `schema`, by member index. Classifying by name costs a
+/// string comparison per rule and field, so it is done once for every element type.
+fn rules_of(schema: &'static Schema) -> Option<&'static [FieldRule]> {
+    // Keyed by element name: names are unique in the customs namespace, while the address of
+    // a schema constant is not guaranteed to be.
+    static CACHE: OnceLock<HashMap<&'static str, Vec<FieldRule>>> = OnceLock::new();
+    fn add(schema: &'static Schema, cache: &mut HashMap<&'static str, Vec<FieldRule>>) {
+        if cache.contains_key(&key(schema)) {
+            return;
+        }
+        cache.insert(key(schema), schema.members.iter().map(classify).collect());
+        for m in schema.members {
+            if let Kind::Record(child) = m.kind {
+                add(child, cache);
+            }
+        }
+    }
+    fn key(schema: &'static Schema) -> &'static str {
+        schema.name
+    }
+    let cache = CACHE.get_or_init(|| {
+        let mut cache = HashMap::new();
+        for t in MessageType::ALL {
+            add(t.schema(), &mut cache);
+        }
+        cache
+    });
+    cache.get(&key(schema)).map(Vec::as_slice)
+}
+
 /// Walks every simple value of `el` (and its records), `path` being `el`'s XPath.
-pub(super) fn check(el: &dyn Element<'_>, path: &str, out: &mut Out<'_>) {
+pub(super) fn check(el: &dyn Element<'_>, path: &str, ctx: &Context<'_>, out: &mut Out<'_>) {
     let schema = el.schema();
+    let rules = rules_of(schema);
     for (i, m) in schema.members.iter().enumerate() {
         match el.view(i) {
-            View::Text(v) => text(m, v, path, out),
+            View::Text(v) => {
+                let rule = rules
+                    .and_then(|r| r.get(i).copied())
+                    .unwrap_or_else(|| classify(m));
+                text(m, rule, v, path, ctx, out);
+            }
             View::Decimal(d) => decimal(m, d, path, out),
             View::Children(n) => {
                 for k in 0..n {
@@ -59,7 +132,7 @@ pub(super) fn check(el: &dyn Element<'_>, path: &str, out: &mut Out<'_>) {
                         } else {
                             format!("{path}/{}", m.name)
                         };
-                        check(child, &step, out);
+                        check(child, &step, ctx, out);
                     }
                 }
             }
@@ -69,11 +142,18 @@ pub(super) fn check(el: &dyn Element<'_>, path: &str, out: &mut Out<'_>) {
 }
 
 /// `parent` is the XPath of the record holding the field.
-fn text(m: &Member, value: &str, parent: &str, out: &mut Out<'_>) {
+fn text(
+    m: &Member,
+    rule: FieldRule,
+    value: &str,
+    parent: &str,
+    ctx: &Context<'_>,
+    out: &mut Out<'_>,
+) {
     let field = m.name;
     let path = &Place(parent, field);
-    if value.trim().is_empty() {
-        if m.min > 0 && matches!(m.kind, Kind::Text { .. }) && !MAY_BE_EMPTY.contains(&field) {
+    if is_blank(value) {
+        if rule.must_fill {
             out.report(
                 "FIELD-EMPTY",
                 path.to_string(),
@@ -86,35 +166,97 @@ fn text(m: &Member, value: &str, parent: &str, out: &mut Out<'_>) {
         }
         return;
     }
-    if let Some(table) = table_of(field) {
-        if lookup(table, value).is_none() {
-            out.report(
-                "CODE-VALUE",
-                path.to_string(),
-                &[],
-                value.to_string(),
-                format!("a code of the customs {} table", table.name()),
-                format!("{field} 的值“{value}”不在海关{}代码表中。", table.name()),
-                format!(
-                    "{field} \"{value}\" is not in the customs {} table.",
-                    table.name()
-                ),
-            );
+    match rule.kind {
+        FieldKind::Plain => {}
+        FieldKind::Table(table) => {
+            if lookup(table, value).is_none() {
+                code_not_in_table(field, value, table, path, out);
+            }
         }
-    } else if matches!(field, "customsCode" | "portCode") && !is_customs_district(value) {
-        out.report(
-            "CODE-VALUE",
-            path.to_string(),
-            &[],
-            value.to_string(),
-            "a 4-digit customs code (关区代码), e.g. 5349".into(),
-            format!("{field} 的值“{value}”不是4位数字关区代码。"),
-            format!("{field} \"{value}\" is not a 4-digit customs code."),
-        );
-    } else if ENTERPRISE_CODES.contains(&field) {
-        enterprise_code(field, value, path, out);
-    } else if field == "guid" {
-        guid(value, path, out);
+        FieldKind::District => {
+            if !is_customs_district(value) {
+                out.report(
+                    "CODE-VALUE",
+                    path.to_string(),
+                    &[],
+                    value.to_string(),
+                    "a 4-digit customs code (关区代码), e.g. 5349".into(),
+                    format!("{field} 的值“{value}”不是4位数字关区代码。"),
+                    format!("{field} \"{value}\" is not a 4-digit customs code."),
+                );
+            }
+        }
+        FieldKind::Enterprise => {
+            if enterprise_code(field, value, path, out) {
+                parties::registered(field, value, path, ctx, out);
+            }
+        }
+        FieldKind::Guid => guid(value, path, out),
+    }
+}
+
+/// Blank without trimming the common case: a value starting with a visible character.
+fn is_blank(value: &str) -> bool {
+    value
+        .bytes()
+        .next()
+        .is_none_or(|b| b.is_ascii_whitespace() || !b.is_ascii())
+        && value.trim().is_empty()
+}
+
+fn code_not_in_table(
+    field: &str,
+    value: &str,
+    table: CodeTable,
+    path: &Place<'_>,
+    out: &mut Out<'_>,
+) {
+    // Letters where the customs table has numbers: name the customs code (CNY → 142).
+    let hint = entries(table)
+        .iter()
+        .find(|e| !e.extra.is_empty() && e.extra.eq_ignore_ascii_case(value))
+        .map(|e| {
+            (
+                format!("（应填 {}，{}）", e.code, e.name_zh),
+                format!(" (use {}, {})", e.code, e.name_en),
+            )
+        });
+    let (hint_zh, hint_en) = hint.unwrap_or_default();
+    out.report(
+        "CODE-VALUE",
+        path.to_string(),
+        &[],
+        value.to_string(),
+        format!("a code of the customs {} table", table.name()),
+        format!(
+            "{field} 的值“{value}”不在海关{}代码表中{hint_zh}。",
+            table_zh(table)
+        ),
+        format!(
+            "{field} \"{value}\" is not in the customs {} table{hint_en}.",
+            table.name()
+        ),
+    );
+}
+
+fn table_zh(table: CodeTable) -> &'static str {
+    match table {
+        CodeTable::Currency => "币制",
+        CodeTable::Country => "国别（地区）",
+        CodeTable::Unit => "计量单位",
+        CodeTable::TransportMode => "运输方式",
+        CodeTable::Packaging => "包装种类",
+        CodeTable::TradeMode => "监管方式",
+        CodeTable::CustomsDistrict => "关区",
+        CodeTable::OrderType => "订单类型",
+        CodeTable::AppType => "报送类型",
+        CodeTable::AppStatus => "业务状态",
+        CodeTable::StatisticsFlag => "申报业务类型",
+        CodeTable::FeeFlag => "费用标志",
+        CodeTable::IeFlag => "进出口标记",
+        CodeTable::SummaryFlag => "汇总申请类型",
+        CodeTable::SubscribeStatus => "订阅状态",
+        CodeTable::ReturnStatus => "回执状态",
     }
 }
 
@@ -122,48 +264,39 @@ fn is_customs_district(value: &str) -> bool {
     value.len() == 4 && value.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn enterprise_code(field: &str, value: &str, path: &Place<'_>, out: &mut Out<'_>) {
-    match classify_enterprise_code(value) {
-        EnterpriseCode::Uscc => {
-            if let Err(e) = check_uscc(value) {
-                out.report(
-                    "ID-USCC",
-                    path.to_string(),
-                    &[],
-                    value.to_string(),
-                    e.expected(),
-                    format!("{field}：{}", e.zh()),
-                    format!("{field}: {}", e.en()),
-                );
-            }
-        }
-        EnterpriseCode::Customs => {
-            if let Err(e) = check_customs_code(value) {
-                out.report(
-                    "ID-CUSTOMS-CODE",
-                    path.to_string(),
-                    &[],
-                    value.to_string(),
-                    e.expected(),
-                    format!("{field}：{}", e.zh()),
-                    format!("{field}: {}", e.en()),
-                );
-            }
-        }
+/// Reports a malformed enterprise code; true when the code is well-formed (and so worth
+/// looking up in the registry).
+fn enterprise_code(field: &str, value: &str, path: &Place<'_>, out: &mut Out<'_>) -> bool {
+    let (code, expected, zh, en) = match classify_enterprise_code(value) {
+        EnterpriseCode::Uscc => match check_uscc(value) {
+            Ok(()) => return true,
+            Err(e) => ("ID-USCC", e.expected(), e.zh(), e.en()),
+        },
+        EnterpriseCode::Customs => match check_customs_code(value) {
+            Ok(()) => return true,
+            Err(e) => ("ID-CUSTOMS-CODE", e.expected(), e.zh(), e.en()),
+        },
         // 无 only for a foreign platform, NO only for an unregistered producer.
-        EnterpriseCode::Placeholder if placeholder_allowed(field, value) => {}
-        EnterpriseCode::Placeholder | EnterpriseCode::Unknown => out.report(
+        EnterpriseCode::Placeholder if placeholder_allowed(field, value) => return false,
+        EnterpriseCode::Placeholder | EnterpriseCode::Unknown => (
             "ID-ENTERPRISE-CODE",
-            path.to_string(),
-            &[],
-            value.to_string(),
-            "a 10-character customs code or an 18-character unified social credit code".into(),
-            format!("{field} 的值“{value}”既不是10位海关注册编码，也不是18位统一社会信用代码。"),
+            "a 10-character customs code or an 18-character unified social credit code".to_string(),
+            format!("值“{value}”既不是10位海关注册编码，也不是18位统一社会信用代码。"),
             format!(
-                "{field} \"{value}\" is neither a 10-character customs code nor an 18-character unified social credit code."
+                "\"{value}\" is neither a 10-character customs code nor an 18-character unified social credit code."
             ),
         ),
-    }
+    };
+    out.report(
+        code,
+        path.to_string(),
+        &[],
+        value.to_string(),
+        expected,
+        format!("{field}：{zh}"),
+        format!("{field}: {en}"),
+    );
+    false
 }
 
 fn placeholder_allowed(field: &str, value: &str) -> bool {

@@ -252,10 +252,9 @@ pub fn check_message(
                 date: business_date(doc),
                 broken: &broken,
             };
-            fields::check(doc, &path, &mut out);
+            fields::check(doc, &path, ctx, &mut out);
             consistency::check(message, k, &path, ctx, &mut out);
             trade::check(message, k, &path, ctx, &mut out);
-            parties::check(doc, &path, ctx, &mut out);
         }
         documents.push(findings);
     }

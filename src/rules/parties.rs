@@ -1,10 +1,9 @@
 //! Party rules: the transmitter and every enterprise named in a document must be registered
 //! with customs for the role it plays there (the registry is a parameter: `--registry`).
 
-use super::{Context, Out};
-use crate::model::ids::{EnterpriseCode, check_customs_code, check_uscc, classify_enterprise_code};
+use super::{Context, Out, Place};
 use crate::model::registry::Role;
-use crate::model::schema::{Element, View};
+use crate::model::schema::Element;
 
 /// The roles that may fill each party field.
 fn roles_for(field: &str) -> Option<&'static [Role]> {
@@ -22,76 +21,49 @@ fn roles_for(field: &str) -> Option<&'static [Role]> {
     })
 }
 
-/// Only well-formed codes are looked up: a malformed one already has its own finding.
-fn well_formed(code: &str) -> bool {
-    match classify_enterprise_code(code) {
-        EnterpriseCode::Uscc => check_uscc(code).is_ok(),
-        EnterpriseCode::Customs => check_customs_code(code).is_ok(),
-        EnterpriseCode::Placeholder | EnterpriseCode::Unknown => false,
+/// A well-formed party code must be registered for a role that may fill its field.
+pub(super) fn registered(
+    field: &str,
+    code: &str,
+    path: &Place<'_>,
+    ctx: &Context<'_>,
+    out: &mut Out<'_>,
+) {
+    let Some(roles) = roles_for(field) else {
+        return;
+    };
+    if roles.iter().any(|r| ctx.registry.has_role(code, *r)) {
+        return;
     }
-}
-
-/// Every party field of a document (and its records).
-pub(super) fn check(el: &dyn Element<'_>, path: &str, ctx: &Context<'_>, out: &mut Out<'_>) {
-    let schema = el.schema();
-    for (i, m) in schema.members.iter().enumerate() {
-        match el.view(i) {
-            View::Text(code) => {
-                let Some(roles) = roles_for(m.name) else {
-                    continue;
-                };
-                if !well_formed(code) || roles.iter().any(|r| ctx.registry.has_role(code, *r)) {
-                    continue;
-                }
-                let wanted: Vec<&str> = roles.iter().map(|r| r.en()).collect();
-                let wanted_zh: Vec<&str> = roles.iter().map(|r| r.zh()).collect();
-                let (zh, en) = match ctx.registry.get(code) {
-                    Some(e) => (
-                        format!(
-                            "{}（{}）已备案，但不是{}。",
-                            code,
-                            e.name,
-                            wanted_zh.join("或")
-                        ),
-                        format!(
-                            "{code} ({}) is registered, but not as {}.",
-                            e.name,
-                            wanted.join(" or ")
-                        ),
-                    ),
-                    None => (
-                        format!("{} 的企业 {code} 未在海关备案。", m.name),
-                        format!(
-                            "The enterprise {code} in {} is not registered with customs.",
-                            m.name
-                        ),
-                    ),
-                };
-                out.report(
-                    "REG-ROLE",
-                    format!("{path}/{}", m.name),
-                    &[],
-                    code.to_string(),
-                    format!("an enterprise registered as {}", wanted.join(" or ")),
-                    zh,
-                    en,
-                );
-            }
-            View::Children(n) => {
-                for k in 0..n {
-                    if let Some(child) = el.child(i, k) {
-                        let step = if m.max > 1 {
-                            format!("{path}/{}[{}]", m.name, k + 1)
-                        } else {
-                            format!("{path}/{}", m.name)
-                        };
-                        check(child, &step, ctx, out);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
+    let wanted: Vec<&str> = roles.iter().map(|r| r.en()).collect();
+    let wanted_zh: Vec<&str> = roles.iter().map(|r| r.zh()).collect();
+    let (zh, en) = match ctx.registry.get(code) {
+        Some(e) => (
+            format!(
+                "{code}（{}）已备案，但不是{}。",
+                e.name,
+                wanted_zh.join("或")
+            ),
+            format!(
+                "{code} ({}) is registered, but not as {}.",
+                e.name,
+                wanted.join(" or ")
+            ),
+        ),
+        None => (
+            format!("{field} 的企业 {code} 未在海关备案。"),
+            format!("The enterprise {code} in {field} is not registered with customs."),
+        ),
+    };
+    out.report(
+        "REG-ROLE",
+        path.to_string(),
+        &[],
+        code.to_string(),
+        format!("an enterprise registered as {}", wanted.join(" or ")),
+        zh,
+        en,
+    );
 }
 
 /// The transmitter (`BaseTransfer`): registered, and sending from its own DXP id.

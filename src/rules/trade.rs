@@ -29,12 +29,7 @@ pub(super) fn check(
         }
         Message::Ceb507(m) => {
             if let Some(a) = m.documents.get(k) {
-                direction(
-                    &format!("{path}/ArrivalHead/ieFlag"),
-                    &a.head.ie_flag,
-                    "E",
-                    out,
-                );
+                direction(&Place(path, "ArrivalHead"), &a.head.ie_flag, "E", out);
             }
         }
         Message::Ceb215(m) => {
