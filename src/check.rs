@@ -203,9 +203,9 @@ fn document_reports(
             .filter(|d| d.path == own || d.path.starts_with(&format!("{own}/")))
             .cloned()
             .chain(outside.iter().cloned())
-            .chain(envelope.iter().cloned())
             .collect();
         let format_ok = !mine.iter().any(Diagnostic::is_error);
+        mine.extend(envelope.iter().cloned());
         mine.extend(
             per_document
                 .next()
