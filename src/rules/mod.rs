@@ -321,3 +321,22 @@ pub fn locate_path(text: &str, path: &str) -> Option<usize> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::locate_path;
+
+    const XML: &str = "<r:Root xmlns:r=\"u\">\n <r:A><r:x>1</r:x></r:A>\n <r:A>\n  <r:y/>\n  <r:x>2</r:x>\n </r:A>\n</r:Root>";
+
+    #[test]
+    fn paths_are_found_by_local_name_and_index() {
+        let at = |p: &str| locate_path(XML, p).map(|o| &XML[o..o + 6]);
+        assert_eq!(at("/Root/A[2]/x"), Some("<r:x>2"));
+        assert_eq!(at("/Root/A[1]/x"), Some("<r:x>1"));
+        assert_eq!(at("/Root/A[2]/y"), Some("<r:y/>"));
+        // An absent element is shown at its nearest ancestor that exists.
+        assert_eq!(at("/Root/A[1]/z"), Some("<r:A><"));
+        assert_eq!(at("/Root/A[3]/x"), Some("<r:Roo"));
+        assert_eq!(locate_path("not xml", "/Root"), None);
+    }
+}
