@@ -67,9 +67,10 @@ pub fn check_bytes(bytes: &[u8], now: NaiveDateTime) -> MessageReport {
     check_bytes_in(bytes, now, &ctx)
 }
 
-/// Notes what a message tells the rules that link documents: the orders (with their type)
-/// and payment receipts it carries. Unreadable input tells nothing.
-pub fn note_related(bytes: &[u8], related: &mut Related) {
+/// Notes what a message tells the rules that link documents (its orders, payment receipts
+/// and waybills), keeping only the documents that pass every check on their own (`ctx` should
+/// carry no related documents). Unreadable input tells nothing.
+pub fn note_related(bytes: &[u8], ctx: &Context<'_>, related: &mut Related) {
     let Ok(prepared) = ceb::prepare(bytes) else {
         return;
     };
@@ -78,23 +79,20 @@ pub fn note_related(bytes: &[u8], related: &mut Related) {
     if decoded.diagnostics.iter().any(Diagnostic::is_error) {
         return;
     }
-    match &decoded.message {
-        Some(Message::Ceb303(m)) => {
-            for order in &m.documents {
-                let h = &order.head;
-                let key = (h.ebp_code.to_string(), h.order_no.to_string());
-                related.orders.insert(key, h.order_type.to_string());
-            }
-        }
-        Some(Message::Ceb403(m)) => {
-            for r in &m.documents {
-                related
-                    .receipts
-                    .insert((r.ebp_code.to_string(), r.order_no.to_string()));
-            }
-        }
-        _ => {}
+    let Some(message) = &decoded.message else {
+        return;
+    };
+    let findings = rules::check_message(message, &decoded.diagnostics, ctx);
+    let clean = |f: &[rules::Finding]| {
+        !f.iter()
+            .any(|f| f.rule.severity == crate::diagnostic::Severity::Error)
+    };
+    if !clean(&findings.envelope) {
+        return;
     }
+    related.note(message, |k| {
+        findings.documents.get(k).is_some_and(|f| clean(f))
+    });
 }
 
 /// Checks one received message: format, then the rules of the catalog.

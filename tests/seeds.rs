@@ -52,10 +52,20 @@ struct Outcome {
 fn related() -> &'static Related {
     static RELATED: OnceLock<Related> = OnceLock::new();
     RELATED.get_or_init(|| {
+        let params = Params::default();
+        let alone = Context {
+            registry: Registry::shipped(),
+            params: &params,
+            related: None,
+        };
         let mut related = Related::default();
         for dir in ["valid", "invalid"] {
             for path in xml_files(&seeds().join(dir)) {
-                note_related(&std::fs::read(path).expect("seed readable"), &mut related);
+                note_related(
+                    &std::fs::read(path).expect("seed readable"),
+                    &alone,
+                    &mut related,
+                );
             }
         }
         related

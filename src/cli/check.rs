@@ -23,13 +23,19 @@ pub fn run(
         }
         None => Registry::shipped(),
     };
-    // First pass: the orders and receipts among the inputs, for the rules linking documents.
+    // First pass: the orders, receipts and waybills among the inputs that pass their own
+    // checks, for the rules linking documents.
+    let params = Params::default();
+    let alone = Context {
+        registry,
+        params: &params,
+        related: None,
+    };
     let mut related = Related::default();
     for file in &files {
         let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-        note_related(&bytes, &mut related);
+        note_related(&bytes, &alone, &mut related);
     }
-    let params = Params::default();
     let ctx = Context {
         registry,
         params: &params,

@@ -5,8 +5,11 @@
 pub mod catalog;
 mod consistency;
 mod fields;
+pub mod links;
 mod parties;
 mod trade;
+
+pub use links::Related;
 
 use crate::diagnostic::{Diagnostic, locate};
 use crate::model::registry::Registry;
@@ -15,7 +18,7 @@ use crate::model::{Message, MessageType};
 use catalog::Rule;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Tunable parameters. None of these has a published value; each default is documented.
 #[derive(Debug, Clone)]
@@ -27,6 +30,9 @@ pub struct Params {
     pub list_ceiling_cny: Decimal,
     /// Yuan per unit of each currency (customs numeric code), for the list ceiling.
     pub cny_per_unit: BTreeMap<String, Decimal>,
+    /// Largest accepted difference between a list's and its waybill's gross weight, as a
+    /// fraction of the waybill's (parcels are weighed again by the carrier).
+    pub weight_tolerance: Decimal,
 }
 
 impl Default for Params {
@@ -48,22 +54,13 @@ impl Default for Params {
         Params {
             amount_tolerance: Decimal::new(1, 2),
             list_ceiling_cny: Decimal::from(5000),
+            weight_tolerance: Decimal::new(10, 2),
             cny_per_unit: rates
                 .iter()
                 .filter_map(|(c, r)| Some(((*c).to_string(), r.parse().ok()?)))
                 .collect(),
         }
     }
-}
-
-/// What other documents of the same run say, for the rules that link documents
-/// (order type ↔ trade mode, the payment receipt a 9610 list needs).
-#[derive(Debug, Clone, Default)]
-pub struct Related {
-    /// (ebpCode, orderNo) → orderType of the orders seen.
-    pub orders: HashMap<(String, String), String>,
-    /// (ebpCode, orderNo) of the payment receipts seen.
-    pub receipts: std::collections::HashSet<(String, String)>,
 }
 
 /// Everything a check needs besides the message.
@@ -160,6 +157,27 @@ impl Out<'_> {
             zh,
             en,
         });
+    }
+
+    /// Like `report`, unless another rule already rejected the same element: a value that is
+    /// wrong in itself is not reported again for disagreeing with another document.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn report_once(
+        &mut self,
+        code: &str,
+        path: String,
+        found: String,
+        expected: String,
+        zh: String,
+        en: String,
+    ) {
+        let taken = self
+            .findings
+            .iter()
+            .any(|f| f.path == path && f.rule.severity == crate::diagnostic::Severity::Error);
+        if !taken {
+            self.report(code, path, &[], found, expected, zh, en);
+        }
     }
 }
 

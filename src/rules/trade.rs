@@ -123,14 +123,7 @@ fn inventory(
             }
         }
     }
-    order_links(
-        h.ebp_code.as_ref(),
-        h.order_no.as_ref(),
-        mode,
-        head,
-        ctx,
-        out,
-    );
+    super::links::inventory(list, path, ctx, out);
     filing_9810(h.ebc_code.as_ref(), head, ctx, out);
 }
 
@@ -211,52 +204,6 @@ fn pilot_customs(customs: &str, date: Option<chrono::NaiveDate>) -> bool {
     table
         .iter()
         .any(|(prefix, from)| customs.starts_with(prefix.as_str()) && date >= *from)
-}
-
-/// Rules that need the order of the list (and its payment receipt), when the caller knows them.
-fn order_links(
-    ebp: &str,
-    order_no: &str,
-    mode: &str,
-    head: &Place<'_>,
-    ctx: &Context<'_>,
-    out: &mut Out<'_>,
-) {
-    let Some(related) = ctx.related else { return };
-    let key = (ebp.to_string(), order_no.to_string());
-    let Some(order_type) = related.orders.get(&key) else {
-        return;
-    };
-    let expected = match mode {
-        "9610" => "E",
-        "9710" => "B",
-        "9810" => "W",
-        _ => return,
-    };
-    if order_type != expected {
-        out.report(
-            "TM-ORDER-TYPE",
-            format!("{head}/orderNo"),
-            &[],
-            format!("orderType {order_type}"),
-            format!("orderType {expected} for trade mode {mode}"),
-            format!("订单 {order_no} 的订单类型为 {order_type}，贸易方式 {mode} 要求 {expected}。"),
-            format!(
-                "Order {order_no} has orderType {order_type}; trade mode {mode} needs {expected}."
-            ),
-        );
-    }
-    if !related.receipts.contains(&key) {
-        out.report(
-            "TM-9610-RECEIPT",
-            format!("{head}/orderNo"),
-            &[],
-            order_no.to_string(),
-            "a payment receipt (CEB403) for this order".into(),
-            format!("订单 {order_no} 没有收款单。"),
-            format!("Order {order_no} has no payment receipt."),
-        );
-    }
 }
 
 fn filing_9810(ebc: &str, head: &Place<'_>, ctx: &Context<'_>, out: &mut Out<'_>) {

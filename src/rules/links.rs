@@ -1,0 +1,326 @@
+//! Links between the documents of one parcel, for the files checked together: the list
+//! against its order, payment receipt and waybill (三单比对 within one run). Only documents
+//! that passed every check themselves are remembered; the first one seen for a key wins.
+
+use super::{Context, Out, Place};
+use crate::model::Message;
+use crate::model::inventory::Inventory;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+
+/// (ebpCode, orderNo) or (logisticsCode, logisticsNo).
+type Key = (String, String);
+
+/// What the other documents of the run say.
+#[derive(Debug, Clone, Default)]
+pub struct Related {
+    pub orders: HashMap<Key, OrderFacts>,
+    pub receipts: HashMap<Key, ReceiptFacts>,
+    pub waybills: HashMap<Key, WaybillFacts>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OrderFacts {
+    pub order_type: String,
+    pub ebc_code: String,
+    pub goods_value: Decimal,
+    pub freight: Decimal,
+    pub currency: String,
+    pub items: Vec<ItemFacts>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ItemFacts {
+    pub gnum: i64,
+    pub item_no: String,
+    pub qty: Decimal,
+    pub total_price: Decimal,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReceiptFacts {
+    pub ebc_code: String,
+    pub charge: Decimal,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct WaybillFacts {
+    pub ebc_code: Option<String>,
+    pub gross_weight: Decimal,
+}
+
+impl Related {
+    /// Remembers the documents of `message` whose index `accepted` says passed their checks.
+    pub fn note(&mut self, message: &Message<'_>, accepted: impl Fn(usize) -> bool) {
+        let key = |a: &str, b: &str| (a.to_string(), b.to_string());
+        match message {
+            Message::Ceb303(m) => {
+                for (k, order) in m.documents.iter().enumerate().filter(|(k, _)| accepted(*k)) {
+                    let h = &order.head;
+                    let _ = k;
+                    self.orders
+                        .entry(key(&h.ebp_code, &h.order_no))
+                        .or_insert_with(|| OrderFacts {
+                            order_type: h.order_type.to_string(),
+                            ebc_code: h.ebc_code.to_string(),
+                            goods_value: h.goods_value,
+                            freight: h.freight,
+                            currency: h.currency.to_string(),
+                            items: order
+                                .items
+                                .iter()
+                                .map(|i| ItemFacts {
+                                    gnum: i.gnum,
+                                    item_no: i.item_no.to_string(),
+                                    qty: i.qty,
+                                    total_price: i.total_price,
+                                    currency: i.currency.to_string(),
+                                })
+                                .collect(),
+                        });
+                }
+            }
+            Message::Ceb403(m) => {
+                for (_, r) in m.documents.iter().enumerate().filter(|(k, _)| accepted(*k)) {
+                    self.receipts
+                        .entry(key(&r.ebp_code, &r.order_no))
+                        .or_insert_with(|| ReceiptFacts {
+                            ebc_code: r.ebc_code.to_string(),
+                            charge: r.charge,
+                            currency: r.currency.to_string(),
+                        });
+                }
+            }
+            Message::Ceb505(m) => {
+                for (_, w) in m.documents.iter().enumerate().filter(|(k, _)| accepted(*k)) {
+                    self.waybills
+                        .entry(key(&w.logistics_code, &w.logistics_no))
+                        .or_insert_with(|| WaybillFacts {
+                            ebc_code: w.ebc_code.as_ref().map(|c| c.to_string()),
+                            gross_weight: w.gross_weight,
+                        });
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The list against the documents it names, when the run has them.
+pub(super) fn inventory(list: &Inventory<'_>, path: &str, ctx: &Context<'_>, out: &mut Out<'_>) {
+    let Some(related) = ctx.related else { return };
+    let h = &list.head;
+    let head = Place(path, "InventoryHead");
+    let order_key = (h.ebp_code.to_string(), h.order_no.to_string());
+    if let Some(order) = related.orders.get(&order_key) {
+        order_type(
+            &order.order_type,
+            h.trade_mode.as_ref(),
+            h.order_no.as_ref(),
+            &head,
+            out,
+        );
+        differ(
+            out,
+            "LINK-EBC",
+            format!("{head}/ebcCode"),
+            "ebcCode",
+            &order.ebc_code,
+            &h.ebc_code,
+            "订单",
+            "order",
+        );
+        items(list, order, path, ctx, out);
+        match related.receipts.get(&order_key) {
+            Some(receipt) => {
+                differ(
+                    out,
+                    "LINK-RECEIPT-EBC",
+                    format!("{head}/ebcCode"),
+                    "ebcCode",
+                    &receipt.ebc_code,
+                    &h.ebc_code,
+                    "收款单",
+                    "payment receipt",
+                );
+                let due = order.goods_value + order.freight;
+                if receipt.currency == order.currency
+                    && (receipt.charge - due).abs() > ctx.params.amount_tolerance
+                {
+                    out.report(
+                        "LINK-RECEIPT-AMOUNT",
+                        format!("{head}/orderNo"),
+                        &[],
+                        format!("charge {}", receipt.charge),
+                        format!("goodsValue + freight = {due}"),
+                        format!("收款金额 {} 与订单商品价格加运费 {due} 不符。", receipt.charge),
+                        format!("The amount received, {}, differs from the order's goods value plus freight, {due}.", receipt.charge),
+                    );
+                }
+            }
+            None => out.report(
+                "TM-9610-RECEIPT",
+                format!("{head}/orderNo"),
+                &[],
+                h.order_no.to_string(),
+                "a payment receipt (CEB403) for this order".into(),
+                format!("订单 {} 没有收款单。", h.order_no),
+                format!("Order {} has no payment receipt.", h.order_no),
+            ),
+        }
+    }
+    let waybill_key = (h.logistics_code.to_string(), h.logistics_no.to_string());
+    if let Some(waybill) = related.waybills.get(&waybill_key) {
+        if let Some(ebc) = &waybill.ebc_code {
+            differ(
+                out,
+                "LINK-WAYBILL-EBC",
+                format!("{head}/ebcCode"),
+                "ebcCode",
+                ebc,
+                &h.ebc_code,
+                "运单",
+                "waybill",
+            );
+        }
+        let allowed = waybill.gross_weight * ctx.params.weight_tolerance;
+        if (waybill.gross_weight - h.gross_weight).abs() > allowed {
+            out.report(
+                "LINK-WEIGHT",
+                format!("{head}/grossWeight"),
+                &[],
+                h.gross_weight.to_string(),
+                format!(
+                    "the waybill's {} kg (± {})",
+                    waybill.gross_weight,
+                    allowed.round_dp(3)
+                ),
+                format!(
+                    "清单毛重 {} 千克与运单毛重 {} 千克相差过大。",
+                    h.gross_weight, waybill.gross_weight
+                ),
+                format!(
+                    "The list's gross weight {} kg is far from the waybill's {} kg.",
+                    h.gross_weight, waybill.gross_weight
+                ),
+            );
+        }
+    }
+}
+
+fn order_type(order_type: &str, mode: &str, order_no: &str, head: &Place<'_>, out: &mut Out<'_>) {
+    let expected = match mode {
+        "9610" => "E",
+        "9710" => "B",
+        "9810" => "W",
+        _ => return,
+    };
+    if order_type != expected {
+        out.report(
+            "TM-ORDER-TYPE",
+            format!("{head}/orderNo"),
+            &[],
+            format!("orderType {order_type}"),
+            format!("orderType {expected} for trade mode {mode}"),
+            format!("订单 {order_no} 的订单类型为 {order_type}，贸易方式 {mode} 要求 {expected}。"),
+            format!(
+                "Order {order_no} has orderType {order_type}; trade mode {mode} needs {expected}."
+            ),
+        );
+    }
+}
+
+/// Each list item against the order item with the same `gnum`.
+fn items(
+    list: &Inventory<'_>,
+    order: &OrderFacts,
+    path: &str,
+    ctx: &Context<'_>,
+    out: &mut Out<'_>,
+) {
+    for (j, item) in list.items.iter().enumerate() {
+        let at = super::Nth(path, "InventoryList", j);
+        let Some(ordered) = order.items.iter().find(|o| o.gnum == item.gnum) else {
+            out.report_once(
+                "LINK-ITEM-MISSING",
+                format!("{at}/gnum"),
+                item.gnum.to_string(),
+                format!("one of the order's item numbers 1..{}", order.items.len()),
+                format!("订单中没有序号为 {} 的商品。", item.gnum),
+                format!("The order has no item number {}.", item.gnum),
+            );
+            continue;
+        };
+        differ(
+            out,
+            "LINK-ITEM-DIFF",
+            format!("{at}/itemNo"),
+            "itemNo",
+            &ordered.item_no,
+            &item.item_no,
+            "订单",
+            "order",
+        );
+        differ(
+            out,
+            "LINK-ITEM-DIFF",
+            format!("{at}/currency"),
+            "currency",
+            &ordered.currency,
+            &item.currency,
+            "订单",
+            "order",
+        );
+        if ordered.qty != item.qty {
+            differ(
+                out,
+                "LINK-ITEM-DIFF",
+                format!("{at}/qty"),
+                "qty",
+                &ordered.qty.to_string(),
+                &item.qty.to_string(),
+                "订单",
+                "order",
+            );
+        }
+        if (ordered.total_price - item.total_price).abs() > ctx.params.amount_tolerance {
+            differ(
+                out,
+                "LINK-ITEM-DIFF",
+                format!("{at}/totalPrice"),
+                "totalPrice",
+                &ordered.total_price.to_string(),
+                &item.total_price.to_string(),
+                "订单",
+                "order",
+            );
+        }
+    }
+}
+
+/// Reports `field` when the list's value differs from the other document's, naming both.
+#[allow(clippy::too_many_arguments)]
+fn differ(
+    out: &mut Out<'_>,
+    code: &str,
+    path: String,
+    field: &str,
+    theirs: &str,
+    ours: &str,
+    doc_zh: &str,
+    doc_en: &str,
+) {
+    if theirs == ours {
+        return;
+    }
+    out.report_once(
+        code,
+        path,
+        ours.to_string(),
+        format!("{theirs}, as in the {doc_en}"),
+        format!("清单的 {field} 为“{ours}”，{doc_zh}中为“{theirs}”。"),
+        format!("The list's {field} is \"{ours}\" but the {doc_en} says \"{theirs}\"."),
+    );
+}
