@@ -161,7 +161,6 @@ impl Out<'_> {
 
     /// Like `report`, unless another rule already rejected the same element: a value that is
     /// wrong in itself is not reported again for disagreeing with another document.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn report_once(
         &mut self,
         code: &str,
