@@ -897,16 +897,20 @@ impl<'a> Decoder<'a> {
         if rest.first() != Some(&b'<') || matches!(rest.get(1), None | Some(b'/' | b'!' | b'?')) {
             return None;
         }
-        let gt = rest.iter().position(|&b| b == b'>')?;
-        let name = &rest[1..gt];
-        if name.iter().any(|b| {
-            matches!(
-                b,
-                b' ' | b'\t' | b'\r' | b'\n' | b'/' | b'"' | b'\'' | b'=' | b'<'
-            )
-        }) {
-            return None;
+        // One pass to the `>`, giving up at anything a plain name cannot hold.
+        let mut gt = None;
+        for (i, &b) in rest.iter().enumerate().skip(1) {
+            match b {
+                b'>' => {
+                    gt = Some(i);
+                    break;
+                }
+                b' ' | b'\t' | b'\r' | b'\n' | b'/' | b'"' | b'\'' | b'=' | b'<' => return None,
+                _ => {}
+            }
         }
+        let gt = gt?;
+        let name = &rest[1..gt];
         let at = self.pos();
         let from = self.input.len() - rest.len() + 1;
         let name = self.input.get(from..from + name.len())?;
