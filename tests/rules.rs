@@ -3,11 +3,11 @@
 
 use chrono::NaiveDate;
 use proptest::prelude::*;
-use single_window::check::check_bytes_in;
-use single_window::load::parcels::{Rng, parcel_list, registry};
+use single_window::check::{check_bytes_in, note_related};
+use single_window::load::parcels::{Rng, parcel as whole_parcel, parcel_list, registry};
 use single_window::model::registry::Registry;
 use single_window::rules::catalog::{RULES, markdown, rule};
-use single_window::rules::{Context, Params};
+use single_window::rules::{Context, Params, Related};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
@@ -85,6 +85,65 @@ proptest! {
         );
         // No cascade: the damage is reported once, not echoed by other rules.
         prop_assert_eq!(found.len(), 1, "{:?}", found);
+    }
+}
+
+/// The four documents of a generated parcel, encoded, and their findings checked together.
+fn parcel_findings(
+    seed: u64,
+    edit: impl Fn(&mut single_window::load::parcels::Parcel),
+) -> Vec<(String, String)> {
+    let reg = registry(ENTERPRISES);
+    let mut p = whole_parcel(&mut Rng::new(seed), seed, ENTERPRISES);
+    edit(&mut p);
+    let docs = [
+        single_window::ceb::encode(&p.order),
+        single_window::ceb::encode(&p.receipt),
+        single_window::ceb::encode(&p.waybill),
+        single_window::ceb::encode(&p.list),
+    ];
+    let params = Params::default();
+    let alone = Context {
+        registry: &reg,
+        params: &params,
+        related: None,
+    };
+    let mut related = Related::default();
+    for d in &docs {
+        note_related(d.as_bytes(), &alone, &mut related);
+    }
+    let ctx = Context {
+        related: Some(&related),
+        ..alone
+    };
+    docs.iter()
+        .flat_map(|d| check_bytes_in(d.as_bytes(), now(), &ctx).documents)
+        .flat_map(|d| d.diagnostics)
+        .map(|d| (d.code.to_string(), d.path))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn whole_parcels_cross_check_clean(seed in any::<u64>()) {
+        let found = parcel_findings(seed, |_| {});
+        prop_assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn an_order_that_disagrees_with_its_list_is_named(seed in any::<u64>()) {
+        let found = parcel_findings(seed, |p| {
+            let item = &mut p.order.documents[0].items[0];
+            item.qty += rust_decimal::Decimal::ONE;
+            item.total_price = item.qty * item.price;
+            p.order.documents[0].head.goods_value =
+                p.order.documents[0].items.iter().map(|i| i.total_price).sum();
+        });
+        let item = "/CEB603Message/Inventory[1]/InventoryList[1]";
+        prop_assert!(found.contains(&("LINK-ITEM-DIFF".into(), format!("{item}/qty"))), "{found:?}");
+        prop_assert!(found.contains(&("LINK-ITEM-DIFF".into(), format!("{item}/totalPrice"))), "{found:?}");
     }
 }
 

@@ -1,8 +1,12 @@
-//! Seeded, realistic small-parcel declaration lists: 1–3 items, spread-out values and weights,
-//! many enterprises and destinations.
+//! Seeded, realistic small parcels: the declaration list (1–3 items, spread-out values and
+//! weights, many enterprises and destinations) and, for whole parcels, the order, payment
+//! receipt and waybill that match it.
 
 use crate::model::envelope::BaseTransfer;
 use crate::model::inventory::{Ceb603Message, Inventory, InventoryHead, InventoryList};
+use crate::model::logistics::{Ceb505Message, Logistics};
+use crate::model::order::{Ceb303Message, Order, OrderHead, OrderList};
+use crate::model::receipts::{Ceb403Message, Receipts};
 use crate::model::registry::Registry;
 use rust_decimal::Decimal;
 use std::borrow::Cow;
@@ -61,6 +65,9 @@ const COUNTRIES: &[&str] = &[
 
 const CARRIERS: u64 = 20;
 
+/// The payment enterprise of every generated parcel (a valid unified social credit code).
+const PAYER: (&str, &str) = ("91440300MA5F3K2P8K", "深圳市汇付通支付服务有限公司");
+
 /// The customs code of generated enterprise `ent` (< 10,000): a valid 10-character shape.
 fn enterprise_code(ent: u64) -> String {
     format!("4403{:02}{:04}", 96 + ent % 4, ent % 10_000)
@@ -93,6 +100,15 @@ pub fn registry(enterprises: u64) -> Registry {
             pilot_zone: Some("深圳".into()),
             filings: Vec::new(),
         })
+        .chain(std::iter::once(Enterprise {
+            code: PAYER.0.into(),
+            name: PAYER.1.into(),
+            roles: vec![Role::Payment],
+            dxp_id: None,
+            customs: None,
+            pilot_zone: Some("深圳".into()),
+            filings: Vec::new(),
+        }))
         .chain((0..CARRIERS).map(|c| Enterprise {
             code: carrier_code(c),
             name: format!("深圳市邮政速递{c}"),
@@ -220,4 +236,123 @@ pub fn corpus(seed: u64, count: usize, enterprises: u64) -> Vec<String> {
     (0..count)
         .map(|i| crate::ceb::encode(&parcel_list(&mut rng, i as u64 + 1, enterprises)))
         .collect()
+}
+
+/// The four documents of one parcel, consistent with each other: order (303), payment receipt
+/// (403), waybill (505) and declaration list (603).
+#[derive(Debug, Clone)]
+pub struct Parcel {
+    pub order: Ceb303Message<'static>,
+    pub receipt: Ceb403Message<'static>,
+    pub waybill: Ceb505Message<'static>,
+    pub list: Ceb603Message<'static>,
+}
+
+/// A whole parcel: the list of `parcel_list` and the order, receipt and waybill it names.
+pub fn parcel(rng: &mut Rng, serial: u64, enterprises: u64) -> Parcel {
+    let list = parcel_list(rng, serial, enterprises);
+    let h = &list.documents[0].head;
+    let items = &list.documents[0].items;
+    let goods_value: Decimal = items.iter().map(|i| i.total_price).sum();
+    let order = Ceb303Message {
+        guid: rng.guid().into(),
+        version: "1.0".into(),
+        documents: vec![Order {
+            head: OrderHead {
+                guid: rng.guid().into(),
+                app_type: "1".into(),
+                app_time: h.app_time.clone(),
+                app_status: "2".into(),
+                order_type: "E".into(),
+                order_no: h.order_no.clone(),
+                ebp_code: h.ebp_code.clone(),
+                ebp_name: h.ebp_name.clone(),
+                ebc_code: h.ebc_code.clone(),
+                ebc_name: h.ebc_name.clone(),
+                goods_value,
+                freight: Decimal::ZERO,
+                currency: "142".into(),
+                note: None,
+            },
+            items: items
+                .iter()
+                .map(|i| OrderList {
+                    gnum: i.gnum,
+                    item_no: i.item_no.clone(),
+                    item_name: i.gname.clone(),
+                    unit: i.unit.clone(),
+                    currency: i.currency.clone(),
+                    qty: i.qty,
+                    price: i.price,
+                    total_price: i.total_price,
+                    ..OrderList::default()
+                })
+                .collect(),
+        }],
+        base_transfer: list.base_transfer.clone(),
+        ..Ceb303Message::default()
+    };
+    let receipt = Ceb403Message {
+        guid: rng.guid().into(),
+        version: "1.0".into(),
+        documents: vec![Receipts {
+            guid: rng.guid().into(),
+            app_type: "1".into(),
+            app_time: h.app_time.clone(),
+            app_status: "2".into(),
+            ebp_code: h.ebp_code.clone(),
+            ebp_name: h.ebp_name.clone(),
+            ebc_code: h.ebc_code.clone(),
+            ebc_name: h.ebc_name.clone(),
+            order_no: h.order_no.clone(),
+            pay_code: Some(PAYER.0.into()),
+            pay_name: PAYER.1.into(),
+            pay_no: Some(format!("PAY{serial:016}").into()),
+            charge: goods_value,
+            currency: "142".into(),
+            accounting_date: h.app_time.clone(),
+            note: None,
+        }],
+        base_transfer: list.base_transfer.clone(),
+        ..Ceb403Message::default()
+    };
+    let goods_info: Vec<&str> = items.iter().map(|i| i.gname.as_ref()).collect();
+    let waybill = Ceb505Message {
+        guid: rng.guid().into(),
+        version: "1.0".into(),
+        documents: vec![Logistics {
+            guid: rng.guid().into(),
+            app_type: "1".into(),
+            app_time: h.app_time.clone(),
+            app_status: "2".into(),
+            logistics_code: h.logistics_code.clone(),
+            logistics_name: h.logistics_name.clone(),
+            logistics_no: h.logistics_no.clone(),
+            freight: h.freight,
+            insured_fee: h.insured_fee,
+            currency: "142".into(),
+            gross_weight: h.gross_weight,
+            pack_no: h.pack_no,
+            goods_info: goods_info.join("、").into(),
+            ebc_code: Some(h.ebc_code.clone()),
+            ebc_name: Some(h.ebc_name.clone()),
+            ebc_telephone: None,
+            note: None,
+        }],
+        // The carrier transmits its own waybill.
+        base_transfer: BaseTransfer {
+            cop_code: h.logistics_code.clone(),
+            cop_name: h.logistics_name.clone(),
+            dxp_mode: "DXP".into(),
+            dxp_id: Cow::Owned(format!("DXPLGS{serial:010}")),
+            note: None,
+        },
+        ..Ceb505Message::default()
+    };
+    Parcel {
+        order,
+        receipt,
+        waybill,
+        list,
+    }
 }
