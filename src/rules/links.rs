@@ -2,14 +2,14 @@
 //! against its order, payment receipt and waybill (三单比对 within one run). Only documents
 //! that passed every check themselves are remembered; the first one seen for a key wins.
 
-use super::{Context, Out, Place};
+use super::{Context, Out, Params, Place};
 use crate::model::Message;
 use crate::model::inventory::Inventory;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 
 /// (ebpCode, orderNo) or (logisticsCode, logisticsNo).
-type Key = (String, String);
+pub type Key = (String, String);
 
 /// What the other documents of the run say.
 #[derive(Debug, Clone, Default)]
@@ -43,6 +43,53 @@ pub struct ReceiptFacts {
     pub ebc_code: String,
     pub charge: Decimal,
     pub currency: String,
+}
+
+/// What the cross-check needs of a declaration list (kept by the engine while it waits).
+#[derive(Debug, Clone)]
+pub struct ListFacts {
+    pub ebp_code: String,
+    pub order_no: String,
+    pub ebc_code: String,
+    pub trade_mode: String,
+    pub logistics_code: String,
+    pub logistics_no: String,
+    pub gross_weight: Decimal,
+    pub items: Vec<ItemFacts>,
+}
+
+impl ListFacts {
+    pub fn of(list: &Inventory<'_>) -> Self {
+        let h = &list.head;
+        ListFacts {
+            ebp_code: h.ebp_code.to_string(),
+            order_no: h.order_no.to_string(),
+            ebc_code: h.ebc_code.to_string(),
+            trade_mode: h.trade_mode.to_string(),
+            logistics_code: h.logistics_code.to_string(),
+            logistics_no: h.logistics_no.to_string(),
+            gross_weight: h.gross_weight,
+            items: list
+                .items
+                .iter()
+                .map(|i| ItemFacts {
+                    gnum: i.gnum,
+                    item_no: i.item_no.to_string(),
+                    qty: i.qty,
+                    total_price: i.total_price,
+                    currency: i.currency.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn order_key(&self) -> Key {
+        (self.ebp_code.clone(), self.order_no.clone())
+    }
+
+    pub fn waybill_key(&self) -> Key {
+        (self.logistics_code.clone(), self.logistics_no.clone())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -110,15 +157,26 @@ impl Related {
 
 /// The list against the documents it names, when the run has them.
 pub(super) fn inventory(list: &Inventory<'_>, path: &str, ctx: &Context<'_>, out: &mut Out<'_>) {
-    let Some(related) = ctx.related else { return };
-    let h = &list.head;
+    if let Some(related) = ctx.related {
+        compare(&ListFacts::of(list), path, related, ctx.params, out);
+    }
+}
+
+/// The cross-check itself: a list against its order, payment receipt and waybill, where known.
+pub(super) fn compare(
+    list: &ListFacts,
+    path: &str,
+    related: &Related,
+    params: &Params,
+    out: &mut Out<'_>,
+) {
     let head = Place(path, "InventoryHead");
-    let order_key = (h.ebp_code.to_string(), h.order_no.to_string());
+    let order_key = list.order_key();
     if let Some(order) = related.orders.get(&order_key) {
         order_type(
             &order.order_type,
-            h.trade_mode.as_ref(),
-            h.order_no.as_ref(),
+            &list.trade_mode,
+            &list.order_no,
             &head,
             out,
         );
@@ -128,11 +186,11 @@ pub(super) fn inventory(list: &Inventory<'_>, path: &str, ctx: &Context<'_>, out
             format!("{head}/ebcCode"),
             "ebcCode",
             &order.ebc_code,
-            &h.ebc_code,
+            &list.ebc_code,
             "订单",
             "order",
         );
-        items(list, order, path, ctx, out);
+        items(list, order, path, params, out);
         match related.receipts.get(&order_key) {
             Some(receipt) => {
                 differ(
@@ -141,13 +199,13 @@ pub(super) fn inventory(list: &Inventory<'_>, path: &str, ctx: &Context<'_>, out
                     format!("{head}/ebcCode"),
                     "ebcCode",
                     &receipt.ebc_code,
-                    &h.ebc_code,
+                    &list.ebc_code,
                     "收款单",
                     "payment receipt",
                 );
                 let due = order.goods_value + order.freight;
                 if receipt.currency == order.currency
-                    && (receipt.charge - due).abs() > ctx.params.amount_tolerance
+                    && (receipt.charge - due).abs() > params.amount_tolerance
                 {
                     out.report(
                         "LINK-RECEIPT-AMOUNT",
@@ -164,15 +222,14 @@ pub(super) fn inventory(list: &Inventory<'_>, path: &str, ctx: &Context<'_>, out
                 "TM-9610-RECEIPT",
                 format!("{head}/orderNo"),
                 &[],
-                h.order_no.to_string(),
+                list.order_no.clone(),
                 "a payment receipt (CEB403) for this order".into(),
-                format!("订单 {} 没有收款单。", h.order_no),
-                format!("Order {} has no payment receipt.", h.order_no),
+                format!("订单 {} 没有收款单。", list.order_no),
+                format!("Order {} has no payment receipt.", list.order_no),
             ),
         }
     }
-    let waybill_key = (h.logistics_code.to_string(), h.logistics_no.to_string());
-    if let Some(waybill) = related.waybills.get(&waybill_key) {
+    if let Some(waybill) = related.waybills.get(&list.waybill_key()) {
         if let Some(ebc) = &waybill.ebc_code {
             differ(
                 out,
@@ -180,18 +237,18 @@ pub(super) fn inventory(list: &Inventory<'_>, path: &str, ctx: &Context<'_>, out
                 format!("{head}/ebcCode"),
                 "ebcCode",
                 ebc,
-                &h.ebc_code,
+                &list.ebc_code,
                 "运单",
                 "waybill",
             );
         }
-        let allowed = waybill.gross_weight * ctx.params.weight_tolerance;
-        if (waybill.gross_weight - h.gross_weight).abs() > allowed {
+        let allowed = waybill.gross_weight * params.weight_tolerance;
+        if (waybill.gross_weight - list.gross_weight).abs() > allowed {
             out.report(
                 "LINK-WEIGHT",
                 format!("{head}/grossWeight"),
                 &[],
-                h.gross_weight.to_string(),
+                list.gross_weight.to_string(),
                 format!(
                     "the waybill's {} kg (± {})",
                     waybill.gross_weight,
@@ -199,11 +256,11 @@ pub(super) fn inventory(list: &Inventory<'_>, path: &str, ctx: &Context<'_>, out
                 ),
                 format!(
                     "清单毛重 {} 千克与运单毛重 {} 千克相差过大。",
-                    h.gross_weight, waybill.gross_weight
+                    list.gross_weight, waybill.gross_weight
                 ),
                 format!(
                     "The list's gross weight {} kg is far from the waybill's {} kg.",
-                    h.gross_weight, waybill.gross_weight
+                    list.gross_weight, waybill.gross_weight
                 ),
             );
         }
@@ -233,13 +290,7 @@ fn order_type(order_type: &str, mode: &str, order_no: &str, head: &Place<'_>, ou
 }
 
 /// Each list item against the order item with the same `gnum`.
-fn items(
-    list: &Inventory<'_>,
-    order: &OrderFacts,
-    path: &str,
-    ctx: &Context<'_>,
-    out: &mut Out<'_>,
-) {
+fn items(list: &ListFacts, order: &OrderFacts, path: &str, params: &Params, out: &mut Out<'_>) {
     for (j, item) in list.items.iter().enumerate() {
         let at = super::Nth(path, "InventoryList", j);
         let Some(ordered) = order.items.iter().find(|o| o.gnum == item.gnum) else {
@@ -285,7 +336,7 @@ fn items(
                 "order",
             );
         }
-        if (ordered.total_price - item.total_price).abs() > ctx.params.amount_tolerance {
+        if (ordered.total_price - item.total_price).abs() > params.amount_tolerance {
             differ(
                 out,
                 "LINK-ITEM-DIFF",

@@ -281,6 +281,32 @@ pub fn check_message(
     }
 }
 
+/// The cross-check (三单比对) of a list against the documents in `related`, as findings at the
+/// list's paths; for the engine, which keeps a list's facts while its documents arrive.
+pub fn cross_check(
+    list: &links::ListFacts,
+    date: Option<NaiveDate>,
+    related: &Related,
+    params: &Params,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut out = Out {
+        findings: &mut findings,
+        kind: MessageType::Ceb603,
+        trade_mode: &list.trade_mode,
+        date,
+        broken: &[],
+    };
+    links::compare(
+        list,
+        "/CEB603Message/Inventory[1]",
+        related,
+        params,
+        &mut out,
+    );
+    findings
+}
+
 /// The date a document's rules are judged on: its own `appTime` (the filing), not the clock.
 pub fn business_date(doc: &dyn Element<'_>) -> Option<NaiveDate> {
     crate::check::find_text(doc, "appTime")
