@@ -534,7 +534,7 @@ fn summarize(diags: &[Diagnostic], max_chars: usize) -> String {
     clip_chars(&parts.join("；"), max_chars)
 }
 
-fn clip_chars(s: &str, max: usize) -> String {
+pub(crate) fn clip_chars(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((i, _)) => s[..i].to_string(),
         None => s.to_string(),
@@ -542,7 +542,7 @@ fn clip_chars(s: &str, max: usize) -> String {
 }
 
 /// FNV-1a: a stable hash so numbers and GUIDs derived from input are the same on every run.
-fn fnv(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })

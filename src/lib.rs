@@ -4,6 +4,7 @@
 pub mod ceb;
 pub mod check;
 pub mod diagnostic;
+pub mod engine;
 pub mod load;
 pub mod model;
 pub mod rules;

@@ -1,0 +1,155 @@
+//! The engine: a parcel's documents in any order reach the same receipts; a mismatch or a
+//! missing document sends the list back naming it; the same inputs give the same receipts.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use proptest::prelude::*;
+use single_window::ceb::decode_str;
+use single_window::engine::{Engine, EngineConfig, ListStatus, Outgoing};
+use single_window::load::parcels::{Parcel, Rng, parcel};
+use single_window::model::Message;
+use single_window::rules::Params;
+
+fn start() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2025, 3, 31)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .expect("valid time")
+}
+
+fn messages(p: &Parcel) -> Vec<Message<'static>> {
+    vec![
+        Message::Ceb303(p.order.clone()),
+        Message::Ceb403(p.receipt.clone()),
+        Message::Ceb505(p.waybill.clone()),
+        Message::Ceb603(p.list.clone()),
+    ]
+}
+
+/// Feeds the messages in the given order, a minute apart, then lets a day pass.
+fn run(msgs: &[Message<'static>], order: &[usize]) -> (Engine, Vec<Outgoing>) {
+    let mut engine = Engine::new(EngineConfig::default(), Params::default());
+    let mut out = Vec::new();
+    let mut now = start();
+    for &i in order {
+        engine.accept(&msgs[i], now);
+        out.extend(engine.advance(now));
+        now += Duration::minutes(1);
+    }
+    out.extend(engine.advance(now + Duration::days(1)));
+    (engine, out)
+}
+
+fn statuses(out: &[Outgoing]) -> Vec<&str> {
+    out.iter().map(|o| o.status).collect()
+}
+
+fn receipts_decode(out: &[Outgoing]) {
+    for o in out {
+        let d = decode_str(&o.xml);
+        assert!(d.diagnostics.is_empty(), "{:#?}\n{}", d.diagnostics, o.xml);
+        assert_eq!(d.root, o.root);
+    }
+}
+
+fn permutation(seed: u64) -> Vec<usize> {
+    let mut order = vec![0, 1, 2, 3];
+    let mut rng = Rng::new(seed);
+    for i in (1..order.len()).rev() {
+        order.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    order
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn any_arrival_order_reaches_release_with_the_same_receipts(seed in any::<u64>(), shuffle in any::<u64>()) {
+        let p = parcel(&mut Rng::new(seed), seed, 50);
+        let msgs = messages(&p);
+        let (engine, in_order) = run(&msgs, &[0, 1, 2, 3]);
+        let (_, shuffled) = run(&msgs, &permutation(shuffle));
+        prop_assert_eq!(statuses(&in_order), vec!["120", "399", "800"]);
+        prop_assert_eq!(statuses(&shuffled), statuses(&in_order));
+        let infos = |o: &[Outgoing]| o.iter().map(|x| x.info.clone()).collect::<Vec<_>>();
+        prop_assert_eq!(infos(&shuffled), infos(&in_order));
+        let head = &p.list.documents[0].head;
+        prop_assert_eq!(engine.list_status(&head.ebp_code, &head.order_no), Some(ListStatus::Released));
+        receipts_decode(&in_order);
+    }
+
+    #[test]
+    fn a_field_that_differs_from_the_order_sends_the_list_back_naming_it(seed in any::<u64>(), shuffle in any::<u64>()) {
+        let mut p = parcel(&mut Rng::new(seed), seed, 50);
+        p.order.documents[0].items[0].item_no = "OTHER-SKU".into();
+        let (_, out) = run(&messages(&p), &permutation(shuffle));
+        prop_assert_eq!(statuses(&out), vec!["100"]);
+        prop_assert!(out[0].info.contains("LINK-ITEM-DIFF") && out[0].info.contains("OTHER-SKU"), "{}", out[0].info);
+        receipts_decode(&out);
+    }
+}
+
+#[test]
+fn a_list_whose_waybill_never_comes_is_sent_back_after_the_window() {
+    let p = parcel(&mut Rng::new(1), 1, 50);
+    let msgs = messages(&p);
+    let mut engine = Engine::new(EngineConfig::default(), Params::default());
+    for i in [0, 1, 3] {
+        engine.accept(&msgs[i], start());
+    }
+    assert!(
+        engine.advance(start() + Duration::minutes(119)).is_empty(),
+        "still waiting"
+    );
+    let out = engine.advance(start() + Duration::minutes(120));
+    assert_eq!(statuses(&out), vec!["100"]);
+    assert!(
+        out[0].info.contains("运单") && !out[0].info.contains("订单"),
+        "{}",
+        out[0].info
+    );
+    // The waybill arriving late changes nothing: the list was sent back.
+    engine.accept(&msgs[2], start() + Duration::minutes(121));
+    assert!(engine.advance(start() + Duration::days(1)).is_empty());
+}
+
+#[test]
+fn before_2024_12_15_a_retail_list_also_waits_for_its_payment_receipt() {
+    let mut p = parcel(&mut Rng::new(2), 2, 50);
+    p.list.documents[0].head.app_time = "20240601100000".into();
+    let msgs = messages(&p);
+    let mut engine = Engine::new(EngineConfig::default(), Params::default());
+    for i in [0, 2, 3] {
+        engine.accept(&msgs[i], start());
+    }
+    let out = engine.advance(start() + Duration::days(1));
+    assert_eq!(statuses(&out), vec!["100"]);
+    assert!(out[0].info.contains("收款单"), "{}", out[0].info);
+
+    // From 2024-12-15 the same parcel needs no receipt.
+    let mut p = parcel(&mut Rng::new(2), 2, 50);
+    p.list.documents[0].head.app_time = "20250101100000".into();
+    let msgs = messages(&p);
+    let mut engine = Engine::new(EngineConfig::default(), Params::default());
+    for i in [0, 2, 3] {
+        engine.accept(&msgs[i], start());
+    }
+    assert_eq!(
+        statuses(&engine.advance(start() + Duration::days(1))),
+        vec!["120", "399", "800"]
+    );
+}
+
+#[test]
+fn the_same_inputs_give_the_same_receipts_and_the_steps_keep_their_delays() {
+    let p = parcel(&mut Rng::new(3), 3, 50);
+    let msgs = messages(&p);
+    let (_, a) = run(&msgs, &[3, 2, 1, 0]);
+    let (_, b) = run(&msgs, &[3, 2, 1, 0]);
+    assert_eq!(a, b);
+    let config = EngineConfig::default();
+    // The last document arrives at start + 3 min.
+    let complete = start() + Duration::minutes(3);
+    assert_eq!(a[0].due, complete + config.store_delay);
+    assert_eq!(a[1].due, a[0].due + config.conclude_delay);
+    assert_eq!(a[2].due, a[1].due + config.release_delay);
+}
