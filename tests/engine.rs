@@ -24,9 +24,17 @@ fn messages(p: &Parcel) -> Vec<Message<'static>> {
     ]
 }
 
+/// Release without waiting for an arrival report: these tests look at the cross-check.
+fn no_arrival_needed() -> EngineConfig {
+    EngineConfig {
+        release_waits_for_arrival: false,
+        ..EngineConfig::default()
+    }
+}
+
 /// Feeds the messages in the given order, a minute apart, then lets a day pass.
 fn run(msgs: &[Message<'static>], order: &[usize]) -> (Engine, Vec<Outgoing>) {
-    let mut engine = Engine::new(EngineConfig::default(), Params::default());
+    let mut engine = Engine::new(no_arrival_needed(), Params::default());
     let mut out = Vec::new();
     let mut now = start();
     for &i in order {
@@ -92,7 +100,7 @@ proptest! {
 fn a_list_whose_waybill_never_comes_is_sent_back_after_the_window() {
     let p = parcel(&mut Rng::new(1), 1, 50);
     let msgs = messages(&p);
-    let mut engine = Engine::new(EngineConfig::default(), Params::default());
+    let mut engine = Engine::new(no_arrival_needed(), Params::default());
     for i in [0, 1, 3] {
         engine.accept(&msgs[i], start());
     }
@@ -117,7 +125,7 @@ fn before_2024_12_15_a_retail_list_also_waits_for_its_payment_receipt() {
     let mut p = parcel(&mut Rng::new(2), 2, 50);
     p.list.documents[0].head.app_time = "20240601100000".into();
     let msgs = messages(&p);
-    let mut engine = Engine::new(EngineConfig::default(), Params::default());
+    let mut engine = Engine::new(no_arrival_needed(), Params::default());
     for i in [0, 2, 3] {
         engine.accept(&msgs[i], start());
     }
@@ -129,7 +137,7 @@ fn before_2024_12_15_a_retail_list_also_waits_for_its_payment_receipt() {
     let mut p = parcel(&mut Rng::new(2), 2, 50);
     p.list.documents[0].head.app_time = "20250101100000".into();
     let msgs = messages(&p);
-    let mut engine = Engine::new(EngineConfig::default(), Params::default());
+    let mut engine = Engine::new(no_arrival_needed(), Params::default());
     for i in [0, 2, 3] {
         engine.accept(&msgs[i], start());
     }
@@ -146,10 +154,112 @@ fn the_same_inputs_give_the_same_receipts_and_the_steps_keep_their_delays() {
     let (_, a) = run(&msgs, &[3, 2, 1, 0]);
     let (_, b) = run(&msgs, &[3, 2, 1, 0]);
     assert_eq!(a, b);
-    let config = EngineConfig::default();
+    let config = no_arrival_needed();
     // The last document arrives at start + 3 min.
     let complete = start() + Duration::minutes(3);
     assert_eq!(a[0].due, complete + config.store_delay);
     assert_eq!(a[1].due, a[0].due + config.conclude_delay);
     assert_eq!(a[2].due, a[1].due + config.release_delay);
+}
+
+/// An arrival (507) and a departure (509) report naming the parcel's waybill.
+fn site_reports(p: &Parcel) -> (Message<'static>, Message<'static>) {
+    use single_window::model::arrival::{Arrival, ArrivalHead, ArrivalList, Ceb507Message};
+    use single_window::model::departure::{Ceb509Message, Departure, DepartureHead, DepartureList};
+    let h = &p.list.documents[0].head;
+    let arrival = Ceb507Message {
+        guid: "A0000000-0000-4000-8000-000000000001".into(),
+        version: "1.0".into(),
+        documents: vec![Arrival {
+            head: ArrivalHead {
+                guid: "A0000000-0000-4000-8000-000000000002".into(),
+                customs_code: h.customs_code.clone(),
+                cop_no: "A20250331000001".into(),
+                logistics_code: h.logistics_code.clone(),
+                bill_no: Some("BILL0001".into()),
+                msg_count: 1,
+                msg_seq_no: 1,
+                ..ArrivalHead::default()
+            },
+            items: vec![ArrivalList {
+                gnum: 1,
+                logistics_no: h.logistics_no.clone(),
+                ..ArrivalList::default()
+            }],
+        }],
+        base_transfer: p.list.base_transfer.clone(),
+        ..Ceb507Message::default()
+    };
+    let departure = Ceb509Message {
+        guid: "D0000000-0000-4000-8000-000000000001".into(),
+        version: "1.0".into(),
+        documents: vec![Departure {
+            head: DepartureHead {
+                guid: "D0000000-0000-4000-8000-000000000002".into(),
+                customs_code: h.customs_code.clone(),
+                cop_no: "D20250331000001".into(),
+                logistics_code: h.logistics_code.clone(),
+                bill_no: Some("BILL0001".into()),
+                msg_count: 1,
+                msg_seq_no: 1,
+                ..DepartureHead::default()
+            },
+            items: vec![DepartureList {
+                gnum: 1,
+                logistics_no: h.logistics_no.clone(),
+                ..DepartureList::default()
+            }],
+        }],
+        base_transfer: p.list.base_transfer.clone(),
+        ..Ceb509Message::default()
+    };
+    (Message::Ceb507(arrival), Message::Ceb509(departure))
+}
+
+#[test]
+fn release_waits_for_arrival_and_departure_closes_the_list() {
+    let p = parcel(&mut Rng::new(4), 4, 50);
+    let (arrival, departure) = site_reports(&p);
+    let mut engine = Engine::new(EngineConfig::default(), Params::default());
+    for m in messages(&p) {
+        engine.accept(&m, start());
+    }
+    let held = engine.advance(start() + Duration::hours(1));
+    assert_eq!(
+        statuses(&held),
+        vec!["120", "399"],
+        "no release before the parcel arrived"
+    );
+    let head = &p.list.documents[0].head;
+    assert_eq!(
+        engine.list_status(&head.ebp_code, &head.order_no),
+        Some(ListStatus::Concluded)
+    );
+
+    let arrived = start() + Duration::hours(2);
+    engine.accept(&arrival, arrived);
+    let out = engine.advance(arrived + Duration::minutes(10));
+    let seen: Vec<(&str, &str)> = out.iter().map(|o| (o.root, o.status)).collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("CEB604Message", "800"),
+            ("CEB508Message", "399"),
+            ("CEB508Message", "800")
+        ]
+    );
+
+    let left = arrived + Duration::hours(3);
+    engine.accept(&departure, left);
+    let out = engine.advance(left + Duration::minutes(10));
+    let seen: Vec<(&str, &str)> = out.iter().map(|o| (o.root, o.status)).collect();
+    assert_eq!(
+        seen,
+        vec![("CEB604Message", "899"), ("CEB510Message", "399")]
+    );
+    assert_eq!(
+        engine.list_status(&head.ebp_code, &head.order_no),
+        Some(ListStatus::Closed)
+    );
+    receipts_decode(&out);
 }

@@ -5,9 +5,13 @@
 //! passed in and every number it assigns is derived from its inputs, so a replay gives the
 //! same receipts.
 //!
-//! Not yet here (issue 4): consolidation, arrival and departure (607/507/509) with 899 结关,
-//! cancellations (605), amendments and duplicates (appType 2/3), manual review and inspection
-//! with a seeded profile, scenario markers, and receipts for orders, payments and waybills.
+//! Consolidation (607 → 608), arrival at the supervised site (507 → 508; release waits for it
+//! unless configured otherwise) and departure (509 → 510) move the lists of their waybills on
+//! to 899 结关.
+//!
+//! Not yet here (issue 4): cancellations (605), amendments and duplicates (appType 2/3), manual
+//! review and inspection with a seeded profile, scenario markers, and receipts for orders,
+//! payments and waybills.
 
 use crate::ceb;
 use crate::check::clip_chars;
@@ -17,7 +21,7 @@ use crate::model::time::format17;
 use crate::rules::links::{Key, ListFacts};
 use crate::rules::{Finding, Params, Related, catalog, cross_check};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Timing of the simulated customs. None of these is published; the defaults are plausible.
 #[derive(Debug, Clone)]
@@ -30,6 +34,8 @@ pub struct EngineConfig {
     pub conclude_delay: Duration,
     /// From 399 to 800 放行.
     pub release_delay: Duration,
+    /// Release only once the parcel has arrived at the supervised site (507).
+    pub release_waits_for_arrival: bool,
 }
 
 impl Default for EngineConfig {
@@ -39,6 +45,7 @@ impl Default for EngineConfig {
             store_delay: Duration::seconds(2),
             conclude_delay: Duration::seconds(30),
             release_delay: Duration::minutes(5),
+            release_waits_for_arrival: true,
         }
     }
 }
@@ -66,6 +73,8 @@ pub enum ListStatus {
     Stored,
     Concluded,
     Released,
+    /// Left the country (899 结关).
+    Closed,
     Rejected,
 }
 
@@ -82,6 +91,8 @@ struct ListState {
     pre_no: String,
     invt_no: String,
     status: ListStatus,
+    /// Concluded, held until the parcel arrives at the supervised site.
+    held_for_arrival: bool,
 }
 
 /// A timed step of one list.
@@ -93,6 +104,15 @@ enum Step {
     Decide,
     Conclude,
     Release,
+    Close,
+}
+
+/// What a timer does when it falls due.
+#[derive(Debug, Clone)]
+enum Timer {
+    List(Key, Step),
+    /// A receipt already made (bill-level receipts: 508, 510, 608).
+    Send(Box<Outgoing>),
 }
 
 #[derive(Debug, Default)]
@@ -104,8 +124,13 @@ pub struct Engine {
     /// Lists waiting on an order, a receipt or a waybill, by that document's key.
     waiting_on_order: HashMap<Key, Vec<Key>>,
     waiting_on_waybill: HashMap<Key, Vec<Key>>,
+    /// Waybills (logisticsCode, logisticsNo) reported arrived at and departed from the site.
+    arrived: HashSet<Key>,
+    departed: HashSet<Key>,
+    /// The list (by order key) of each waybill.
+    list_of_waybill: HashMap<Key, Key>,
     /// Timed steps in due order; the sequence number keeps equal times in arrival order.
-    timers: BTreeMap<(NaiveDateTime, u64), (Key, Step)>,
+    timers: BTreeMap<(NaiveDateTime, u64), Timer>,
     seq: u64,
     /// Serial of the customs-assigned numbers.
     serial: u64,
@@ -164,15 +189,96 @@ impl Engine {
                         pre_no: self.next_pre_no(now),
                         invt_no: String::new(),
                         status: ListStatus::Waiting,
+                        held_for_arrival: false,
                         facts,
                     };
+                    self.list_of_waybill
+                        .insert(state.facts.waybill_key(), key.clone());
                     self.lists.insert(key.clone(), state);
                     self.schedule(now + self.config.wait_window, &key, Step::Expire);
                     self.try_complete(&key, now);
                 }
             }
+            Message::Ceb607(m) => {
+                for w in &m.documents {
+                    let h = &w.head;
+                    if h.msg_seq_no == h.msg_count {
+                        let pre_no = self.next_pre_no(now);
+                        let receipt = bill_receipts::waybill(
+                            w,
+                            &pre_no,
+                            "399",
+                            "总分单审核通过",
+                            now + self.config.store_delay,
+                        );
+                        self.send(receipt);
+                    }
+                }
+            }
+            Message::Ceb507(m) => {
+                for a in &m.documents {
+                    let code = a.head.logistics_code.to_string();
+                    for item in &a.items {
+                        let key = (code.clone(), item.logistics_no.to_string());
+                        self.arrived.insert(key.clone());
+                        self.on_arrival(&key, now);
+                    }
+                    if a.head.msg_seq_no == a.head.msg_count {
+                        let pre_no = self.next_pre_no(now);
+                        let due = now + self.config.store_delay;
+                        self.send(bill_receipts::arrival(a, &pre_no, "399", "审核成功", due));
+                        self.send(bill_receipts::arrival(a, &pre_no, "800", "放行", due));
+                    }
+                }
+            }
+            Message::Ceb509(m) => {
+                for d in &m.documents {
+                    let code = d.head.logistics_code.to_string();
+                    for item in &d.items {
+                        let key = (code.clone(), item.logistics_no.to_string());
+                        self.departed.insert(key.clone());
+                        if let Some(list) = self.list_of_waybill.get(&key).cloned()
+                            && self
+                                .lists
+                                .get(&list)
+                                .is_some_and(|l| l.status == ListStatus::Released)
+                        {
+                            self.schedule(now + self.config.store_delay, &list, Step::Close);
+                        }
+                    }
+                    if d.head.msg_seq_no == d.head.msg_count {
+                        let pre_no = self.next_pre_no(now);
+                        self.send(bill_receipts::departure(
+                            d,
+                            &pre_no,
+                            "399",
+                            "离境审核通过",
+                            now + self.config.store_delay,
+                        ));
+                    }
+                }
+            }
             _ => {}
         }
+    }
+
+    /// A held list is released once its parcel has arrived.
+    fn on_arrival(&mut self, waybill: &Key, now: NaiveDateTime) {
+        let Some(key) = self.list_of_waybill.get(waybill).cloned() else {
+            return;
+        };
+        if let Some(list) = self.lists.get_mut(&key)
+            && list.held_for_arrival
+        {
+            list.held_for_arrival = false;
+            self.schedule(now, &key, Step::Release);
+        }
+    }
+
+    fn send(&mut self, receipt: Outgoing) {
+        self.seq += 1;
+        self.timers
+            .insert((receipt.due, self.seq), Timer::Send(Box::new(receipt)));
     }
 
     /// Every receipt due by `now`, in order; steps due later stay scheduled.
@@ -182,8 +288,11 @@ impl Engine {
             if entry.key().0 > now {
                 break;
             }
-            let ((due, _), (key, step)) = entry.remove_entry();
-            out.extend(self.step(&key, step, due));
+            let ((due, _), timer) = entry.remove_entry();
+            match timer {
+                Timer::List(key, step) => out.extend(self.step(&key, step, due)),
+                Timer::Send(receipt) => out.push(*receipt),
+            }
         }
         out
     }
@@ -209,7 +318,8 @@ impl Engine {
 
     fn schedule(&mut self, due: NaiveDateTime, key: &Key, step: Step) {
         self.seq += 1;
-        self.timers.insert((due, self.seq), (key.clone(), step));
+        self.timers
+            .insert((due, self.seq), Timer::List(key.clone(), step));
     }
 
     /// The documents a waiting list still lacks, named for the reply.
@@ -303,9 +413,27 @@ impl Engine {
                 ("399", format!("海关审结[{}]", list.guid)),
                 Some((self.config.release_delay, Step::Release)),
             ),
-            (Step::Release, ListStatus::Concluded) => (
-                ListStatus::Released,
-                ("800", format!("放行[{}]", list.guid)),
+            (Step::Release, ListStatus::Concluded) => {
+                let waybill = list.facts.waybill_key();
+                if self.config.release_waits_for_arrival && !self.arrived.contains(&waybill) {
+                    if let Some(list) = self.lists.get_mut(key) {
+                        list.held_for_arrival = true;
+                    }
+                    return None;
+                }
+                let next = self
+                    .departed
+                    .contains(&waybill)
+                    .then_some((self.config.store_delay, Step::Close));
+                (
+                    ListStatus::Released,
+                    ("800", format!("放行[{}]", list.guid)),
+                    next,
+                )
+            }
+            (Step::Close, ListStatus::Released) => (
+                ListStatus::Closed,
+                ("899", format!("结关[{}]", list.guid)),
                 None,
             ),
             // A step for a state the list already left (e.g. the window of a completed list).
@@ -329,6 +457,8 @@ impl Engine {
     }
 }
 
+mod bill_receipts;
+
 /// CEB604 for one list.
 fn list_receipt(
     list: &ListState,
@@ -351,15 +481,8 @@ fn list_receipt(
         return_time: format17(due).into(),
         return_info: clip_chars(info, 1000).into(),
     };
-    let guid = uuid::Uuid::from_u64_pair(
-        crate::check::fnv(list.guid.as_bytes()),
-        crate::check::fnv(format!("{status}{info}").as_bytes()),
-    )
-    .hyphenated()
-    .to_string()
-    .to_uppercase();
     let message = Ceb604Message {
-        guid: guid.into(),
+        guid: receipt_guid(&list.guid, status, info).into(),
         version: "1.0".into(),
         returns: vec![ret],
     };
@@ -371,4 +494,15 @@ fn list_receipt(
         info: info.to_string(),
         xml: ceb::encode(&message),
     }
+}
+
+/// A receipt's own GUID, derived from what it answers so a replay gives the same one.
+fn receipt_guid(answered: &str, status: &str, info: &str) -> String {
+    uuid::Uuid::from_u64_pair(
+        crate::check::fnv(answered.as_bytes()),
+        crate::check::fnv(format!("{status}{info}").as_bytes()),
+    )
+    .hyphenated()
+    .to_string()
+    .to_uppercase()
 }

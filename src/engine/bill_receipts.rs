@@ -1,0 +1,132 @@
+//! Receipts for the bill-level messages: consolidation (608), arrival (508), departure (510).
+
+use super::{Outgoing, receipt_guid};
+use crate::ceb;
+use crate::model::arrival::{Arrival, ArrivalReturn, Ceb508Message};
+use crate::model::departure::{Ceb510Message, Departure, DepartureReturn};
+use crate::model::time::format17;
+use crate::model::waybill::{Ceb608Message, WayBill, WayBillReturn};
+use chrono::NaiveDateTime;
+
+pub(super) fn waybill(
+    w: &WayBill<'_>,
+    pre_no: &str,
+    status: &'static str,
+    info: &str,
+    due: NaiveDateTime,
+) -> Outgoing {
+    let h = &w.head;
+    let info = format!("{info}[{}]", h.guid);
+    let message = Ceb608Message {
+        guid: receipt_guid(&h.guid, status, &info).into(),
+        version: "1.0".into(),
+        returns: vec![WayBillReturn {
+            guid: h.guid.to_string().into(),
+            agent_code: h.agent_code.to_string().into(),
+            logistics_code: h.logistics_code.to_string().into(),
+            cop_no: h.cop_no.to_string().into(),
+            pre_no: pre_no.to_string().into(),
+            bill_no: h.bill_no.to_string().into(),
+            msg_seq_no: h.msg_seq_no,
+            return_status: status.into(),
+            return_time: format17(due).into(),
+            return_info: info.clone().into(),
+        }],
+    };
+    outgoing(
+        due,
+        "CEB608Message",
+        format!("{} / {}", h.cop_no, h.bill_no),
+        status,
+        info,
+        ceb::encode(&message),
+    )
+}
+
+pub(super) fn arrival(
+    a: &Arrival<'_>,
+    pre_no: &str,
+    status: &'static str,
+    info: &str,
+    due: NaiveDateTime,
+) -> Outgoing {
+    let h = &a.head;
+    let info = format!("{info}[{}]", h.guid);
+    let bill = h.bill_no.as_deref().unwrap_or_default();
+    let message = Ceb508Message {
+        guid: receipt_guid(&h.guid, status, &info).into(),
+        version: "1.0".into(),
+        returns: vec![ArrivalReturn {
+            guid: h.guid.to_string().into(),
+            operator_code: h.operator_code.to_string().into(),
+            logistics_code: h.logistics_code.to_string().into(),
+            pre_no: pre_no.to_string().into(),
+            cop_no: h.cop_no.to_string().into(),
+            bill_no: bill.to_string().into(),
+            msg_seq_no: h.msg_seq_no,
+            return_status: status.into(),
+            return_time: format17(due).into(),
+            return_info: info.clone().into(),
+        }],
+    };
+    outgoing(
+        due,
+        "CEB508Message",
+        format!("{} / {bill}", h.cop_no),
+        status,
+        info,
+        ceb::encode(&message),
+    )
+}
+
+pub(super) fn departure(
+    d: &Departure<'_>,
+    pre_no: &str,
+    status: &'static str,
+    info: &str,
+    due: NaiveDateTime,
+) -> Outgoing {
+    let h = &d.head;
+    let info = format!("{info}[{}]", h.guid);
+    let message = Ceb510Message {
+        guid: receipt_guid(&h.guid, status, &info).into(),
+        version: "1.0".into(),
+        returns: vec![DepartureReturn {
+            guid: h.guid.to_string().into(),
+            logistics_code: h.logistics_code.to_string().into(),
+            cop_no: h.cop_no.to_string().into(),
+            pre_no: pre_no.to_string().into(),
+            msg_seq_no: h.msg_seq_no,
+            return_status: status.into(),
+            return_time: format17(due).into(),
+            return_info: info.clone().into(),
+        }],
+    };
+    let bill = h.bill_no.as_deref().unwrap_or_default();
+    outgoing(
+        due,
+        "CEB510Message",
+        format!("{} / {bill}", h.cop_no),
+        status,
+        info,
+        ceb::encode(&message),
+    )
+}
+
+fn outgoing(
+    due: NaiveDateTime,
+    root: &'static str,
+    key: String,
+    status: &'static str,
+    info: String,
+    xml: String,
+) -> Outgoing {
+    Outgoing {
+        due,
+        root,
+        key,
+        status,
+        info,
+        xml,
+    }
+}
