@@ -95,6 +95,52 @@ pub fn note_related(bytes: &[u8], ctx: &Context<'_>, related: &mut Related) {
     });
 }
 
+/// Runs the documents `check` accepted through the engine in the order of their business time
+/// (`appTime`; ties keep the input order) and returns every receipt the engine sends up to
+/// `settle` after the last of them.
+pub fn run_lifecycle(
+    inputs: &[(&[u8], &MessageReport)],
+    engine: &mut crate::engine::Engine,
+    settle: chrono::Duration,
+) -> Vec<crate::engine::Outgoing> {
+    let mut timed = Vec::new();
+    for (i, (bytes, report)) in inputs.iter().enumerate() {
+        let Ok(prepared) = ceb::prepare(bytes) else {
+            continue;
+        };
+        let decoded = ceb::decode_str(&prepared.text);
+        let Some(message) = decoded.message else {
+            continue;
+        };
+        let root = message.as_element();
+        let time = documents_member(root)
+            .and_then(|d| root.child(d, 0))
+            .and_then(|doc| find_text(doc, "appTime"))
+            .and_then(crate::model::time::parse_digits);
+        let Some(time) = time else { continue };
+        let accepted: Vec<bool> = report
+            .documents
+            .iter()
+            .map(|d| d.accepted && d.index > 0)
+            .collect();
+        timed.push((time, i, message.into_static(), accepted));
+    }
+    timed.sort_by_key(|(time, i, _, _)| (*time, *i));
+    let mut out = Vec::new();
+    let mut last = None;
+    for (time, _, message, accepted) in &timed {
+        out.extend(engine.advance(*time));
+        engine.accept_documents(message, *time, |k| {
+            accepted.get(k).copied().unwrap_or(false)
+        });
+        last = Some(*time);
+    }
+    if let Some(last) = last {
+        out.extend(engine.advance(last + settle));
+    }
+    out
+}
+
 /// Checks one received message: format, then the rules of the catalog.
 pub fn check_bytes_in(bytes: &[u8], now: NaiveDateTime, ctx: &Context<'_>) -> MessageReport {
     let prepared = match ceb::prepare(bytes) {

@@ -263,3 +263,23 @@ fn release_waits_for_arrival_and_departure_closes_the_list() {
     );
     receipts_decode(&out);
 }
+
+#[test]
+fn a_second_list_for_the_same_order_is_a_duplicate_and_redelivery_changes_nothing() {
+    let p = parcel(&mut Rng::new(5), 5, 50);
+    let msgs = messages(&p);
+    let mut engine = Engine::new(no_arrival_needed(), Params::default());
+    for m in &msgs {
+        engine.accept(m, start());
+    }
+    // The very same list again: an idempotent re-delivery.
+    engine.accept(&msgs[3], start());
+    let mut other = p.list.clone();
+    other.documents[0].head.guid = "B0000000-0000-4000-8000-000000000009".into();
+    engine.accept(&Message::Ceb603(other), start() + Duration::minutes(1));
+    let out = engine.advance(start() + Duration::days(1));
+    let seen: Vec<&str> = out.iter().map(|o| o.status).collect();
+    assert_eq!(seen, vec!["120", "399", "-604001", "800"], "{out:#?}");
+    assert!(out[2].info.contains("重复"), "{}", out[2].info);
+    receipts_decode(&out);
+}

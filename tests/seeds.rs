@@ -210,6 +210,47 @@ fn cli_check_reports_and_writes_receipts() {
         stdout.contains("0 error(s)") && stdout.contains("accepted"),
         "{stdout}"
     );
+    // The 9610, 9710 and 9810 parcels of the valid folder each reach 结关 at customs.
+    for order in ["ORD202503100001", "B2B202503100001", "OWB202503100001"] {
+        let closed = stdout
+            .lines()
+            .any(|l| l.contains(order) && l.contains("  899  结关"));
+        assert!(closed, "{order} not closed:\n{stdout}");
+    }
+    assert!(stdout.contains("0 refusal(s)"), "{stdout}");
+
+    // Its receipts, e-port and customs ones, are written and read back as valid messages.
+    let all = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(bin)
+        .arg("check")
+        .arg("--receipts")
+        .arg(all.path())
+        .arg(seeds().join("valid"))
+        .output()
+        .expect("binary runs");
+    assert_eq!(out.status.code(), Some(0));
+    let written: Vec<PathBuf> = std::fs::read_dir(all.path())
+        .expect("receipts written")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    let customs = written
+        .iter()
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("customs-"))
+        })
+        .count();
+    assert_eq!(customs, 16, "{written:?}");
+    for path in &written {
+        let xml = std::fs::read_to_string(path).expect("receipt readable");
+        let d = single_window::ceb::decode_str(&xml);
+        assert!(
+            d.diagnostics.is_empty() && d.message.is_some(),
+            "{}: {:#?}",
+            path.display(),
+            d.diagnostics
+        );
+    }
 
     let receipts = tempfile::tempdir().expect("temp dir");
     let out = Command::new(bin)

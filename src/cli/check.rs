@@ -1,7 +1,10 @@
 //! `single-window check`: read files, run the pure check, print findings, write receipts.
 
 use anyhow::Context as _;
-use single_window::check::{DocumentReport, Receipt, check_bytes_in, note_related};
+use single_window::check::{
+    DocumentReport, MessageReport, Receipt, check_bytes_in, note_related, run_lifecycle,
+};
+use single_window::engine::{Engine, EngineConfig};
 use single_window::model::registry::Registry;
 use single_window::rules::{Context, Params, Related};
 use std::io::Write as _;
@@ -48,6 +51,7 @@ pub fn run(
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut totals = Totals::default();
+    let mut checked = Vec::with_capacity(files.len());
     for file in &files {
         let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
         let report = check_bytes_in(&bytes, now, &ctx);
@@ -63,15 +67,56 @@ pub fn run(
         if let (Some(dir), Some(receipt)) = (receipts, &report.receipt) {
             write_receipt(dir, file, receipt)?;
         }
+        checked.push((bytes, report));
+    }
+    // What customs does with the accepted documents, on their business time.
+    let mut engine = Engine::new(EngineConfig::default(), params.clone());
+    let inputs: Vec<(&[u8], &MessageReport)> =
+        checked.iter().map(|(b, r)| (b.as_slice(), r)).collect();
+    let lifecycle = run_lifecycle(&inputs, &mut engine, chrono::Duration::days(7));
+    if !json && !lifecycle.is_empty() {
+        writeln!(out, "customs, on the documents' business time:")?;
+    }
+    for (n, receipt) in lifecycle.iter().enumerate() {
+        let refused = receipt.status == "100" || receipt.status.starts_with('-');
+        totals.customs_receipts += 1;
+        totals.customs_refusals += usize::from(refused);
+        if !json {
+            writeln!(
+                out,
+                "  {}  {}  {}  {}  {}",
+                receipt.due.format("%Y-%m-%d %H:%M:%S"),
+                receipt.root,
+                receipt.key,
+                receipt.status,
+                receipt.info
+            )?;
+        }
+        if let Some(dir) = receipts {
+            let path = dir.join(format!(
+                "customs-{:04}.{}.{}.xml",
+                n + 1,
+                receipt.root,
+                receipt.status
+            ));
+            std::fs::write(&path, &receipt.xml)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
     }
     if !json {
         writeln!(
             out,
-            "{} error(s), {} warning(s) in {} document(s): {} accepted, {} rejected",
-            totals.errors, totals.warnings, totals.documents, totals.accepted, totals.rejected
+            "{} error(s), {} warning(s) in {} document(s): {} accepted, {} rejected; customs sent {} receipt(s), {} refusal(s)",
+            totals.errors,
+            totals.warnings,
+            totals.documents,
+            totals.accepted,
+            totals.rejected,
+            totals.customs_receipts,
+            totals.customs_refusals
         )?;
     }
-    Ok(if totals.rejected > 0 {
+    Ok(if totals.rejected + totals.customs_refusals > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -85,6 +130,8 @@ struct Totals {
     rejected: usize,
     errors: usize,
     warnings: usize,
+    customs_receipts: usize,
+    customs_refusals: usize,
 }
 
 impl Totals {

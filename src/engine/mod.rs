@@ -23,6 +23,10 @@ use crate::rules::{Finding, Params, Related, catalog, cross_check};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+/// `returnStatus` of a list sent again for an order that already has one (spec 2018 table
+/// 7-3: −604001… is "processing failed" for lists).
+pub const STATUS_DUPLICATE: &str = "-604001";
+
 /// Timing of the simulated customs. None of these is published; the defaults are plausible.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -148,10 +152,21 @@ impl Engine {
     /// Takes the documents of a message the e-port accepted (it answered them with 2).
     /// Receipts come from `advance`, when they are due.
     pub fn accept(&mut self, message: &Message<'_>, now: NaiveDateTime) {
-        self.known.note(message, |_| true);
+        self.accept_documents(message, now, |_| true);
+    }
+
+    /// Like `accept`, for the documents (by index) that `accepted` lets through: the others
+    /// were refused by the e-port and never reach customs.
+    pub fn accept_documents(
+        &mut self,
+        message: &Message<'_>,
+        now: NaiveDateTime,
+        accepted: impl Fn(usize) -> bool,
+    ) {
+        self.known.note(message, &accepted);
         match message {
             Message::Ceb303(m) => {
-                for order in &m.documents {
+                for (_, order) in m.documents.iter().enumerate().filter(|(k, _)| accepted(*k)) {
                     let key = (
                         order.head.ebp_code.to_string(),
                         order.head.order_no.to_string(),
@@ -161,24 +176,48 @@ impl Engine {
                 }
             }
             Message::Ceb403(m) => {
-                for r in &m.documents {
+                for (_, r) in m.documents.iter().enumerate().filter(|(k, _)| accepted(*k)) {
                     let key = (r.ebp_code.to_string(), r.order_no.to_string());
                     let waiting = self.waiting_on_order.remove(&key);
                     self.wake(waiting, now);
                 }
             }
             Message::Ceb505(m) => {
-                for w in &m.documents {
+                for (_, w) in m.documents.iter().enumerate().filter(|(k, _)| accepted(*k)) {
                     let key = (w.logistics_code.to_string(), w.logistics_no.to_string());
                     let waiting = self.waiting_on_waybill.remove(&key);
                     self.wake(waiting, now);
                 }
             }
             Message::Ceb603(m) => {
-                for list in &m.documents {
+                for list in m
+                    .documents
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| accepted(*k))
+                    .map(|(_, l)| l)
+                {
                     let facts = ListFacts::of(list);
                     let key = facts.order_key();
                     let h = &list.head;
+                    if let Some(earlier) = self.lists.get(&key)
+                        && earlier.status != ListStatus::Rejected
+                    {
+                        // The same list delivered again changes nothing; another list for the
+                        // same order is a duplicate and never a second record.
+                        if earlier.guid != h.guid.as_ref() {
+                            let mut dup = earlier.clone();
+                            dup.guid = h.guid.to_string();
+                            dup.cop_no = h.cop_no.to_string();
+                            let info = format!(
+                                "处理失败，业务主键重复：订单 {} 的清单已申报[{}]",
+                                facts.order_no, h.guid
+                            );
+                            let due = now + self.config.store_delay;
+                            self.send(list_receipt(&dup, STATUS_DUPLICATE, &info, due));
+                        }
+                        continue;
+                    }
                     let state = ListState {
                         guid: h.guid.to_string(),
                         agent_code: h.agent_code.to_string(),
@@ -200,7 +239,7 @@ impl Engine {
                 }
             }
             Message::Ceb607(m) => {
-                for w in &m.documents {
+                for (_, w) in m.documents.iter().enumerate().filter(|(k, _)| accepted(*k)) {
                     let h = &w.head;
                     if h.msg_seq_no == h.msg_count {
                         let pre_no = self.next_pre_no(now);
@@ -216,7 +255,7 @@ impl Engine {
                 }
             }
             Message::Ceb507(m) => {
-                for a in &m.documents {
+                for (_, a) in m.documents.iter().enumerate().filter(|(k, _)| accepted(*k)) {
                     let code = a.head.logistics_code.to_string();
                     for item in &a.items {
                         let key = (code.clone(), item.logistics_no.to_string());
@@ -232,7 +271,7 @@ impl Engine {
                 }
             }
             Message::Ceb509(m) => {
-                for d in &m.documents {
+                for (_, d) in m.documents.iter().enumerate().filter(|(k, _)| accepted(*k)) {
                     let code = d.head.logistics_code.to_string();
                     for item in &d.items {
                         let key = (code.clone(), item.logistics_no.to_string());
