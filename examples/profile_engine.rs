@@ -1,0 +1,42 @@
+//! The engine bench's work in a loop, for profilers.
+
+use chrono::{Duration, NaiveDate};
+use single_window::engine::{Engine, EngineConfig};
+use single_window::load::parcels::{Rng, parcel};
+use single_window::model::Message;
+use single_window::rules::Params;
+
+fn main() {
+    let mut rng = Rng::new(7);
+    let mut docs = Vec::new();
+    for serial in 1..=5_000 {
+        let p = parcel(&mut rng, serial, 500);
+        docs.push(Message::Ceb303(p.order));
+        docs.push(Message::Ceb403(p.receipt));
+        docs.push(Message::Ceb505(p.waybill));
+        docs.push(Message::Ceb603(p.list));
+    }
+    for i in (1..docs.len()).rev() {
+        docs.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    let start = NaiveDate::from_ymd_opt(2025, 3, 31)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .unwrap_or_default();
+    let config = EngineConfig {
+        release_waits_for_arrival: false,
+        ..EngineConfig::default()
+    };
+    let started = std::time::Instant::now();
+    let mut n = 0;
+    for _ in 0..5 {
+        let mut engine = Engine::new(config.clone(), Params::default());
+        for m in &docs {
+            engine.accept(m, start);
+        }
+        n += engine.advance(start + Duration::days(1)).len();
+    }
+    println!(
+        "{:.0} documents/s ({n} receipts)",
+        (5 * docs.len()) as f64 / started.elapsed().as_secs_f64()
+    );
+}
