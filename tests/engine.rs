@@ -4,7 +4,7 @@
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use proptest::prelude::*;
 use single_window::ceb::decode_str;
-use single_window::engine::{Engine, EngineConfig, ListStatus, Outgoing};
+use single_window::engine::{Engine, EngineConfig, ListStatus, Outgoing, Profile, Scenario};
 use single_window::load::parcels::{Parcel, Rng, parcel};
 use single_window::model::Message;
 use single_window::rules::Params;
@@ -24,11 +24,25 @@ fn messages(p: &Parcel) -> Vec<Message<'static>> {
     ]
 }
 
-/// Release without waiting for an arrival report: these tests look at the cross-check.
+/// Plain customs: no review, inspection or jitter, so the path and its times are exact.
+fn plain() -> EngineConfig {
+    EngineConfig {
+        profile: Profile {
+            review_per_mille: 0,
+            inspection_per_mille: 0,
+            jitter_per_mille: 0,
+            ..Profile::default()
+        },
+        ..EngineConfig::default()
+    }
+}
+
+/// Plain customs that releases without waiting for an arrival report: these tests look at
+/// the cross-check.
 fn no_arrival_needed() -> EngineConfig {
     EngineConfig {
         release_waits_for_arrival: false,
-        ..EngineConfig::default()
+        ..plain()
     }
 }
 
@@ -220,7 +234,7 @@ fn site_reports(p: &Parcel) -> (Message<'static>, Message<'static>) {
 fn release_waits_for_arrival_and_departure_closes_the_list() {
     let p = parcel(&mut Rng::new(4), 4, 50);
     let (arrival, departure) = site_reports(&p);
-    let mut engine = Engine::new(EngineConfig::default(), Params::default());
+    let mut engine = Engine::new(plain(), Params::default());
     for m in messages(&p) {
         engine.accept(&m, start());
     }
@@ -282,4 +296,111 @@ fn a_second_list_for_the_same_order_is_a_duplicate_and_redelivery_changes_nothin
     assert_eq!(seen, vec!["120", "399", "-604001", "800"], "{out:#?}");
     assert!(out[2].info.contains("重复"), "{}", out[2].info);
     receipts_decode(&out);
+}
+
+/// The statuses a parcel's list gets when its note carries `note`.
+fn with_note(note: &str, config: EngineConfig) -> (Engine, Vec<Outgoing>) {
+    let mut p = parcel(&mut Rng::new(6), 6, 50);
+    p.list.documents[0].head.note = Some(note.to_string().into());
+    let mut engine = Engine::new(config, Params::default());
+    for m in messages(&p) {
+        engine.accept(&m, start());
+    }
+    let out = engine.advance(start() + Duration::days(2));
+    (engine, out)
+}
+
+#[test]
+fn scenario_markers_in_the_note_force_the_path() {
+    let cases = [
+        ("[SW:review]", vec!["120", "300", "399", "800"]),
+        ("[SW:inspect]", vec!["120", "500", "399", "800"]),
+        (
+            "请加急 [SW:review][SW:inspect]",
+            vec!["120", "300", "500", "399", "800"],
+        ),
+        ("[SW:refuse]", vec!["100"]),
+        ("[SW:silent]", vec![]),
+        ("no marker", vec!["120", "399", "800"]),
+    ];
+    for (note, expected) in cases {
+        let (_, out) = with_note(note, no_arrival_needed());
+        assert_eq!(statuses(&out), expected, "{note}");
+        receipts_decode(&out);
+    }
+    let (_, out) = with_note("[SW:delay=3600]", no_arrival_needed());
+    assert_eq!(
+        out[0].due,
+        start() + Duration::hours(1) + Duration::seconds(2),
+        "{out:#?}"
+    );
+    let (engine, _) = with_note("[SW:silent]", no_arrival_needed());
+    let p = parcel(&mut Rng::new(6), 6, 50);
+    let head = &p.list.documents[0].head;
+    assert_eq!(
+        engine.list_status(&head.ebp_code, &head.order_no),
+        Some(ListStatus::Released),
+        "silent, but done"
+    );
+}
+
+#[test]
+fn configured_scenarios_work_like_markers() {
+    let p = parcel(&mut Rng::new(6), 6, 50);
+    let mut config = no_arrival_needed();
+    config.scenarios.insert(
+        p.list.documents[0].head.order_no.to_string(),
+        Scenario {
+            inspect: true,
+            ..Scenario::default()
+        },
+    );
+    let (_, out) = with_note("", config);
+    assert_eq!(statuses(&out), vec!["120", "500", "399", "800"]);
+}
+
+#[test]
+fn the_profile_draws_reviews_at_its_rate_and_spreads_delays_reproducibly() {
+    let config = EngineConfig {
+        release_waits_for_arrival: false,
+        profile: Profile {
+            review_per_mille: 200,
+            ..Profile::default()
+        },
+        ..EngineConfig::default()
+    };
+    let run_all = || {
+        let mut engine = Engine::new(config.clone(), Params::default());
+        let mut rng = Rng::new(11);
+        for serial in 1..=1000 {
+            let p = parcel(&mut rng, serial, 50);
+            for m in messages(&p) {
+                engine.accept(&m, start());
+            }
+        }
+        engine.advance(start() + Duration::days(3))
+    };
+    let out = run_all();
+    let reviewed = out.iter().filter(|o| o.status == "300").count();
+    assert!(
+        (150..=250).contains(&reviewed),
+        "{reviewed} of 1000 reviewed at 200 per mille"
+    );
+    assert_eq!(
+        out.iter().filter(|o| o.status == "800").count(),
+        1000,
+        "all released in the end"
+    );
+    // Stored 2 s ± 50 % after the last document: spread, within bounds, and the same each run.
+    let stored: Vec<i64> = out
+        .iter()
+        .filter(|o| o.status == "120")
+        .map(|o| (o.due - start()).num_milliseconds())
+        .collect();
+    assert!(
+        stored.iter().all(|ms| (1000..=3000).contains(ms)),
+        "{stored:?}"
+    );
+    assert!(stored.iter().any(|&ms| ms != stored[0]), "delays vary");
+    assert_eq!(run_all(), out, "the same seed gives the same receipts");
 }

@@ -40,6 +40,10 @@ pub struct EngineConfig {
     pub release_delay: Duration,
     /// Release only once the parcel has arrived at the supervised site (507).
     pub release_waits_for_arrival: bool,
+    /// Review, inspection, drill refusals and the spread of the delays.
+    pub profile: Profile,
+    /// Outcomes forced by configuration, by `orderNo` (as the `[SW:…]` note markers do).
+    pub scenarios: HashMap<String, Scenario>,
 }
 
 impl Default for EngineConfig {
@@ -50,6 +54,8 @@ impl Default for EngineConfig {
             conclude_delay: Duration::seconds(30),
             release_delay: Duration::minutes(5),
             release_waits_for_arrival: true,
+            profile: Profile::default(),
+            scenarios: HashMap::new(),
         }
     }
 }
@@ -75,6 +81,10 @@ pub enum ListStatus {
     /// Complete and consistent; customs is storing it.
     Checked,
     Stored,
+    /// 300 人工审核.
+    Review,
+    /// 500 查验.
+    Inspection,
     Concluded,
     Released,
     /// Left the country (899 结关).
@@ -97,6 +107,8 @@ struct ListState {
     status: ListStatus,
     /// Concluded, held until the parcel arrives at the supervised site.
     held_for_arrival: bool,
+    /// What customs does with it, fixed when it arrives.
+    scenario: Scenario,
 }
 
 /// A timed step of one list.
@@ -106,6 +118,8 @@ enum Step {
     Expire,
     /// Customs answers a complete list: 120 or 100.
     Decide,
+    Review,
+    Inspect,
     Conclude,
     Release,
     Close,
@@ -229,6 +243,13 @@ impl Engine {
                         invt_no: String::new(),
                         status: ListStatus::Waiting,
                         held_for_arrival: false,
+                        scenario: self
+                            .config
+                            .scenarios
+                            .get(h.order_no.as_ref())
+                            .copied()
+                            .or_else(|| h.note.as_deref().and_then(Scenario::from_note))
+                            .unwrap_or_else(|| Scenario::drawn(&self.config.profile, &h.guid)),
                         facts,
                     };
                     self.list_of_waybill
@@ -343,6 +364,19 @@ impl Engine {
             .map(|l| l.status)
     }
 
+    /// The delay before `step` of a list: drawn around the nominal one, plus any scenario delay.
+    fn delay_for(&self, key: &Key, step: Step, nominal: Duration) -> Duration {
+        let Some(list) = self.lists.get(key) else {
+            return nominal;
+        };
+        customs::jittered(
+            &self.config.profile,
+            &list.guid,
+            &format!("{step:?}"),
+            nominal,
+        ) + list.scenario.extra_delay
+    }
+
     /// The e-port's pre-entry number: B + date + 9-digit serial (spec §5).
     fn next_pre_no(&mut self, now: NaiveDateTime) -> String {
         self.serial += 1;
@@ -394,7 +428,8 @@ impl Engine {
             if let Some(list) = self.lists.get_mut(key) {
                 list.status = ListStatus::Checked;
             }
-            self.schedule(now + self.config.store_delay, key, Step::Decide);
+            let delay = self.delay_for(key, Step::Decide, self.config.store_delay);
+            self.schedule(now + delay, key, Step::Decide);
             return;
         }
         let (order_key, waybill_key) = (list.facts.order_key(), list.facts.waybill_key());
@@ -428,12 +463,22 @@ impl Engine {
                     .iter()
                     .filter(|f| f.rule.severity == crate::diagnostic::Severity::Error)
                     .collect();
-                if errors.is_empty() {
+                if list.scenario.refuse {
+                    let info = format!("海关退单：模拟退单（场景设定）[{}]", list.guid);
+                    (ListStatus::Rejected, ("100", info), None)
+                } else if errors.is_empty() {
                     let info = format!("逻辑校验通过[{}]", list.guid);
+                    let next = if list.scenario.review {
+                        Step::Review
+                    } else if list.scenario.inspect {
+                        Step::Inspect
+                    } else {
+                        Step::Conclude
+                    };
                     (
                         ListStatus::Stored,
                         ("120", info),
-                        Some((self.config.conclude_delay, Step::Conclude)),
+                        Some((self.config.conclude_delay, next)),
                     )
                 } else {
                     let reasons: Vec<String> = errors
@@ -447,7 +492,28 @@ impl Engine {
                     )
                 }
             }
-            (Step::Conclude, ListStatus::Stored) => (
+            (Step::Review, ListStatus::Stored) => {
+                let next = if list.scenario.inspect {
+                    Step::Inspect
+                } else {
+                    Step::Conclude
+                };
+                let delay = self.config.profile.review_delay;
+                (
+                    ListStatus::Review,
+                    ("300", format!("人工审核[{}]", list.guid)),
+                    Some((delay, next)),
+                )
+            }
+            (Step::Inspect, ListStatus::Stored | ListStatus::Review) => {
+                let delay = self.config.profile.inspection_delay;
+                (
+                    ListStatus::Inspection,
+                    ("500", format!("查验[{}]", list.guid)),
+                    Some((delay, Step::Conclude)),
+                )
+            }
+            (Step::Conclude, ListStatus::Stored | ListStatus::Review | ListStatus::Inspection) => (
                 ListStatus::Concluded,
                 ("399", format!("海关审结[{}]", list.guid)),
                 Some((self.config.release_delay, Step::Release)),
@@ -488,15 +554,20 @@ impl Engine {
             list.invt_no = format!("{}{}E{serial:09}", list.customs_code, due.format("%Y"));
         }
         list.status = status;
+        let silent = list.scenario.silent;
         let receipt = list_receipt(list, info.0, &info.1, due);
         if let Some((delay, step)) = next {
+            let delay = self.delay_for(key, step, delay);
             self.schedule(due + delay, key, step);
         }
-        Some(receipt)
+        (!silent).then_some(receipt)
     }
 }
 
 mod bill_receipts;
+pub mod customs;
+
+pub use customs::{Profile, Scenario};
 
 /// CEB604 for one list.
 fn list_receipt(
