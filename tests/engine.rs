@@ -404,3 +404,137 @@ fn the_profile_draws_reviews_at_its_rate_and_spreads_delays_reproducibly() {
     assert!(stored.iter().any(|&ms| ms != stored[0]), "delays vary");
     assert_eq!(run_all(), out, "the same seed gives the same receipts");
 }
+
+/// The parcel's list as sent again with another GUID and `app_type`, changed by `edit`.
+fn resent(
+    p: &Parcel,
+    app_type: &str,
+    edit: impl Fn(&mut single_window::model::inventory::Inventory<'static>),
+) -> Message<'static> {
+    let mut list = p.list.clone();
+    let doc = &mut list.documents[0];
+    doc.head.guid = format!("C0000000-0000-4000-8000-00000000000{app_type}").into();
+    doc.head.app_type = app_type.to_string().into();
+    edit(doc);
+    Message::Ceb603(list)
+}
+
+#[test]
+fn a_change_before_release_is_checked_again_and_after_release_refused() {
+    let p = parcel(&mut Rng::new(8), 8, 50);
+    let msgs = messages(&p);
+    // Changed after 入库 so that it no longer matches its order: sent back.
+    let mut engine = Engine::new(no_arrival_needed(), Params::default());
+    for m in &msgs {
+        engine.accept(m, start());
+    }
+    let stored = engine.advance(start() + Duration::seconds(10));
+    assert_eq!(statuses(&stored), vec!["120"]);
+    let changed = resent(&p, "2", |d| d.items[0].item_no = "CHANGED".into());
+    engine.accept(&changed, start() + Duration::seconds(10));
+    let out = engine.advance(start() + Duration::days(1));
+    assert_eq!(statuses(&out), vec!["100"]);
+    assert!(
+        out[0].info.contains("变更后") && out[0].info.contains("CHANGED"),
+        "{}",
+        out[0].info
+    );
+
+    // A change that keeps it consistent lets it go on; after release a change is refused.
+    let mut engine = Engine::new(no_arrival_needed(), Params::default());
+    for m in &msgs {
+        engine.accept(m, start());
+    }
+    engine.accept(
+        &resent(&p, "2", |d| d.head.note = Some("改运输工具".into())),
+        start(),
+    );
+    let out = engine.advance(start() + Duration::days(1));
+    assert_eq!(statuses(&out), vec!["120", "399", "800"]);
+    engine.accept(&resent(&p, "2", |_| {}), start() + Duration::days(1));
+    let out = engine.advance(start() + Duration::days(2));
+    assert_eq!(statuses(&out), vec!["-604001"]);
+    assert!(out[0].info.contains("已放行"), "{}", out[0].info);
+}
+
+#[test]
+fn a_deletion_before_storage_removes_the_list_and_a_new_one_may_follow() {
+    let p = parcel(&mut Rng::new(9), 9, 50);
+    let msgs = messages(&p);
+    let mut engine = Engine::new(no_arrival_needed(), Params::default());
+    engine.accept(&msgs[3], start());
+    engine.accept(&resent(&p, "3", |_| {}), start() + Duration::minutes(1));
+    let head = &p.list.documents[0].head;
+    assert_eq!(
+        engine.list_status(&head.ebp_code, &head.order_no),
+        Some(ListStatus::Deleted)
+    );
+    for m in &msgs[..3] {
+        engine.accept(m, start() + Duration::minutes(2));
+    }
+    assert!(
+        engine.advance(start() + Duration::days(1)).is_empty(),
+        "a deleted list gets no receipts"
+    );
+    // The list filed again as new goes through.
+    engine.accept(&resent(&p, "1", |_| {}), start() + Duration::days(1));
+    assert_eq!(
+        statuses(&engine.advance(start() + Duration::days(2))),
+        vec!["120", "399", "800"]
+    );
+}
+
+#[test]
+fn a_recorded_list_can_be_cancelled_until_it_is_closed() {
+    use single_window::model::cancel::{Ceb605Message, InvtCancel};
+    let p = parcel(&mut Rng::new(10), 10, 50);
+    let mut engine = Engine::new(no_arrival_needed(), Params::default());
+    for m in messages(&p) {
+        engine.accept(&m, start());
+    }
+    let out = engine.advance(start() + Duration::seconds(10));
+    let d = decode_str(&out[0].xml);
+    let Some(Message::Ceb604(r)) = d.message else {
+        panic!("a 604")
+    };
+    let invt_no = r.returns[0].invt_no.to_string();
+    assert_eq!(
+        invt_no.len(),
+        18,
+        "customs + year + E + 9 digits: {invt_no}"
+    );
+    let cancel = |invt: &str| {
+        Message::Ceb605(Ceb605Message {
+            documents: vec![InvtCancel {
+                guid: "E0000000-0000-4000-8000-000000000001".into(),
+                invt_no: invt.to_string().into(),
+                reason: "买家取消".into(),
+                ..InvtCancel::default()
+            }],
+            ..Ceb605Message::default()
+        })
+    };
+    engine.accept(&cancel(&invt_no), start() + Duration::seconds(20));
+    engine.accept(&cancel(&invt_no), start() + Duration::seconds(30));
+    engine.accept(
+        &cancel("00002025E000000000"),
+        start() + Duration::seconds(40),
+    );
+    let out = engine.advance(start() + Duration::days(1));
+    let seen: Vec<(&str, &str)> = out.iter().map(|o| (o.root, o.status)).collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("CEB606Message", "399"),
+            ("CEB606Message", "100"),
+            ("CEB606Message", "100")
+        ],
+        "cancelled, then a duplicate, then an unknown list; the cancelled list is not released"
+    );
+    let head = &p.list.documents[0].head;
+    assert_eq!(
+        engine.list_status(&head.ebp_code, &head.order_no),
+        Some(ListStatus::Cancelled)
+    );
+    receipts_decode(&out);
+}

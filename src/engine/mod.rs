@@ -9,14 +9,17 @@
 //! unless configured otherwise) and departure (509 → 510) move the lists of their waybills on
 //! to 899 结关.
 //!
-//! Not yet here (issue 4): cancellations (605), amendments and duplicates (appType 2/3), manual
-//! review and inspection with a seeded profile, scenario markers, and receipts for orders,
-//! payments and waybills.
+//! A list may be changed (appType 2) until released, deleted (3) until stored, cancelled (605)
+//! once recorded and until closed; a second list for the same order is a duplicate.
+//!
+//! Not yet here (issue 4): receipts for orders, payments and waybills, and amendments of
+//! those.
 
 use crate::ceb;
 use crate::check::clip_chars;
 use crate::model::Message;
-use crate::model::inventory::{Ceb604Message, InventoryReturn};
+use crate::model::cancel::InvtCancel;
+use crate::model::inventory::{Ceb604Message, Inventory, InventoryReturn};
 use crate::model::time::format17;
 use crate::rules::links::{Key, ListFacts};
 use crate::rules::{Finding, Params, Related, catalog, cross_check};
@@ -73,8 +76,8 @@ pub struct Outgoing {
     pub xml: String,
 }
 
-/// Where a list stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a list stands, in lifecycle order (so a status can be compared with "at least").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ListStatus {
     /// Accepted by the e-port (2), waiting for the documents it names.
     Waiting,
@@ -89,6 +92,10 @@ pub enum ListStatus {
     Released,
     /// Left the country (899 结关).
     Closed,
+    /// Withdrawn by a cancellation (605) after it was recorded.
+    Cancelled,
+    /// Deleted by its sender (appType 3) before customs stored it.
+    Deleted,
     Rejected,
 }
 
@@ -145,8 +152,9 @@ pub struct Engine {
     /// Waybills (logisticsCode, logisticsNo) reported arrived at and departed from the site.
     arrived: HashSet<Key>,
     departed: HashSet<Key>,
-    /// The list (by order key) of each waybill.
+    /// The list (by order key) of each waybill, and of each customs list number.
     list_of_waybill: HashMap<Key, Key>,
+    by_invt_no: HashMap<String, Key>,
     /// Timed steps in due order; the sequence number keeps equal times in arrival order.
     timers: BTreeMap<(NaiveDateTime, u64), Timer>,
     seq: u64,
@@ -204,59 +212,13 @@ impl Engine {
                 }
             }
             Message::Ceb603(m) => {
-                for list in m
-                    .documents
-                    .iter()
-                    .enumerate()
-                    .filter(|(k, _)| accepted(*k))
-                    .map(|(_, l)| l)
-                {
-                    let facts = ListFacts::of(list);
-                    let key = facts.order_key();
-                    let h = &list.head;
-                    if let Some(earlier) = self.lists.get(&key)
-                        && earlier.status != ListStatus::Rejected
-                    {
-                        // The same list delivered again changes nothing; another list for the
-                        // same order is a duplicate and never a second record.
-                        if earlier.guid != h.guid.as_ref() {
-                            let mut dup = earlier.clone();
-                            dup.guid = h.guid.to_string();
-                            dup.cop_no = h.cop_no.to_string();
-                            let info = format!(
-                                "处理失败，业务主键重复：订单 {} 的清单已申报[{}]",
-                                facts.order_no, h.guid
-                            );
-                            let due = now + self.config.store_delay;
-                            self.send(list_receipt(&dup, STATUS_DUPLICATE, &info, due));
-                        }
-                        continue;
-                    }
-                    let state = ListState {
-                        guid: h.guid.to_string(),
-                        agent_code: h.agent_code.to_string(),
-                        cop_no: h.cop_no.to_string(),
-                        customs_code: h.customs_code.to_string(),
-                        statistics_flag: h.statistics_flag.to_string(),
-                        date: crate::model::time::date_of(&h.app_time),
-                        pre_no: self.next_pre_no(now),
-                        invt_no: String::new(),
-                        status: ListStatus::Waiting,
-                        held_for_arrival: false,
-                        scenario: self
-                            .config
-                            .scenarios
-                            .get(h.order_no.as_ref())
-                            .copied()
-                            .or_else(|| h.note.as_deref().and_then(Scenario::from_note))
-                            .unwrap_or_else(|| Scenario::drawn(&self.config.profile, &h.guid)),
-                        facts,
-                    };
-                    self.list_of_waybill
-                        .insert(state.facts.waybill_key(), key.clone());
-                    self.lists.insert(key.clone(), state);
-                    self.schedule(now + self.config.wait_window, &key, Step::Expire);
-                    self.try_complete(&key, now);
+                for (_, list) in m.documents.iter().enumerate().filter(|(k, _)| accepted(*k)) {
+                    self.list_arrives(list, now);
+                }
+            }
+            Message::Ceb605(m) => {
+                for (_, c) in m.documents.iter().enumerate().filter(|(k, _)| accepted(*k)) {
+                    self.cancel(c, now);
                 }
             }
             Message::Ceb607(m) => {
@@ -264,7 +226,7 @@ impl Engine {
                     let h = &w.head;
                     if h.msg_seq_no == h.msg_count {
                         let pre_no = self.next_pre_no(now);
-                        let receipt = bill_receipts::waybill(
+                        let receipt = receipts::waybill(
                             w,
                             &pre_no,
                             "399",
@@ -286,8 +248,8 @@ impl Engine {
                     if a.head.msg_seq_no == a.head.msg_count {
                         let pre_no = self.next_pre_no(now);
                         let due = now + self.config.store_delay;
-                        self.send(bill_receipts::arrival(a, &pre_no, "399", "审核成功", due));
-                        self.send(bill_receipts::arrival(a, &pre_no, "800", "放行", due));
+                        self.send(receipts::arrival(a, &pre_no, "399", "审核成功", due));
+                        self.send(receipts::arrival(a, &pre_no, "800", "放行", due));
                     }
                 }
             }
@@ -308,7 +270,7 @@ impl Engine {
                     }
                     if d.head.msg_seq_no == d.head.msg_count {
                         let pre_no = self.next_pre_no(now);
-                        self.send(bill_receipts::departure(
+                        self.send(receipts::departure(
                             d,
                             &pre_no,
                             "399",
@@ -320,6 +282,136 @@ impl Engine {
             }
             _ => {}
         }
+    }
+
+    /// A list: new, delivered again, a duplicate, a change (appType 2) or a deletion (3).
+    fn list_arrives(&mut self, list: &Inventory<'_>, now: NaiveDateTime) {
+        let facts = ListFacts::of(list);
+        let key = facts.order_key();
+        let h = &list.head;
+        let earlier = self
+            .lists
+            .get(&key)
+            .filter(|l| !matches!(l.status, ListStatus::Rejected | ListStatus::Deleted));
+        let refusal = match (h.app_type.as_ref(), earlier) {
+            // The same list delivered again changes nothing.
+            (_, Some(e)) if e.guid == h.guid.as_ref() => return,
+            ("2", Some(e)) if e.status >= ListStatus::Released => {
+                Some("处理失败：清单已放行，不能变更")
+            }
+            ("2", Some(_)) => {
+                self.change_list(&key, facts, now);
+                None
+            }
+            ("3", Some(e)) if e.status >= ListStatus::Stored => {
+                Some("处理失败：清单已入库，不能删除，请申请撤销（CEB605）")
+            }
+            ("3", Some(_)) => {
+                if let Some(l) = self.lists.get_mut(&key) {
+                    l.status = ListStatus::Deleted;
+                }
+                None
+            }
+            ("2" | "3", None) => Some("处理失败：没有可变更或删除的清单"),
+            (_, Some(_)) => Some("处理失败，业务主键重复：该订单的清单已申报"),
+            (_, None) => {
+                let state = self.new_list(list, facts, now);
+                self.list_of_waybill
+                    .insert(state.facts.waybill_key(), key.clone());
+                self.lists.insert(key.clone(), state);
+                let window = self.config.wait_window;
+                self.schedule(now + window, &key, Step::Expire);
+                self.try_complete(&key, now);
+                None
+            }
+        };
+        if let Some(reason) = refusal {
+            // Answered on the document sent, which never becomes a second record.
+            let answered = self.new_list(list, ListFacts::of(list), now);
+            let info = format!("{reason}[{}]", h.guid);
+            let due = now + self.config.store_delay;
+            self.send(list_receipt(&answered, STATUS_DUPLICATE, &info, due));
+        }
+    }
+
+    fn new_list(
+        &mut self,
+        list: &Inventory<'_>,
+        facts: ListFacts,
+        now: NaiveDateTime,
+    ) -> ListState {
+        let h = &list.head;
+        ListState {
+            guid: h.guid.to_string(),
+            agent_code: h.agent_code.to_string(),
+            cop_no: h.cop_no.to_string(),
+            customs_code: h.customs_code.to_string(),
+            statistics_flag: h.statistics_flag.to_string(),
+            date: crate::model::time::date_of(&h.app_time),
+            pre_no: self.next_pre_no(now),
+            invt_no: String::new(),
+            status: ListStatus::Waiting,
+            held_for_arrival: false,
+            scenario: self
+                .config
+                .scenarios
+                .get(h.order_no.as_ref())
+                .copied()
+                .or_else(|| h.note.as_deref().and_then(Scenario::from_note))
+                .unwrap_or_else(|| Scenario::drawn(&self.config.profile, &h.guid)),
+            facts,
+        }
+    }
+
+    /// A change before release: the new facts count; a list customs already stored is
+    /// cross-checked again at once.
+    fn change_list(&mut self, key: &Key, facts: ListFacts, now: NaiveDateTime) {
+        let Some(list) = self.lists.get_mut(key) else {
+            return;
+        };
+        list.facts = facts;
+        if list.status == ListStatus::Waiting {
+            self.try_complete(key, now);
+            return;
+        }
+        if list.status < ListStatus::Stored {
+            return;
+        }
+        let findings = cross_check(&list.facts, list.date, &self.known, &self.params);
+        let reasons: Vec<String> = findings
+            .iter()
+            .filter(|f| f.rule.severity == crate::diagnostic::Severity::Error)
+            .map(|f| format!("[{}] {}", f.rule.code, f.zh))
+            .collect();
+        if !reasons.is_empty() {
+            list.status = ListStatus::Rejected;
+            let info = format!("海关退单：变更后{}", reasons.join("；"));
+            let receipt = list_receipt(list, "100", &info, now + self.config.store_delay);
+            self.send(receipt);
+        }
+    }
+
+    /// A cancellation (605) of a recorded list, not yet closed.
+    fn cancel(&mut self, c: &InvtCancel<'_>, now: NaiveDateTime) {
+        let key = self.by_invt_no.get(c.invt_no.as_ref()).cloned();
+        let status = key
+            .as_ref()
+            .and_then(|k| self.lists.get(k))
+            .map(|l| l.status);
+        let (code, info) = match status {
+            Some(ListStatus::Closed) => ("100", "清单已结关，不能撤销：请申请退货（CEB213）"),
+            Some(ListStatus::Cancelled) => ("100", "重复申报：清单已撤销"),
+            Some(s) if s >= ListStatus::Stored && s <= ListStatus::Released => ("399", "撤销成功"),
+            _ => ("100", "清单不存在或尚未入库"),
+        };
+        if code == "399"
+            && let Some(list) = key.and_then(|k| self.lists.get_mut(&k))
+        {
+            list.status = ListStatus::Cancelled;
+        }
+        let pre_no = self.next_pre_no(now);
+        let receipt = receipts::cancel(c, &pre_no, code, info, now + self.config.store_delay);
+        self.send(receipt);
     }
 
     /// A held list is released once its parcel has arrived.
@@ -552,6 +644,8 @@ impl Engine {
         if status == ListStatus::Stored {
             // 4-digit customs + year + E + serial (spec §5; the E for export is unverified).
             list.invt_no = format!("{}{}E{serial:09}", list.customs_code, due.format("%Y"));
+            let invt_no = list.invt_no.clone();
+            self.by_invt_no.insert(invt_no, key.clone());
         }
         list.status = status;
         let silent = list.scenario.silent;
@@ -564,8 +658,8 @@ impl Engine {
     }
 }
 
-mod bill_receipts;
 pub mod customs;
+mod receipts;
 
 pub use customs::{Profile, Scenario};
 

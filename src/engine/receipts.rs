@@ -1,8 +1,10 @@
-//! Receipts for the bill-level messages: consolidation (608), arrival (508), departure (510).
+//! Receipts for the messages that are not lists: consolidation (608), arrival (508), departure
+//! (510) and cancellation (606).
 
 use super::{Outgoing, receipt_guid};
 use crate::ceb;
 use crate::model::arrival::{Arrival, ArrivalReturn, Ceb508Message};
+use crate::model::cancel::{Ceb606Message, InvtCancel, InvtCancelReturn};
 use crate::model::departure::{Ceb510Message, Departure, DepartureReturn};
 use crate::model::time::format17;
 use crate::model::waybill::{Ceb608Message, WayBill, WayBillReturn};
@@ -129,4 +131,36 @@ fn outgoing(
         info,
         xml,
     }
+}
+
+pub(super) fn cancel(
+    c: &InvtCancel<'_>,
+    pre_no: &str,
+    status: &'static str,
+    info: &str,
+    due: NaiveDateTime,
+) -> Outgoing {
+    let info = format!("{info}[{}]", c.guid);
+    let message = Ceb606Message {
+        guid: receipt_guid(&c.guid, status, &info).into(),
+        version: "1.0".into(),
+        returns: vec![InvtCancelReturn {
+            guid: c.guid.to_string().into(),
+            agent_code: c.agent_code.to_string().into(),
+            cop_no: c.cop_no.to_string().into(),
+            pre_no: pre_no.to_string().into(),
+            invt_no: c.invt_no.to_string().into(),
+            return_status: status.into(),
+            return_time: format17(due).into(),
+            return_info: info.clone().into(),
+        }],
+    };
+    outgoing(
+        due,
+        "CEB606Message",
+        c.invt_no.to_string(),
+        status,
+        info,
+        ceb::encode(&message),
+    )
 }
