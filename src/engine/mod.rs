@@ -636,13 +636,11 @@ impl Engine {
             // A step for a state the list already left (e.g. the window of a completed list).
             _ => return None,
         };
-        if status == ListStatus::Stored {
-            self.serial += 1;
-        }
-        let serial = self.serial;
         let list = self.lists.get_mut(key)?;
         if status == ListStatus::Stored {
-            // 4-digit customs + year + E + serial (spec §5; the E for export is unverified).
+            // 4-digit customs + year + E + 9 digits (spec §5; the E for export is unverified).
+            // The digits come from the list's GUID, so a list keeps its number in any replay.
+            let serial = crate::check::fnv(list.guid.as_bytes()) % 1_000_000_000;
             list.invt_no = format!("{}{}E{serial:09}", list.customs_code, due.format("%Y"));
             let invt_no = list.invt_no.clone();
             self.by_invt_no.insert(invt_no, key.clone());
