@@ -240,7 +240,7 @@ fn cli_check_reports_and_writes_receipts() {
                 .is_some_and(|n| n.to_string_lossy().starts_with("customs-"))
         })
         .count();
-    assert_eq!(customs, 19, "{written:?}");
+    assert_eq!(customs, 28, "{written:?}");
     for path in &written {
         let xml = std::fs::read_to_string(path).expect("receipt readable");
         let d = single_window::ceb::decode_str(&xml);

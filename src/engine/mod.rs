@@ -12,8 +12,8 @@
 //! A list may be changed (appType 2) until released, deleted (3) until stored, cancelled (605)
 //! once recorded and until closed; a second list for the same order is a duplicate.
 //!
-//! Not yet here (issue 4): receipts for orders, payments and waybills, and amendments of
-//! those.
+//! When a list passes the cross-check, its order, payment receipt and waybill get 120 too
+//! (304/404/506). Not yet here (issue 4): amendments of those documents.
 
 use crate::ceb;
 use crate::check::clip_chars;
@@ -648,6 +648,13 @@ impl Engine {
         list.status = status;
         let silent = list.scenario.silent;
         let receipt = list_receipt(list, info.0, &info.1, due);
+        if status == ListStatus::Stored && !silent {
+            // The order, payment receipt and waybill learn that they matched (304/404/506).
+            let linked = receipts::linked(key, &list.facts.waybill_key(), &self.known, "120", due);
+            for r in linked {
+                self.send(r);
+            }
+        }
         if let Some((delay, step)) = next {
             let delay = self.delay_for(key, step, delay);
             self.schedule(due + delay, key, step);

@@ -1,13 +1,18 @@
-//! Receipts for the messages that are not lists: consolidation (608), arrival (508), departure
-//! (510) and cancellation (606).
+//! Receipts for the messages that are not lists: orders (304), payment receipts (404),
+//! waybills (506), consolidation (608), arrival (508), departure (510), cancellation (606).
 
 use super::{Outgoing, receipt_guid};
 use crate::ceb;
 use crate::model::arrival::{Arrival, ArrivalReturn, Ceb508Message};
 use crate::model::cancel::{Ceb606Message, InvtCancel, InvtCancelReturn};
 use crate::model::departure::{Ceb510Message, Departure, DepartureReturn};
+use crate::model::logistics::{Ceb506Message, LogisticsReturn};
+use crate::model::order::{Ceb304Message, OrderReturn};
+use crate::model::receipts::{Ceb404Message, ReceiptsReturn};
 use crate::model::time::format17;
 use crate::model::waybill::{Ceb608Message, WayBill, WayBillReturn};
+use crate::rules::Related;
+use crate::rules::links::Key;
 use chrono::NaiveDateTime;
 
 pub(super) fn waybill(
@@ -163,4 +168,89 @@ pub(super) fn cancel(
         info,
         ceb::encode(&message),
     )
+}
+
+/// 304, 404 and 506 once the list naming the order, payment and waybill passed the
+/// cross-check (120 逻辑校验通过).
+pub(super) fn linked(
+    key: &Key,
+    waybill: &Key,
+    known: &Related,
+    status: &'static str,
+    due: NaiveDateTime,
+) -> Vec<Outgoing> {
+    let mut out = Vec::new();
+    let time = format17(due);
+    if let Some(order) = known.orders.get(key) {
+        let info = format!("逻辑校验通过[{}]", order.guid);
+        let message = Ceb304Message {
+            guid: receipt_guid(&order.guid, status, &info).into(),
+            version: "1.0".into(),
+            returns: vec![OrderReturn {
+                guid: order.guid.clone().into(),
+                ebp_code: key.0.clone().into(),
+                ebc_code: order.ebc_code.clone().into(),
+                order_no: key.1.clone().into(),
+                return_status: status.into(),
+                return_time: time.clone().into(),
+                return_info: info.clone().into(),
+            }],
+        };
+        out.push(outgoing(
+            due,
+            "CEB304Message",
+            format!("{} / {}", key.0, key.1),
+            status,
+            info,
+            ceb::encode(&message),
+        ));
+    }
+    if let Some(receipt) = known.receipts.get(key) {
+        let info = format!("逻辑校验通过[{}]", receipt.guid);
+        let message = Ceb404Message {
+            guid: receipt_guid(&receipt.guid, status, &info).into(),
+            version: "1.0".into(),
+            returns: vec![ReceiptsReturn {
+                guid: receipt.guid.clone().into(),
+                ebc_code: receipt.ebc_code.clone().into(),
+                order_no: key.1.clone().into(),
+                pay_no: receipt.pay_no.clone().map(Into::into),
+                return_status: status.into(),
+                return_time: time.clone().into(),
+                return_info: info.clone().into(),
+            }],
+        };
+        out.push(outgoing(
+            due,
+            "CEB404Message",
+            format!("{} / {}", key.0, key.1),
+            status,
+            info,
+            ceb::encode(&message),
+        ));
+    }
+    if let Some(w) = known.waybills.get(waybill) {
+        let info = format!("逻辑校验通过[{}]", w.guid);
+        let message = Ceb506Message {
+            guid: receipt_guid(&w.guid, status, &info).into(),
+            version: "1.0".into(),
+            returns: vec![LogisticsReturn {
+                guid: w.guid.clone().into(),
+                logistics_code: waybill.0.clone().into(),
+                logistics_no: waybill.1.clone().into(),
+                return_status: status.into(),
+                return_time: time.into(),
+                return_info: info.clone().into(),
+            }],
+        };
+        out.push(outgoing(
+            due,
+            "CEB506Message",
+            format!("{} / {}", waybill.0, waybill.1),
+            status,
+            info,
+            ceb::encode(&message),
+        ));
+    }
+    out
 }

@@ -21,6 +21,8 @@ pub struct Related {
 
 #[derive(Debug, Clone)]
 pub struct OrderFacts {
+    /// The order's own GUID, which its receipts (304) answer.
+    pub guid: String,
     pub order_type: String,
     pub ebc_code: String,
     pub goods_value: Decimal,
@@ -40,6 +42,8 @@ pub struct ItemFacts {
 
 #[derive(Debug, Clone)]
 pub struct ReceiptFacts {
+    pub guid: String,
+    pub pay_no: Option<String>,
     pub ebc_code: String,
     pub charge: Decimal,
     pub currency: String,
@@ -94,6 +98,7 @@ impl ListFacts {
 
 #[derive(Debug, Clone)]
 pub struct WaybillFacts {
+    pub guid: String,
     pub ebc_code: Option<String>,
     pub gross_weight: Decimal,
 }
@@ -110,6 +115,7 @@ impl Related {
                     self.orders
                         .entry(key(&h.ebp_code, &h.order_no))
                         .or_insert_with(|| OrderFacts {
+                            guid: h.guid.to_string(),
                             order_type: h.order_type.to_string(),
                             ebc_code: h.ebc_code.to_string(),
                             goods_value: h.goods_value,
@@ -134,6 +140,8 @@ impl Related {
                     self.receipts
                         .entry(key(&r.ebp_code, &r.order_no))
                         .or_insert_with(|| ReceiptFacts {
+                            guid: r.guid.to_string(),
+                            pay_no: r.pay_no.as_ref().map(|n| n.to_string()),
                             ebc_code: r.ebc_code.to_string(),
                             charge: r.charge,
                             currency: r.currency.to_string(),
@@ -145,6 +153,7 @@ impl Related {
                     self.waybills
                         .entry(key(&w.logistics_code, &w.logistics_no))
                         .or_insert_with(|| WaybillFacts {
+                            guid: w.guid.to_string(),
                             ebc_code: w.ebc_code.as_ref().map(|c| c.to_string()),
                             gross_weight: w.gross_weight,
                         });
