@@ -559,3 +559,98 @@ fn a_recorded_list_can_be_cancelled_until_it_is_closed() {
     );
     receipts_decode(&out);
 }
+
+/// One thing that can happen to the engine.
+#[derive(Debug, Clone)]
+enum Event {
+    /// Document `doc` of parcel `parcel`, possibly re-sent with appType `app_type` under a
+    /// new GUID.
+    Doc {
+        parcel: usize,
+        doc: usize,
+        app_type: u8,
+        new_guid: bool,
+    },
+    Arrive {
+        parcel: usize,
+    },
+    Depart {
+        parcel: usize,
+    },
+    Cancel {
+        parcel: usize,
+        known: bool,
+    },
+    Wait {
+        minutes: u16,
+    },
+}
+
+fn event() -> impl Strategy<Value = Event> {
+    prop_oneof![
+        4 => (0..3usize, 0..4usize, 1..4u8, any::<bool>())
+            .prop_map(|(parcel, doc, app_type, new_guid)| Event::Doc { parcel, doc, app_type, new_guid }),
+        1 => (0..3usize).prop_map(|parcel| Event::Arrive { parcel }),
+        1 => (0..3usize).prop_map(|parcel| Event::Depart { parcel }),
+        1 => (0..3usize, any::<bool>()).prop_map(|(parcel, known)| Event::Cancel { parcel, known }),
+        2 => (0..600u16).prop_map(|minutes| Event::Wait { minutes }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn no_sequence_of_documents_upsets_the_engine(seed in any::<u64>(), events in proptest::collection::vec(event(), 1..60)) {
+        use single_window::model::cancel::{Ceb605Message, InvtCancel};
+        let parcels: Vec<Parcel> = (0..3).map(|i| parcel(&mut Rng::new(seed ^ i), seed.wrapping_add(i), 20)).collect();
+        let mut engine = Engine::new(EngineConfig::default(), Params::default());
+        let mut now = start();
+        let mut out = Vec::new();
+        let mut invt_nos: Vec<String> = Vec::new();
+        for (n, e) in events.iter().enumerate() {
+            match e {
+                Event::Doc { parcel, doc, app_type, new_guid } => {
+                    let mut m = messages(&parcels[*parcel]).swap_remove(*doc);
+                    if let Message::Ceb603(l) = &mut m {
+                        let head = &mut l.documents[0].head;
+                        head.app_type = app_type.to_string().into();
+                        if *new_guid {
+                            head.guid = format!("F0000000-0000-4000-8000-{n:012}").into();
+                        }
+                    }
+                    engine.accept(&m, now);
+                }
+                Event::Arrive { parcel } | Event::Depart { parcel } => {
+                    let (arrival, departure) = site_reports(&parcels[*parcel]);
+                    engine.accept(if matches!(e, Event::Arrive { .. }) { &arrival } else { &departure }, now);
+                }
+                Event::Cancel { parcel, known } => {
+                    let invt = if *known { invt_nos.get(*parcel).cloned().unwrap_or_default() } else { "00002025E000000000".into() };
+                    let cancel = Ceb605Message {
+                        documents: vec![InvtCancel { guid: format!("E0000000-0000-4000-8000-{n:012}").into(), invt_no: invt.into(), ..InvtCancel::default() }],
+                        ..Ceb605Message::default()
+                    };
+                    engine.accept(&Message::Ceb605(cancel), now);
+                }
+                Event::Wait { minutes } => now += Duration::minutes(i64::from(*minutes)),
+            }
+            let step = engine.advance(now);
+            for o in &step {
+                if let Some(Message::Ceb604(r)) = decode_str(&o.xml).message
+                    && !r.returns[0].invt_no.is_empty()
+                    && !invt_nos.contains(&r.returns[0].invt_no.to_string())
+                {
+                    invt_nos.push(r.returns[0].invt_no.to_string());
+                }
+            }
+            out.extend(step);
+        }
+        out.extend(engine.advance(now + Duration::days(30)));
+        // Every receipt is a valid message, in due order.
+        receipts_decode(&out);
+        prop_assert!(out.windows(2).all(|w| w[0].due <= w[1].due));
+        // Nothing waits forever: a week after the last event no timer is left to fire.
+        prop_assert!(engine.advance(now + Duration::days(60)).is_empty());
+    }
+}
