@@ -70,8 +70,9 @@ fn statuses(out: &[Outgoing]) -> Vec<&str> {
 
 fn receipts_decode(out: &[Outgoing]) {
     for o in out {
-        let d = decode_str(&o.xml);
-        assert!(d.diagnostics.is_empty(), "{:#?}\n{}", d.diagnostics, o.xml);
+        let xml = o.xml();
+        let d = decode_str(&xml);
+        assert!(d.diagnostics.is_empty(), "{:#?}\n{xml}", d.diagnostics);
         assert_eq!(d.root, o.root);
     }
 }
@@ -514,7 +515,8 @@ fn a_recorded_list_can_be_cancelled_until_it_is_closed() {
         engine.accept(&m, start());
     }
     let out = engine.advance(start() + Duration::seconds(10));
-    let d = decode_str(&out[0].xml);
+    let xml = out[0].xml();
+    let d = decode_str(&xml);
     let Some(Message::Ceb604(r)) = d.message else {
         panic!("a 604")
     };
@@ -637,7 +639,7 @@ proptest! {
             }
             let step = engine.advance(now);
             for o in &step {
-                if let Some(Message::Ceb604(r)) = decode_str(&o.xml).message
+                if let Message::Ceb604(r) = &o.message
                     && !r.returns[0].invt_no.is_empty()
                     && !invt_nos.contains(&r.returns[0].invt_no.to_string())
                 {

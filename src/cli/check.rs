@@ -99,7 +99,7 @@ pub fn run(
                 receipt.root,
                 receipt.status
             ));
-            std::fs::write(&path, &receipt.xml)
+            std::fs::write(&path, receipt.xml())
                 .with_context(|| format!("writing {}", path.display()))?;
         }
     }

@@ -73,7 +73,15 @@ pub struct Outgoing {
     pub key: String,
     pub status: &'static str,
     pub info: String,
-    pub xml: String,
+    /// The receipt itself; encoded only when it is delivered (`xml`).
+    pub message: Message<'static>,
+}
+
+impl Outgoing {
+    /// The receipt as the CEB XML sent to the enterprise.
+    pub fn xml(&self) -> String {
+        ceb::encode(self.message.as_element())
+    }
 }
 
 /// Where a list stands, in lifecycle order (so a status can be compared with "at least").
@@ -701,7 +709,7 @@ fn list_receipt(
         key: format!("{} / {}", f.ebp_code, f.order_no),
         status,
         info: info.to_string(),
-        xml: ceb::encode(&message),
+        message: Message::Ceb604(message),
     }
 }
 

@@ -2,7 +2,7 @@
 //! waybills (506), consolidation (608), arrival (508), departure (510), cancellation (606).
 
 use super::{Outgoing, receipt_guid};
-use crate::ceb;
+use crate::model::Message;
 use crate::model::arrival::{Arrival, ArrivalReturn, Ceb508Message};
 use crate::model::cancel::{Ceb606Message, InvtCancel, InvtCancelReturn};
 use crate::model::departure::{Ceb510Message, Departure, DepartureReturn};
@@ -46,7 +46,7 @@ pub(super) fn waybill(
         format!("{} / {}", h.cop_no, h.bill_no),
         status,
         info,
-        ceb::encode(&message),
+        Message::Ceb608(message),
     )
 }
 
@@ -82,7 +82,7 @@ pub(super) fn arrival(
         format!("{} / {bill}", h.cop_no),
         status,
         info,
-        ceb::encode(&message),
+        Message::Ceb508(message),
     )
 }
 
@@ -116,7 +116,7 @@ pub(super) fn departure(
         format!("{} / {bill}", h.cop_no),
         status,
         info,
-        ceb::encode(&message),
+        Message::Ceb510(message),
     )
 }
 
@@ -126,7 +126,7 @@ fn outgoing(
     key: String,
     status: &'static str,
     info: String,
-    xml: String,
+    message: Message<'static>,
 ) -> Outgoing {
     Outgoing {
         due,
@@ -134,7 +134,7 @@ fn outgoing(
         key,
         status,
         info,
-        xml,
+        message,
     }
 }
 
@@ -166,7 +166,7 @@ pub(super) fn cancel(
         c.invt_no.to_string(),
         status,
         info,
-        ceb::encode(&message),
+        Message::Ceb606(message),
     )
 }
 
@@ -202,7 +202,7 @@ pub(super) fn linked(
             format!("{} / {}", key.0, key.1),
             status,
             info,
-            ceb::encode(&message),
+            Message::Ceb304(message),
         ));
     }
     if let Some(receipt) = known.receipts.get(key) {
@@ -226,7 +226,7 @@ pub(super) fn linked(
             format!("{} / {}", key.0, key.1),
             status,
             info,
-            ceb::encode(&message),
+            Message::Ceb404(message),
         ));
     }
     if let Some(w) = known.waybills.get(waybill) {
@@ -249,7 +249,7 @@ pub(super) fn linked(
             format!("{} / {}", waybill.0, waybill.1),
             status,
             info,
-            ceb::encode(&message),
+            Message::Ceb506(message),
         ));
     }
     out
