@@ -166,7 +166,7 @@ pub struct Engine {
     /// Timed steps in due order; the sequence number keeps equal times in arrival order.
     timers: BTreeMap<(NaiveDateTime, u64), Timer>,
     seq: u64,
-    /// Serial of the customs-assigned numbers.
+    /// Serial of the pre-entry numbers the e-port assigns.
     serial: u64,
 }
 
@@ -196,7 +196,7 @@ impl Engine {
         self.known.note(message, &accepted);
         match message {
             Message::Ceb303(m) => {
-                for (_, order) in m.documents.iter().enumerate().filter(|(k, _)| accepted(*k)) {
+                for order in kept(&m.documents, &accepted) {
                     let key = (
                         order.head.ebp_code.to_string(),
                         order.head.order_no.to_string(),
@@ -206,31 +206,31 @@ impl Engine {
                 }
             }
             Message::Ceb403(m) => {
-                for (_, r) in m.documents.iter().enumerate().filter(|(k, _)| accepted(*k)) {
+                for r in kept(&m.documents, &accepted) {
                     let key = (r.ebp_code.to_string(), r.order_no.to_string());
                     let waiting = self.waiting_on_order.remove(&key);
                     self.wake(waiting, now);
                 }
             }
             Message::Ceb505(m) => {
-                for (_, w) in m.documents.iter().enumerate().filter(|(k, _)| accepted(*k)) {
+                for w in kept(&m.documents, &accepted) {
                     let key = (w.logistics_code.to_string(), w.logistics_no.to_string());
                     let waiting = self.waiting_on_waybill.remove(&key);
                     self.wake(waiting, now);
                 }
             }
             Message::Ceb603(m) => {
-                for (_, list) in m.documents.iter().enumerate().filter(|(k, _)| accepted(*k)) {
+                for list in kept(&m.documents, &accepted) {
                     self.list_arrives(list, now);
                 }
             }
             Message::Ceb605(m) => {
-                for (_, c) in m.documents.iter().enumerate().filter(|(k, _)| accepted(*k)) {
+                for c in kept(&m.documents, &accepted) {
                     self.cancel(c, now);
                 }
             }
             Message::Ceb607(m) => {
-                for (_, w) in m.documents.iter().enumerate().filter(|(k, _)| accepted(*k)) {
+                for w in kept(&m.documents, &accepted) {
                     let h = &w.head;
                     if h.msg_seq_no == h.msg_count {
                         let pre_no = self.next_pre_no(now);
@@ -246,7 +246,7 @@ impl Engine {
                 }
             }
             Message::Ceb507(m) => {
-                for (_, a) in m.documents.iter().enumerate().filter(|(k, _)| accepted(*k)) {
+                for a in kept(&m.documents, &accepted) {
                     let code = a.head.logistics_code.to_string();
                     for item in &a.items {
                         let key = (code.clone(), item.logistics_no.to_string());
@@ -262,7 +262,7 @@ impl Engine {
                 }
             }
             Message::Ceb509(m) => {
-                for (_, d) in m.documents.iter().enumerate().filter(|(k, _)| accepted(*k)) {
+                for d in kept(&m.documents, &accepted) {
                     let code = d.head.logistics_code.to_string();
                     for item in &d.items {
                         let key = (code.clone(), item.logistics_no.to_string());
@@ -495,22 +495,22 @@ impl Engine {
             .insert((due, self.seq), Timer::List(key.clone(), step));
     }
 
-    /// The documents a waiting list still lacks, named for the reply.
-    fn missing(&self, list: &ListState) -> Vec<(&'static str, &'static str)> {
+    /// The documents a waiting list still lacks, named (in Chinese) for the reply.
+    fn missing(&self, list: &ListState) -> Vec<&'static str> {
         let order_key = list.facts.order_key();
         let mut missing = Vec::new();
         if !self.known.orders.contains_key(&order_key) {
-            missing.push(("订单", "order"));
+            missing.push("订单");
         }
         // The dated rule of the catalog says when a 9610 list needs its payment receipt.
         let receipt_required = list.facts.trade_mode == "9610"
             && catalog::rule("TM-9610-RECEIPT")
                 .is_some_and(|r| list.date.is_none_or(|d| r.in_force(d)));
         if receipt_required && !self.known.receipts.contains_key(&order_key) {
-            missing.push(("收款单", "payment receipt"));
+            missing.push("收款单");
         }
         if !self.known.waybills.contains_key(&list.facts.waybill_key()) {
-            missing.push(("运单", "waybill"));
+            missing.push("运单");
         }
         missing
     }
@@ -547,8 +547,7 @@ impl Engine {
         let list = self.lists.get(key)?;
         let (status, info, next) = match (step, list.status) {
             (Step::Expire, ListStatus::Waiting) => {
-                let missing = self.missing(list);
-                let zh: Vec<&str> = missing.iter().map(|m| m.0).collect();
+                let zh = self.missing(list);
                 let info = format!(
                     "海关退单：超过{}分钟未收到{}[{}]",
                     self.config.wait_window.num_minutes(),
@@ -675,6 +674,14 @@ pub mod customs;
 mod receipts;
 
 pub use customs::{Profile, Scenario};
+
+/// The documents `accepted` lets through, by index.
+fn kept<'d, T>(docs: &'d [T], accepted: &impl Fn(usize) -> bool) -> impl Iterator<Item = &'d T> {
+    docs.iter()
+        .enumerate()
+        .filter(|(k, _)| accepted(*k))
+        .map(|(_, d)| d)
+}
 
 /// CEB604 for one list.
 fn list_receipt(
