@@ -639,7 +639,7 @@ proptest! {
             }
             let step = engine.advance(now);
             for o in &step {
-                if let Message::Ceb604(r) = &o.message
+                if let Message::Ceb604(r) = &*o.message
                     && !r.returns[0].invt_no.is_empty()
                     && !invt_nos.contains(&r.returns[0].invt_no.to_string())
                 {

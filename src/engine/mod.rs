@@ -73,8 +73,9 @@ pub struct Outgoing {
     pub key: String,
     pub status: &'static str,
     pub info: String,
-    /// The receipt itself; encoded only when it is delivered (`xml`).
-    pub message: Message<'static>,
+    /// The receipt itself; encoded only when it is delivered (`xml`). Boxed: receipts are
+    /// moved around in bulk and a message is large.
+    pub message: Box<Message<'static>>,
 }
 
 impl Outgoing {
@@ -111,6 +112,8 @@ pub enum ListStatus {
 #[derive(Debug, Clone)]
 struct ListState {
     facts: ListFacts,
+    /// The keys of its waybill, kept so lookups need not build them.
+    waybill_key: Key,
     guid: String,
     agent_code: String,
     cop_no: String,
@@ -138,6 +141,21 @@ enum Step {
     Conclude,
     Release,
     Close,
+}
+
+impl Step {
+    /// Names the step in the draws of its delay.
+    fn name(self) -> &'static str {
+        match self {
+            Step::Expire => "Expire",
+            Step::Decide => "Decide",
+            Step::Review => "Review",
+            Step::Inspect => "Inspect",
+            Step::Conclude => "Conclude",
+            Step::Release => "Release",
+            Step::Close => "Close",
+        }
+    }
 }
 
 /// What a timer does when it falls due.
@@ -325,7 +343,7 @@ impl Engine {
             (_, None) => {
                 let state = self.new_list(list, facts, now);
                 self.list_of_waybill
-                    .insert(state.facts.waybill_key(), key.clone());
+                    .insert(state.waybill_key.clone(), key.clone());
                 self.lists.insert(key.clone(), state);
                 let window = self.config.wait_window;
                 self.schedule(now + window, &key, Step::Expire);
@@ -350,6 +368,7 @@ impl Engine {
     ) -> ListState {
         let h = &list.head;
         ListState {
+            waybill_key: facts.waybill_key(),
             guid: h.guid.to_string(),
             agent_code: h.agent_code.to_string(),
             cop_no: h.cop_no.to_string(),
@@ -469,12 +488,8 @@ impl Engine {
         let Some(list) = self.lists.get(key) else {
             return nominal;
         };
-        customs::jittered(
-            &self.config.profile,
-            &list.guid,
-            &format!("{step:?}"),
-            nominal,
-        ) + list.scenario.extra_delay
+        customs::jittered(&self.config.profile, &list.guid, step.name(), nominal)
+            + list.scenario.extra_delay
     }
 
     /// The e-port's pre-entry number: B + date + 9-digit serial (spec §5).
@@ -497,7 +512,7 @@ impl Engine {
 
     /// The documents a waiting list still lacks, named (in Chinese) for the reply.
     fn missing(&self, list: &ListState) -> Vec<&'static str> {
-        let order_key = list.facts.order_key();
+        let order_key = (list.facts.ebp_code.clone(), list.facts.order_no.clone());
         let mut missing = Vec::new();
         if !self.known.orders.contains_key(&order_key) {
             missing.push("订单");
@@ -509,7 +524,7 @@ impl Engine {
         if receipt_required && !self.known.receipts.contains_key(&order_key) {
             missing.push("收款单");
         }
-        if !self.known.waybills.contains_key(&list.facts.waybill_key()) {
+        if !self.known.waybills.contains_key(&list.waybill_key) {
             missing.push("运单");
         }
         missing
@@ -532,7 +547,7 @@ impl Engine {
             self.schedule(now + delay, key, Step::Decide);
             return;
         }
-        let (order_key, waybill_key) = (list.facts.order_key(), list.facts.waybill_key());
+        let (order_key, waybill_key) = (list.facts.order_key(), list.waybill_key.clone());
         let waiting = self.waiting_on_order.entry(order_key).or_default();
         if !waiting.contains(key) {
             waiting.push(key.clone());
@@ -618,8 +633,8 @@ impl Engine {
                 Some((self.config.release_delay, Step::Release)),
             ),
             (Step::Release, ListStatus::Concluded) => {
-                let waybill = list.facts.waybill_key();
-                if self.config.release_waits_for_arrival && !self.arrived.contains(&waybill) {
+                let waybill = &list.waybill_key;
+                if self.config.release_waits_for_arrival && !self.arrived.contains(waybill) {
                     if let Some(list) = self.lists.get_mut(key) {
                         list.held_for_arrival = true;
                     }
@@ -627,7 +642,7 @@ impl Engine {
                 }
                 let next = self
                     .departed
-                    .contains(&waybill)
+                    .contains(waybill)
                     .then_some((self.config.store_delay, Step::Close));
                 (
                     ListStatus::Released,
@@ -657,7 +672,7 @@ impl Engine {
         let receipt = list_receipt(list, info.0, &info.1, due);
         if status == ListStatus::Stored && !silent {
             // The order, payment receipt and waybill learn that they matched (304/404/506).
-            let linked = receipts::linked(key, &list.facts.waybill_key(), &self.known, "120", due);
+            let linked = receipts::linked(key, &list.waybill_key, &self.known, "120", due);
             for r in linked {
                 self.send(r);
             }
@@ -716,7 +731,7 @@ fn list_receipt(
         key: format!("{} / {}", f.ebp_code, f.order_no),
         status,
         info: info.to_string(),
-        message: Message::Ceb604(message),
+        message: Box::new(Message::Ceb604(message)),
     }
 }
 

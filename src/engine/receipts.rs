@@ -134,7 +134,7 @@ fn outgoing(
         key,
         status,
         info,
-        message,
+        message: Box::new(message),
     }
 }
 

@@ -192,7 +192,7 @@ pub(super) fn compare(
         differ(
             out,
             "LINK-EBC",
-            format!("{head}/ebcCode"),
+            &head,
             "ebcCode",
             &order.ebc_code,
             &list.ebc_code,
@@ -205,7 +205,7 @@ pub(super) fn compare(
                 differ(
                     out,
                     "LINK-RECEIPT-EBC",
-                    format!("{head}/ebcCode"),
+                    &head,
                     "ebcCode",
                     &receipt.ebc_code,
                     &list.ebc_code,
@@ -243,7 +243,7 @@ pub(super) fn compare(
             differ(
                 out,
                 "LINK-WAYBILL-EBC",
-                format!("{head}/ebcCode"),
+                &head,
                 "ebcCode",
                 ebc,
                 &list.ebc_code,
@@ -316,7 +316,7 @@ fn items(list: &ListFacts, order: &OrderFacts, path: &str, params: &Params, out:
         differ(
             out,
             "LINK-ITEM-DIFF",
-            format!("{at}/itemNo"),
+            &at,
             "itemNo",
             &ordered.item_no,
             &item.item_no,
@@ -326,7 +326,7 @@ fn items(list: &ListFacts, order: &OrderFacts, path: &str, params: &Params, out:
         differ(
             out,
             "LINK-ITEM-DIFF",
-            format!("{at}/currency"),
+            &at,
             "currency",
             &ordered.currency,
             &item.currency,
@@ -337,7 +337,7 @@ fn items(list: &ListFacts, order: &OrderFacts, path: &str, params: &Params, out:
             differ(
                 out,
                 "LINK-ITEM-DIFF",
-                format!("{at}/qty"),
+                &at,
                 "qty",
                 &ordered.qty.to_string(),
                 &item.qty.to_string(),
@@ -349,7 +349,7 @@ fn items(list: &ListFacts, order: &OrderFacts, path: &str, params: &Params, out:
             differ(
                 out,
                 "LINK-ITEM-DIFF",
-                format!("{at}/totalPrice"),
+                &at,
                 "totalPrice",
                 &ordered.total_price.to_string(),
                 &item.total_price.to_string(),
@@ -365,7 +365,7 @@ fn items(list: &ListFacts, order: &OrderFacts, path: &str, params: &Params, out:
 fn differ(
     out: &mut Out<'_>,
     code: &str,
-    path: String,
+    record: &dyn std::fmt::Display,
     field: &str,
     theirs: &str,
     ours: &str,
@@ -377,7 +377,7 @@ fn differ(
     }
     out.report_once(
         code,
-        path,
+        format!("{record}/{field}"),
         ours.to_string(),
         format!("{theirs}, as in the {doc_en}"),
         format!("清单的 {field} 为“{ours}”，{doc_zh}中为“{theirs}”。"),
