@@ -293,6 +293,22 @@ fn cli_check_reports_and_writes_receipts() {
         .collect();
     assert_eq!(docs.len(), 2, "one object per document");
     assert_eq!(docs[0]["message"], "CEB603");
+    // Alone in the run, the accepted list never sees its order and waybill: customs sends it
+    // back when the waiting window ends, and says so on the document's own object.
+    let customs = docs[0]["customs"].as_array().expect("customs receipts");
+    assert_eq!(customs.len(), 1, "{customs:?}");
+    assert_eq!(customs[0]["returnStatus"], "100");
+    assert!(
+        customs[0]["returnInfo"]
+            .as_str()
+            .is_some_and(|i| i.contains("未收到订单、运单")),
+        "{customs:?}"
+    );
+    assert_eq!(
+        docs[1]["customs"].as_array().map(Vec::len),
+        Some(0),
+        "the rejected list never reaches customs"
+    );
     assert_eq!(docs[0]["accepted"], true);
     assert_eq!(docs[1]["accepted"], false);
     assert_eq!(docs[1]["returnStatus"], "-602001");

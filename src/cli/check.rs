@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use single_window::check::{
     DocumentReport, MessageReport, Receipt, check_bytes_in, note_related, run_lifecycle,
 };
-use single_window::engine::{Engine, EngineConfig};
+use single_window::engine::{Engine, EngineConfig, Outgoing};
 use single_window::model::registry::Registry;
 use single_window::rules::{Context, Params, Related};
 use std::io::Write as _;
@@ -58,21 +58,19 @@ pub fn run(
         let name = file.display().to_string();
         for doc in &report.documents {
             totals.add(doc);
-            if json {
-                writeln!(out, "{}", json_line(&name, doc))?;
-            } else {
+            if !json {
                 write_human(&mut out, &name, doc)?;
             }
         }
         if let (Some(dir), Some(receipt)) = (receipts, &report.receipt) {
             write_receipt(dir, file, receipt)?;
         }
-        checked.push((bytes, report));
+        checked.push((name, bytes, report));
     }
     // What customs does with the accepted documents, on their business time.
     let mut engine = Engine::new(EngineConfig::default(), params.clone());
     let inputs: Vec<(&[u8], &MessageReport)> =
-        checked.iter().map(|(b, r)| (b.as_slice(), r)).collect();
+        checked.iter().map(|(_, b, r)| (b.as_slice(), r)).collect();
     let lifecycle = run_lifecycle(&inputs, &mut engine, chrono::Duration::days(7));
     if !json && !lifecycle.is_empty() {
         writeln!(out, "customs, on the documents' business time:")?;
@@ -103,7 +101,18 @@ pub fn run(
                 .with_context(|| format!("writing {}", path.display()))?;
         }
     }
-    if !json {
+    if json {
+        // One object per document, with what customs answered it.
+        for (name, _, report) in &checked {
+            for doc in &report.documents {
+                let customs: Vec<&Outgoing> = lifecycle
+                    .iter()
+                    .filter(|o| !doc.guid.is_empty() && o.answers() == doc.guid)
+                    .collect();
+                writeln!(out, "{}", json_line(name, doc, &customs))?;
+            }
+        }
+    } else {
         writeln!(
             out,
             "{} error(s), {} warning(s) in {} document(s): {} accepted, {} rejected; customs sent {} receipt(s), {} refusal(s)",
@@ -181,10 +190,22 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn json_line(file: &str, doc: &DocumentReport) -> String {
+fn json_line(file: &str, doc: &DocumentReport, customs: &[&Outgoing]) -> String {
     let mut value = serde_json::to_value(doc).unwrap_or_default();
     if let Some(obj) = value.as_object_mut() {
         obj.insert("file".into(), file.into());
+        let receipts: Vec<serde_json::Value> = customs
+            .iter()
+            .map(|o| {
+                serde_json::json!({
+                    "time": o.due.format("%Y-%m-%dT%H:%M:%S%.3f").to_string(),
+                    "receipt": o.root,
+                    "returnStatus": o.status,
+                    "returnInfo": o.info,
+                })
+            })
+            .collect();
+        obj.insert("customs".into(), receipts.into());
     }
     value.to_string()
 }

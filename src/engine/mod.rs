@@ -83,6 +83,18 @@ impl Outgoing {
     pub fn xml(&self) -> String {
         ceb::encode(self.message.as_element())
     }
+
+    /// The GUID of the document this receipt answers (the `guid` of its return record).
+    pub fn answers(&self) -> &str {
+        let root = self.message.as_element();
+        root.schema()
+            .members
+            .iter()
+            .position(|m| matches!(m.kind, crate::model::schema::Kind::Record(_)))
+            .and_then(|i| root.child(i, 0))
+            .and_then(|ret| crate::check::find_text(ret, "guid"))
+            .unwrap_or_default()
+    }
 }
 
 /// Where a list stands, in lifecycle order (so a status can be compared with "at least").
