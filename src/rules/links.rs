@@ -5,6 +5,9 @@
 use super::{Context, Out, Params, Place};
 use crate::model::Message;
 use crate::model::inventory::Inventory;
+use crate::model::logistics::Logistics;
+use crate::model::order::Order;
+use crate::model::receipts::Receipts;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 
@@ -106,61 +109,84 @@ pub struct WaybillFacts {
 impl Related {
     /// Remembers the documents of `message` whose index `accepted` says passed their checks.
     pub fn note(&mut self, message: &Message<'_>, accepted: impl Fn(usize) -> bool) {
-        let key = |a: &str, b: &str| (a.to_string(), b.to_string());
+        let kept = |k: &usize| accepted(*k);
         match message {
             Message::Ceb303(m) => {
-                for (k, order) in m.documents.iter().enumerate().filter(|(k, _)| accepted(*k)) {
-                    let h = &order.head;
-                    let _ = k;
-                    self.orders
-                        .entry(key(&h.ebp_code, &h.order_no))
-                        .or_insert_with(|| OrderFacts {
-                            guid: h.guid.to_string(),
-                            order_type: h.order_type.to_string(),
-                            ebc_code: h.ebc_code.to_string(),
-                            goods_value: h.goods_value,
-                            freight: h.freight,
-                            currency: h.currency.to_string(),
-                            items: order
-                                .items
-                                .iter()
-                                .map(|i| ItemFacts {
-                                    gnum: i.gnum,
-                                    item_no: i.item_no.to_string(),
-                                    qty: i.qty,
-                                    total_price: i.total_price,
-                                    currency: i.currency.to_string(),
-                                })
-                                .collect(),
-                        });
+                for (_, order) in m.documents.iter().enumerate().filter(|(k, _)| kept(k)) {
+                    let (key, facts) = OrderFacts::of(order);
+                    self.orders.entry(key).or_insert(facts);
                 }
             }
             Message::Ceb403(m) => {
-                for (_, r) in m.documents.iter().enumerate().filter(|(k, _)| accepted(*k)) {
-                    self.receipts
-                        .entry(key(&r.ebp_code, &r.order_no))
-                        .or_insert_with(|| ReceiptFacts {
-                            guid: r.guid.to_string(),
-                            pay_no: r.pay_no.as_ref().map(|n| n.to_string()),
-                            ebc_code: r.ebc_code.to_string(),
-                            charge: r.charge,
-                            currency: r.currency.to_string(),
-                        });
+                for (_, r) in m.documents.iter().enumerate().filter(|(k, _)| kept(k)) {
+                    let (key, facts) = ReceiptFacts::of(r);
+                    self.receipts.entry(key).or_insert(facts);
                 }
             }
             Message::Ceb505(m) => {
-                for (_, w) in m.documents.iter().enumerate().filter(|(k, _)| accepted(*k)) {
-                    self.waybills
-                        .entry(key(&w.logistics_code, &w.logistics_no))
-                        .or_insert_with(|| WaybillFacts {
-                            guid: w.guid.to_string(),
-                            ebc_code: w.ebc_code.as_ref().map(|c| c.to_string()),
-                            gross_weight: w.gross_weight,
-                        });
+                for (_, w) in m.documents.iter().enumerate().filter(|(k, _)| kept(k)) {
+                    let (key, facts) = WaybillFacts::of(w);
+                    self.waybills.entry(key).or_insert(facts);
                 }
             }
             _ => {}
         }
+    }
+}
+
+impl OrderFacts {
+    /// The facts of an order and its key (ebpCode, orderNo).
+    pub fn of(order: &Order<'_>) -> (Key, OrderFacts) {
+        let h = &order.head;
+        let facts = OrderFacts {
+            guid: h.guid.to_string(),
+            order_type: h.order_type.to_string(),
+            ebc_code: h.ebc_code.to_string(),
+            goods_value: h.goods_value,
+            freight: h.freight,
+            currency: h.currency.to_string(),
+            items: order
+                .items
+                .iter()
+                .map(|i| ItemFacts {
+                    gnum: i.gnum,
+                    item_no: i.item_no.to_string(),
+                    qty: i.qty,
+                    total_price: i.total_price,
+                    currency: i.currency.to_string(),
+                })
+                .collect(),
+        };
+        ((h.ebp_code.to_string(), h.order_no.to_string()), facts)
+    }
+}
+
+impl ReceiptFacts {
+    /// The facts of a payment receipt and its key (ebpCode, orderNo).
+    pub fn of(r: &Receipts<'_>) -> (Key, ReceiptFacts) {
+        let facts = ReceiptFacts {
+            guid: r.guid.to_string(),
+            pay_no: r.pay_no.as_ref().map(|n| n.to_string()),
+            ebc_code: r.ebc_code.to_string(),
+            charge: r.charge,
+            currency: r.currency.to_string(),
+        };
+        ((r.ebp_code.to_string(), r.order_no.to_string()), facts)
+    }
+}
+
+impl WaybillFacts {
+    /// The facts of a waybill and its key (logisticsCode, logisticsNo).
+    pub fn of(w: &Logistics<'_>) -> (Key, WaybillFacts) {
+        let facts = WaybillFacts {
+            guid: w.guid.to_string(),
+            ebc_code: w.ebc_code.as_ref().map(|c| c.to_string()),
+            gross_weight: w.gross_weight,
+        };
+        (
+            (w.logistics_code.to_string(), w.logistics_no.to_string()),
+            facts,
+        )
     }
 }
 
