@@ -656,3 +656,54 @@ proptest! {
         prop_assert!(engine.advance(now + Duration::days(60)).is_empty());
     }
 }
+
+#[test]
+fn orders_payments_and_waybills_can_be_changed_until_their_list_is_with_customs() {
+    let p = parcel(&mut Rng::new(12), 12, 50);
+    let msgs = messages(&p);
+    let mut engine = Engine::new(no_arrival_needed(), Params::default());
+    // The order arrives, is sent again as new (duplicate), then changed, before any list.
+    engine.accept(&msgs[0], start());
+    let mut again = p.order.clone();
+    again.documents[0].head.guid = "D1000000-0000-4000-8000-000000000001".into();
+    engine.accept(&Message::Ceb303(again.clone()), start());
+    let mut change = again.clone();
+    change.documents[0].head.app_type = "2".into();
+    change.documents[0].items[0].item_no = "OTHER-SKU".into();
+    engine.accept(&Message::Ceb303(change), start());
+    // The list, receipt and waybill follow: the list no longer matches the changed order.
+    for m in &msgs[1..] {
+        engine.accept(m, start() + Duration::minutes(1));
+    }
+    let out = engine.advance(start() + Duration::days(1));
+    let duplicate: Vec<(&str, &str)> = out
+        .iter()
+        .filter(|o| o.root == "CEB304Message")
+        .map(|o| (o.status, o.info.as_str()))
+        .collect();
+    assert_eq!(duplicate.len(), 1, "{out:#?}");
+    assert_eq!(duplicate[0].0, "-304001");
+    assert!(duplicate[0].1.contains("重复"), "{duplicate:?}");
+    assert_eq!(statuses(&out), vec!["100"]);
+    assert!(
+        out.iter().any(|o| o.info.contains("OTHER-SKU")),
+        "the change counted"
+    );
+    receipts_decode(&out);
+
+    // Once the list is stored, its waybill can no longer be deleted.
+    let mut engine = Engine::new(no_arrival_needed(), Params::default());
+    for m in &msgs {
+        engine.accept(m, start());
+    }
+    engine.advance(start() + Duration::seconds(10));
+    let mut delete = p.waybill.clone();
+    delete.documents[0].guid = "D2000000-0000-4000-8000-000000000001".into();
+    delete.documents[0].app_type = "3".into();
+    engine.accept(&Message::Ceb505(delete), start() + Duration::seconds(10));
+    let out = engine.advance(start() + Duration::days(1));
+    let refused: Vec<&Outgoing> = out.iter().filter(|o| o.root == "CEB506Message").collect();
+    assert_eq!(refused.len(), 1, "{out:#?}");
+    assert_eq!(refused[0].status, "-504001");
+    assert_eq!(statuses(&out), vec!["399", "800"], "the list goes on");
+}

@@ -13,7 +13,7 @@
 //! once recorded and until closed; a second list for the same order is a duplicate.
 //!
 //! When a list passes the cross-check, its order, payment receipt and waybill get 120 too
-//! (304/404/506). Not yet here (issue 4): amendments of those documents.
+//! (304/404/506); they may be changed or deleted until a list using them is with customs.
 
 use crate::ceb;
 use crate::check::clip_chars;
@@ -21,7 +21,7 @@ use crate::model::Message;
 use crate::model::cancel::InvtCancel;
 use crate::model::inventory::{Ceb604Message, Inventory, InventoryReturn};
 use crate::model::time::format17;
-use crate::rules::links::{Key, ListFacts};
+use crate::rules::links::{Key, ListFacts, OrderFacts, ReceiptFacts, WaybillFacts};
 use crate::rules::{Finding, Params, Related, catalog, cross_check};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -223,30 +223,78 @@ impl Engine {
         now: NaiveDateTime,
         accepted: impl Fn(usize) -> bool,
     ) {
-        self.known.note(message, &accepted);
         match message {
             Message::Ceb303(m) => {
                 for order in kept(&m.documents, &accepted) {
-                    let key = (
-                        order.head.ebp_code.to_string(),
-                        order.head.order_no.to_string(),
+                    let (key, facts) = OrderFacts::of(order);
+                    let earlier = self.known.orders.get(&key).map(|f| f.guid.as_str());
+                    let verdict = side_verdict(
+                        &order.head.app_type,
+                        earlier,
+                        &facts.guid,
+                        self.in_customs(&key),
                     );
-                    let waiting = self.waiting_on_order.remove(&key);
-                    self.wake(waiting, now);
+                    match verdict {
+                        Verdict::Store => {
+                            self.known.orders.insert(key.clone(), facts);
+                            let waiting = self.waiting_on_order.remove(&key);
+                            self.wake(waiting, now);
+                        }
+                        Verdict::Remove => {
+                            self.known.orders.remove(&key);
+                        }
+                        Verdict::Refuse(reason) => {
+                            let due = now + self.config.store_delay;
+                            self.send(receipts::order_answer(order, "-304001", reason, due));
+                        }
+                        Verdict::Ignore => {}
+                    }
                 }
             }
             Message::Ceb403(m) => {
                 for r in kept(&m.documents, &accepted) {
-                    let key = (r.ebp_code.to_string(), r.order_no.to_string());
-                    let waiting = self.waiting_on_order.remove(&key);
-                    self.wake(waiting, now);
+                    let (key, facts) = ReceiptFacts::of(r);
+                    let earlier = self.known.receipts.get(&key).map(|f| f.guid.as_str());
+                    let verdict =
+                        side_verdict(&r.app_type, earlier, &facts.guid, self.in_customs(&key));
+                    match verdict {
+                        Verdict::Store => {
+                            self.known.receipts.insert(key.clone(), facts);
+                            let waiting = self.waiting_on_order.remove(&key);
+                            self.wake(waiting, now);
+                        }
+                        Verdict::Remove => {
+                            self.known.receipts.remove(&key);
+                        }
+                        Verdict::Refuse(reason) => {
+                            let due = now + self.config.store_delay;
+                            self.send(receipts::payment_answer(r, "-404001", reason, due));
+                        }
+                        Verdict::Ignore => {}
+                    }
                 }
             }
             Message::Ceb505(m) => {
                 for w in kept(&m.documents, &accepted) {
-                    let key = (w.logistics_code.to_string(), w.logistics_no.to_string());
-                    let waiting = self.waiting_on_waybill.remove(&key);
-                    self.wake(waiting, now);
+                    let (key, facts) = WaybillFacts::of(w);
+                    let earlier = self.known.waybills.get(&key).map(|f| f.guid.as_str());
+                    let list = self.list_of_waybill.get(&key).cloned();
+                    let used = list.is_some_and(|l| self.in_customs(&l));
+                    match side_verdict(&w.app_type, earlier, &facts.guid, used) {
+                        Verdict::Store => {
+                            self.known.waybills.insert(key.clone(), facts);
+                            let waiting = self.waiting_on_waybill.remove(&key);
+                            self.wake(waiting, now);
+                        }
+                        Verdict::Remove => {
+                            self.known.waybills.remove(&key);
+                        }
+                        Verdict::Refuse(reason) => {
+                            let due = now + self.config.store_delay;
+                            self.send(receipts::waybill_answer(w, "-504001", reason, due));
+                        }
+                        Verdict::Ignore => {}
+                    }
                 }
             }
             Message::Ceb603(m) => {
@@ -320,6 +368,14 @@ impl Engine {
             }
             _ => {}
         }
+    }
+
+    /// Whether the list of `key` (an order key) is with customs: stored and not yet finished
+    /// with, so the documents it was checked against may no longer change.
+    fn in_customs(&self, key: &Key) -> bool {
+        self.lists
+            .get(key)
+            .is_some_and(|l| (ListStatus::Stored..=ListStatus::Closed).contains(&l.status))
     }
 
     /// A list: new, delivered again, a duplicate, a change (appType 2) or a deletion (3).
@@ -701,6 +757,32 @@ pub mod customs;
 mod receipts;
 
 pub use customs::{Profile, Scenario};
+
+/// What becomes of an order, payment receipt or waybill the e-port accepted.
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    Store,
+    Remove,
+    /// Delivered again: nothing changes.
+    Ignore,
+    Refuse(&'static str),
+}
+
+/// New (appType 1), change (2) or deletion (3) of a document customs may already have (its
+/// GUID is `earlier`) and that a list in customs may be using (`used`).
+fn side_verdict(app_type: &str, earlier: Option<&str>, guid: &str, used: bool) -> Verdict {
+    match (app_type, earlier) {
+        (_, Some(e)) if e == guid => Verdict::Ignore,
+        ("2" | "3", None) => Verdict::Refuse("处理失败：没有可变更或删除的单证"),
+        ("2" | "3", Some(_)) if used => {
+            Verdict::Refuse("处理失败：单证已被入库的清单使用，不能变更或删除")
+        }
+        ("2", Some(_)) => Verdict::Store,
+        ("3", Some(_)) => Verdict::Remove,
+        (_, Some(_)) => Verdict::Refuse("处理失败，业务主键重复：该单证已申报"),
+        (_, None) => Verdict::Store,
+    }
+}
 
 /// The documents `accepted` lets through, by index.
 fn kept<'d, T>(docs: &'d [T], accepted: &impl Fn(usize) -> bool) -> impl Iterator<Item = &'d T> {

@@ -6,9 +6,9 @@ use crate::model::Message;
 use crate::model::arrival::{Arrival, ArrivalReturn, Ceb508Message};
 use crate::model::cancel::{Ceb606Message, InvtCancel, InvtCancelReturn};
 use crate::model::departure::{Ceb510Message, Departure, DepartureReturn};
-use crate::model::logistics::{Ceb506Message, LogisticsReturn};
-use crate::model::order::{Ceb304Message, OrderReturn};
-use crate::model::receipts::{Ceb404Message, ReceiptsReturn};
+use crate::model::logistics::{Ceb506Message, Logistics, LogisticsReturn};
+use crate::model::order::{Ceb304Message, Order, OrderReturn};
+use crate::model::receipts::{Ceb404Message, Receipts, ReceiptsReturn};
 use crate::model::time::format17;
 use crate::model::waybill::{Ceb608Message, WayBill, WayBillReturn};
 use crate::rules::Related;
@@ -253,4 +253,100 @@ pub(super) fn linked(
         ));
     }
     out
+}
+
+/// 304 answering an order itself (a refused duplicate, change or deletion).
+pub(super) fn order_answer(
+    order: &Order<'_>,
+    status: &'static str,
+    info: &str,
+    due: NaiveDateTime,
+) -> Outgoing {
+    let h = &order.head;
+    let info = format!("{info}[{}]", h.guid);
+    let message = Ceb304Message {
+        guid: receipt_guid(&h.guid, status, &info).into(),
+        version: "1.0".into(),
+        returns: vec![OrderReturn {
+            guid: h.guid.to_string().into(),
+            ebp_code: h.ebp_code.to_string().into(),
+            ebc_code: h.ebc_code.to_string().into(),
+            order_no: h.order_no.to_string().into(),
+            return_status: status.into(),
+            return_time: format17(due).into(),
+            return_info: info.clone().into(),
+        }],
+    };
+    let key = format!("{} / {}", h.ebp_code, h.order_no);
+    outgoing(
+        due,
+        "CEB304Message",
+        key,
+        status,
+        info,
+        Message::Ceb304(message),
+    )
+}
+
+/// 404 answering a payment receipt itself.
+pub(super) fn payment_answer(
+    r: &Receipts<'_>,
+    status: &'static str,
+    info: &str,
+    due: NaiveDateTime,
+) -> Outgoing {
+    let info = format!("{info}[{}]", r.guid);
+    let message = Ceb404Message {
+        guid: receipt_guid(&r.guid, status, &info).into(),
+        version: "1.0".into(),
+        returns: vec![ReceiptsReturn {
+            guid: r.guid.to_string().into(),
+            ebc_code: r.ebc_code.to_string().into(),
+            order_no: r.order_no.to_string().into(),
+            pay_no: r.pay_no.as_ref().map(|n| n.to_string().into()),
+            return_status: status.into(),
+            return_time: format17(due).into(),
+            return_info: info.clone().into(),
+        }],
+    };
+    let key = format!("{} / {}", r.ebp_code, r.order_no);
+    outgoing(
+        due,
+        "CEB404Message",
+        key,
+        status,
+        info,
+        Message::Ceb404(message),
+    )
+}
+
+/// 506 answering a waybill itself.
+pub(super) fn waybill_answer(
+    w: &Logistics<'_>,
+    status: &'static str,
+    info: &str,
+    due: NaiveDateTime,
+) -> Outgoing {
+    let info = format!("{info}[{}]", w.guid);
+    let message = Ceb506Message {
+        guid: receipt_guid(&w.guid, status, &info).into(),
+        version: "1.0".into(),
+        returns: vec![LogisticsReturn {
+            guid: w.guid.to_string().into(),
+            logistics_code: w.logistics_code.to_string().into(),
+            logistics_no: w.logistics_no.to_string().into(),
+            return_status: status.into(),
+            return_time: format17(due).into(),
+            return_info: info.clone().into(),
+        }],
+    };
+    let key = format!("{} / {}", w.logistics_code, w.logistics_no);
+    outgoing(
+        due,
+        "CEB506Message",
+        key,
+        status,
+        info,
+        Message::Ceb506(message),
+    )
 }
