@@ -831,11 +831,16 @@ fn list_receipt(
 
 /// A receipt's own GUID, derived from what it answers so a replay gives the same one.
 fn receipt_guid(answered: &str, status: &str, info: &str) -> String {
-    uuid::Uuid::from_u64_pair(
-        crate::check::fnv(answered.as_bytes()),
-        crate::check::fnv(format!("{status}{info}").as_bytes()),
-    )
-    .hyphenated()
-    .to_string()
-    .to_uppercase()
+    let fnv = |h: u64, bytes: &[u8]| {
+        bytes
+            .iter()
+            .fold(h, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+    };
+    let second = fnv(
+        fnv(0xcbf2_9ce4_8422_2325, status.as_bytes()),
+        info.as_bytes(),
+    );
+    let id = uuid::Uuid::from_u64_pair(crate::check::fnv(answered.as_bytes()), second);
+    let mut buf = uuid::Uuid::encode_buffer();
+    id.hyphenated().encode_upper(&mut buf).to_string()
 }

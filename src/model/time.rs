@@ -1,6 +1,6 @@
 //! The spec's digit-string times: `YYYYMMDD`, `YYYYMMDDhhmmss`, `yyyyMMddHHmmssSSS`.
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 
 /// Parses an 8-, 14- or 17-digit time into a real calendar moment; `None` for anything else.
 pub fn parse_digits(s: &str) -> Option<NaiveDateTime> {
@@ -22,14 +22,24 @@ pub fn date_of(s: &str) -> Option<NaiveDate> {
     parse_digits(s).map(|t| t.date())
 }
 
-/// `yyyyMMddHHmmssSSS`, the receipt time format.
+/// `yyyyMMddHHmmssSSS`, the receipt time format. Written field by field: every receipt has
+/// one, and a format string would be parsed again each time.
 pub fn format17(t: NaiveDateTime) -> String {
-    t.format("%Y%m%d%H%M%S%3f").to_string()
+    let milli = t.nanosecond() % 1_000_000_000 / 1_000_000;
+    format!("{}{milli:03}", format14(t))
 }
 
 /// `YYYYMMDDhhmmss`.
 pub fn format14(t: NaiveDateTime) -> String {
-    t.format("%Y%m%d%H%M%S").to_string()
+    format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 #[cfg(test)]
