@@ -302,3 +302,77 @@ fn decoder_and_schema_agree_on_damaged_messages() {
     );
     eprintln!("{rejected} of {compared} damaged messages rejected by both");
 }
+
+#[test]
+fn customs_receipts_of_the_engine_validate() {
+    use single_window::check::{check_bytes, run_lifecycle};
+    use single_window::engine::{Engine, EngineConfig, Profile};
+    use single_window::rules::Params;
+    // The valid seed folder, played through customs with review and inspection for every
+    // list, so that every kind of receipt the engine writes comes out.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/messages/valid");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("seeds")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    let now = NaiveDate::from_ymd_opt(2025, 3, 10)
+        .and_then(|d| d.and_hms_opt(10, 0, 0))
+        .expect("valid time");
+    let inputs: Vec<(Vec<u8>, _)> = files
+        .iter()
+        .map(|f| {
+            let bytes = std::fs::read(f).expect("seed readable");
+            let report = check_bytes(&bytes, now);
+            (bytes, report)
+        })
+        .collect();
+    let refs: Vec<(&[u8], _)> = inputs.iter().map(|(b, r)| (b.as_slice(), r)).collect();
+    let config = EngineConfig {
+        profile: Profile {
+            review_per_mille: 1000,
+            inspection_per_mille: 1000,
+            ..Profile::default()
+        },
+        ..EngineConfig::default()
+    };
+    let mut engine = Engine::new(config, Params::default());
+    let out = run_lifecycle(&refs, &mut engine, chrono::Duration::days(7));
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut by_root: std::collections::BTreeMap<&str, Vec<PathBuf>> = Default::default();
+    for (i, o) in out.iter().enumerate() {
+        by_root.entry(o.root).or_default().push(write(
+            tmp.path(),
+            format!("{i}-{}.xml", o.root),
+            &o.xml(),
+        ));
+    }
+    for root in [
+        "CEB304Message",
+        "CEB404Message",
+        "CEB506Message",
+        "CEB508Message",
+        "CEB510Message",
+        "CEB604Message",
+        "CEB606Message",
+        "CEB608Message",
+    ] {
+        assert!(
+            by_root.contains_key(root),
+            "no {root} among {:?}",
+            by_root.keys()
+        );
+    }
+    let statuses: Vec<&str> = out
+        .iter()
+        .filter(|o| o.root == "CEB604Message")
+        .map(|o| o.status)
+        .collect();
+    assert!(
+        statuses.contains(&"300") && statuses.contains(&"500") && statuses.contains(&"899"),
+        "{statuses:?}"
+    );
+    for (root, files) in &by_root {
+        validate(root, files);
+    }
+}
