@@ -4,8 +4,8 @@
 use crate::ceb::{self, Transport, decode::is_fatal};
 use crate::diagnostic::Diagnostic;
 use crate::model::registry::Registry;
-use crate::model::reply::{Reply, accepted_info};
-use crate::model::schema::{Element, Kind, Value, View};
+use crate::model::reply::{Reply, accepted_info, clip_chars, fnv};
+use crate::model::schema::{Element, Kind, Value, View, documents_member, find_text, find_view};
 use crate::model::time::format17;
 use crate::model::{Message, MessageType};
 use crate::rules::{self, Context, Params, Related};
@@ -433,15 +433,10 @@ fn receipt_message(
 ) -> Receipt {
     let mut message = Message::new(kind);
     let root = message.as_element_mut();
-    let schema = root.schema();
     let guid = guid_from(source_guid.as_bytes(), kind.root_name().as_bytes());
     set_by_name(root, "guid", Value::Text(guid.into()));
     set_by_name(root, "version", Value::Text("1.0".into()));
-    if let Some(returns) = schema
-        .members
-        .iter()
-        .position(|m| matches!(m.kind, Kind::Record(_)))
-    {
+    if let Some(returns) = documents_member(root) {
         for (doc, reply) in replies {
             if let Some(ret) = root.push_child(returns) {
                 fill_return(ret, *doc, reply);
@@ -501,14 +496,6 @@ fn fit(name: &str, value: &str, kind: Kind) -> String {
     }
 }
 
-/// The member holding the documents of a root (its first record member).
-fn documents_member(root: &dyn Element<'_>) -> Option<usize> {
-    root.schema()
-        .members
-        .iter()
-        .position(|m| matches!(m.kind, Kind::Record(_)))
-}
-
 fn guid_of<'r>(root: &'r dyn Element<'_>) -> &'r str {
     find_text(root, "guid").unwrap_or_default()
 }
@@ -516,32 +503,6 @@ fn guid_of<'r>(root: &'r dyn Element<'_>) -> &'r str {
 fn set_by_name<'a>(el: &mut dyn Element<'a>, name: &str, value: Value<'a>) {
     if let Some(i) = el.schema().members.iter().position(|m| m.name == name) {
         el.set_value(i, value);
-    }
-}
-
-/// A simple member of `el` or of its single-occurrence children (the head), by XML name.
-pub fn find_view<'r>(el: &'r dyn Element<'_>, name: &str) -> Option<View<'r>> {
-    let schema = el.schema();
-    if let Some(i) = schema
-        .members
-        .iter()
-        .position(|m| m.name == name && !matches!(m.kind, Kind::Record(_)))
-    {
-        return Some(el.view(i));
-    }
-    schema
-        .members
-        .iter()
-        .enumerate()
-        .filter(|(_, m)| matches!(m.kind, Kind::Record(_)) && m.max == 1)
-        .find_map(|(i, _)| el.child(i, 0).and_then(|c| find_view(c, name)))
-}
-
-/// Text of a member found by `find_view`.
-pub fn find_text<'r>(el: &'r dyn Element<'_>, name: &str) -> Option<&'r str> {
-    match find_view(el, name)? {
-        View::Text(t) => Some(t),
-        _ => None,
     }
 }
 
@@ -578,20 +539,6 @@ fn summarize(diags: &[Diagnostic], max_chars: usize) -> String {
         .map(|d| format!("[{}:{}] {}({}:{})", d.code, d.path, d.zh, d.line, d.column))
         .collect();
     clip_chars(&parts.join("；"), max_chars)
-}
-
-pub(crate) fn clip_chars(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => s[..i].to_string(),
-        None => s.to_string(),
-    }
-}
-
-/// FNV-1a: a stable hash so numbers and GUIDs derived from input are the same on every run.
-pub(crate) fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// An upper-case UUID-shaped GUID derived from the input, so repeated checks agree.

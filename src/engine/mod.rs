@@ -16,10 +16,10 @@
 //! (304/404/506); they may be changed or deleted until a list using them is with customs.
 
 use crate::ceb;
-use crate::check::clip_chars;
 use crate::model::Message;
 use crate::model::cancel::InvtCancel;
 use crate::model::inventory::{Ceb604Message, Inventory, InventoryReturn};
+use crate::model::reply::clip_chars;
 use crate::model::time::format17;
 use crate::rules::links::{Key, ListFacts, OrderFacts, ReceiptFacts, WaybillFacts};
 use crate::rules::{Finding, Params, Related, catalog, cross_check};
@@ -87,12 +87,9 @@ impl Outgoing {
     /// The GUID of the document this receipt answers (the `guid` of its return record).
     pub fn answers(&self) -> &str {
         let root = self.message.as_element();
-        root.schema()
-            .members
-            .iter()
-            .position(|m| matches!(m.kind, crate::model::schema::Kind::Record(_)))
+        crate::model::schema::documents_member(root)
             .and_then(|i| root.child(i, 0))
-            .and_then(|ret| crate::check::find_text(ret, "guid"))
+            .and_then(|ret| crate::model::schema::find_text(ret, "guid"))
             .unwrap_or_default()
     }
 }
@@ -228,26 +225,18 @@ impl Engine {
                 for order in kept(&m.documents, &accepted) {
                     let (key, facts) = OrderFacts::of(order);
                     let earlier = self.known.orders.get(&key).map(|f| f.guid.as_str());
-                    let verdict = side_verdict(
-                        &order.head.app_type,
-                        earlier,
-                        &facts.guid,
-                        self.in_customs(&key),
-                    );
-                    match verdict {
-                        Verdict::Store => {
-                            self.known.orders.insert(key.clone(), facts);
-                            let waiting = self.waiting_on_order.remove(&key);
-                            self.wake(waiting, now);
-                        }
-                        Verdict::Remove => {
-                            self.known.orders.remove(&key);
-                        }
+                    let used = self.in_customs(&key);
+                    match side_verdict(&order.head.app_type, earlier, &facts.guid, used) {
                         Verdict::Refuse(reason) => {
                             let due = now + self.config.store_delay;
-                            self.send(receipts::order_answer(order, "-304001", reason, due));
+                            self.send(receipts::order_answer(&key, &facts, "-304001", reason, due));
                         }
-                        Verdict::Ignore => {}
+                        verdict => {
+                            if settle(&mut self.known.orders, &key, facts, verdict) {
+                                let waiting = self.waiting_on_order.remove(&key);
+                                self.wake(waiting, now);
+                            }
+                        }
                     }
                 }
             }
@@ -255,22 +244,20 @@ impl Engine {
                 for r in kept(&m.documents, &accepted) {
                     let (key, facts) = ReceiptFacts::of(r);
                     let earlier = self.known.receipts.get(&key).map(|f| f.guid.as_str());
-                    let verdict =
-                        side_verdict(&r.app_type, earlier, &facts.guid, self.in_customs(&key));
-                    match verdict {
-                        Verdict::Store => {
-                            self.known.receipts.insert(key.clone(), facts);
-                            let waiting = self.waiting_on_order.remove(&key);
-                            self.wake(waiting, now);
-                        }
-                        Verdict::Remove => {
-                            self.known.receipts.remove(&key);
-                        }
+                    let used = self.in_customs(&key);
+                    match side_verdict(&r.app_type, earlier, &facts.guid, used) {
                         Verdict::Refuse(reason) => {
                             let due = now + self.config.store_delay;
-                            self.send(receipts::payment_answer(r, "-404001", reason, due));
+                            self.send(receipts::payment_answer(
+                                &key, &facts, "-404001", reason, due,
+                            ));
                         }
-                        Verdict::Ignore => {}
+                        verdict => {
+                            if settle(&mut self.known.receipts, &key, facts, verdict) {
+                                let waiting = self.waiting_on_order.remove(&key);
+                                self.wake(waiting, now);
+                            }
+                        }
                     }
                 }
             }
@@ -281,19 +268,18 @@ impl Engine {
                     let list = self.list_of_waybill.get(&key).cloned();
                     let used = list.is_some_and(|l| self.in_customs(&l));
                     match side_verdict(&w.app_type, earlier, &facts.guid, used) {
-                        Verdict::Store => {
-                            self.known.waybills.insert(key.clone(), facts);
-                            let waiting = self.waiting_on_waybill.remove(&key);
-                            self.wake(waiting, now);
-                        }
-                        Verdict::Remove => {
-                            self.known.waybills.remove(&key);
-                        }
                         Verdict::Refuse(reason) => {
                             let due = now + self.config.store_delay;
-                            self.send(receipts::waybill_answer(w, "-504001", reason, due));
+                            self.send(receipts::waybill_answer(
+                                &key, &facts, "-504001", reason, due,
+                            ));
                         }
-                        Verdict::Ignore => {}
+                        verdict => {
+                            if settle(&mut self.known.waybills, &key, facts, verdict) {
+                                let waiting = self.waiting_on_waybill.remove(&key);
+                                self.wake(waiting, now);
+                            }
+                        }
                     }
                 }
             }
@@ -730,7 +716,7 @@ impl Engine {
         if status == ListStatus::Stored {
             // 4-digit customs + year + E + 9 digits (spec §5; the E for export is unverified).
             // The digits come from the list's GUID, so a list keeps its number in any replay.
-            let serial = crate::check::fnv(list.guid.as_bytes()) % 1_000_000_000;
+            let serial = crate::model::reply::fnv(list.guid.as_bytes()) % 1_000_000_000;
             list.invt_no = format!("{}{}E{serial:09}", list.customs_code, due.format("%Y"));
             let invt_no = list.invt_no.clone();
             self.by_invt_no.insert(invt_no, key.clone());
@@ -781,6 +767,22 @@ fn side_verdict(app_type: &str, earlier: Option<&str>, guid: &str, used: bool) -
         ("3", Some(_)) => Verdict::Remove,
         (_, Some(_)) => Verdict::Refuse("处理失败，业务主键重复：该单证已申报"),
         (_, None) => Verdict::Store,
+    }
+}
+
+/// Stores or removes the facts of an order, payment or waybill as `verdict` says; true when
+/// new facts were stored, so lists waiting for them may go on.
+fn settle<F>(map: &mut HashMap<Key, F>, key: &Key, facts: F, verdict: Verdict) -> bool {
+    match verdict {
+        Verdict::Store => {
+            map.insert(key.clone(), facts);
+            true
+        }
+        Verdict::Remove => {
+            map.remove(key);
+            false
+        }
+        Verdict::Ignore | Verdict::Refuse(_) => false,
     }
 }
 
@@ -840,7 +842,7 @@ fn receipt_guid(answered: &str, status: &str, info: &str) -> String {
         fnv(0xcbf2_9ce4_8422_2325, status.as_bytes()),
         info.as_bytes(),
     );
-    let id = uuid::Uuid::from_u64_pair(crate::check::fnv(answered.as_bytes()), second);
+    let id = uuid::Uuid::from_u64_pair(crate::model::reply::fnv(answered.as_bytes()), second);
     let mut buf = uuid::Uuid::encode_buffer();
     id.hyphenated().encode_upper(&mut buf).to_string()
 }

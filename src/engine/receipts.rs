@@ -6,13 +6,13 @@ use crate::model::Message;
 use crate::model::arrival::{Arrival, ArrivalReturn, Ceb508Message};
 use crate::model::cancel::{Ceb606Message, InvtCancel, InvtCancelReturn};
 use crate::model::departure::{Ceb510Message, Departure, DepartureReturn};
-use crate::model::logistics::{Ceb506Message, Logistics, LogisticsReturn};
-use crate::model::order::{Ceb304Message, Order, OrderReturn};
-use crate::model::receipts::{Ceb404Message, Receipts, ReceiptsReturn};
+use crate::model::logistics::{Ceb506Message, LogisticsReturn};
+use crate::model::order::{Ceb304Message, OrderReturn};
+use crate::model::receipts::{Ceb404Message, ReceiptsReturn};
 use crate::model::time::format17;
 use crate::model::waybill::{Ceb608Message, WayBill, WayBillReturn};
 use crate::rules::Related;
-use crate::rules::links::Key;
+use crate::rules::links::{Key, OrderFacts, ReceiptFacts, WaybillFacts};
 use chrono::NaiveDateTime;
 
 pub(super) fn waybill(
@@ -179,105 +179,45 @@ pub(super) fn linked(
     status: &'static str,
     due: NaiveDateTime,
 ) -> Vec<Outgoing> {
-    let mut out = Vec::new();
-    let time = format17(due);
-    if let Some(order) = known.orders.get(key) {
-        let info = format!("逻辑校验通过[{}]", order.guid);
-        let message = Ceb304Message {
-            guid: receipt_guid(&order.guid, status, &info).into(),
-            version: "1.0".into(),
-            returns: vec![OrderReturn {
-                guid: order.guid.clone().into(),
-                ebp_code: key.0.clone().into(),
-                ebc_code: order.ebc_code.clone().into(),
-                order_no: key.1.clone().into(),
-                return_status: status.into(),
-                return_time: time.clone().into(),
-                return_info: info.clone().into(),
-            }],
-        };
-        out.push(outgoing(
-            due,
-            "CEB304Message",
-            format!("{} / {}", key.0, key.1),
-            status,
-            info,
-            Message::Ceb304(message),
-        ));
-    }
-    if let Some(receipt) = known.receipts.get(key) {
-        let info = format!("逻辑校验通过[{}]", receipt.guid);
-        let message = Ceb404Message {
-            guid: receipt_guid(&receipt.guid, status, &info).into(),
-            version: "1.0".into(),
-            returns: vec![ReceiptsReturn {
-                guid: receipt.guid.clone().into(),
-                ebc_code: receipt.ebc_code.clone().into(),
-                order_no: key.1.clone().into(),
-                pay_no: receipt.pay_no.clone().map(Into::into),
-                return_status: status.into(),
-                return_time: time.clone().into(),
-                return_info: info.clone().into(),
-            }],
-        };
-        out.push(outgoing(
-            due,
-            "CEB404Message",
-            format!("{} / {}", key.0, key.1),
-            status,
-            info,
-            Message::Ceb404(message),
-        ));
-    }
-    if let Some(w) = known.waybills.get(waybill) {
-        let info = format!("逻辑校验通过[{}]", w.guid);
-        let message = Ceb506Message {
-            guid: receipt_guid(&w.guid, status, &info).into(),
-            version: "1.0".into(),
-            returns: vec![LogisticsReturn {
-                guid: w.guid.clone().into(),
-                logistics_code: waybill.0.clone().into(),
-                logistics_no: waybill.1.clone().into(),
-                return_status: status.into(),
-                return_time: time.into(),
-                return_info: info.clone().into(),
-            }],
-        };
-        out.push(outgoing(
-            due,
-            "CEB506Message",
-            format!("{} / {}", waybill.0, waybill.1),
-            status,
-            info,
-            Message::Ceb506(message),
-        ));
-    }
-    out
+    let info = "逻辑校验通过";
+    let order = known
+        .orders
+        .get(key)
+        .map(|o| order_answer(key, o, status, info, due));
+    let payment = known
+        .receipts
+        .get(key)
+        .map(|r| payment_answer(key, r, status, info, due));
+    let shipment = known
+        .waybills
+        .get(waybill)
+        .map(|w| waybill_answer(waybill, w, status, info, due));
+    order.into_iter().chain(payment).chain(shipment).collect()
 }
 
-/// 304 answering an order itself (a refused duplicate, change or deletion).
+/// 304 for an order (its key and facts): passed, or a refused duplicate, change or deletion.
 pub(super) fn order_answer(
-    order: &Order<'_>,
+    key: &Key,
+    order: &OrderFacts,
     status: &'static str,
     info: &str,
     due: NaiveDateTime,
 ) -> Outgoing {
-    let h = &order.head;
-    let info = format!("{info}[{}]", h.guid);
+    let info = format!("{info}[{}]", order.guid);
     let message = Ceb304Message {
-        guid: receipt_guid(&h.guid, status, &info).into(),
+        guid: receipt_guid(&order.guid, status, &info).into(),
         version: "1.0".into(),
         returns: vec![OrderReturn {
-            guid: h.guid.to_string().into(),
-            ebp_code: h.ebp_code.to_string().into(),
-            ebc_code: h.ebc_code.to_string().into(),
-            order_no: h.order_no.to_string().into(),
+            guid: order.guid.clone().into(),
+            ebp_code: key.0.clone().into(),
+            ebc_code: order.ebc_code.clone().into(),
+            order_no: key.1.clone().into(),
             return_status: status.into(),
             return_time: format17(due).into(),
             return_info: info.clone().into(),
         }],
     };
-    let key = format!("{} / {}", h.ebp_code, h.order_no);
+    let key = format!("{} / {}", key.0, key.1);
     outgoing(
         due,
         "CEB304Message",
@@ -288,28 +228,29 @@ pub(super) fn order_answer(
     )
 }
 
-/// 404 answering a payment receipt itself.
+/// 404 for a payment receipt.
 pub(super) fn payment_answer(
-    r: &Receipts<'_>,
+    key: &Key,
+    receipt: &ReceiptFacts,
     status: &'static str,
     info: &str,
     due: NaiveDateTime,
 ) -> Outgoing {
-    let info = format!("{info}[{}]", r.guid);
+    let info = format!("{info}[{}]", receipt.guid);
     let message = Ceb404Message {
-        guid: receipt_guid(&r.guid, status, &info).into(),
+        guid: receipt_guid(&receipt.guid, status, &info).into(),
         version: "1.0".into(),
         returns: vec![ReceiptsReturn {
-            guid: r.guid.to_string().into(),
-            ebc_code: r.ebc_code.to_string().into(),
-            order_no: r.order_no.to_string().into(),
-            pay_no: r.pay_no.as_ref().map(|n| n.to_string().into()),
+            guid: receipt.guid.clone().into(),
+            ebc_code: receipt.ebc_code.clone().into(),
+            order_no: key.1.clone().into(),
+            pay_no: receipt.pay_no.clone().map(Into::into),
             return_status: status.into(),
             return_time: format17(due).into(),
             return_info: info.clone().into(),
         }],
     };
-    let key = format!("{} / {}", r.ebp_code, r.order_no);
+    let key = format!("{} / {}", key.0, key.1);
     outgoing(
         due,
         "CEB404Message",
@@ -320,27 +261,28 @@ pub(super) fn payment_answer(
     )
 }
 
-/// 506 answering a waybill itself.
+/// 506 for a waybill.
 pub(super) fn waybill_answer(
-    w: &Logistics<'_>,
+    key: &Key,
+    waybill: &WaybillFacts,
     status: &'static str,
     info: &str,
     due: NaiveDateTime,
 ) -> Outgoing {
-    let info = format!("{info}[{}]", w.guid);
+    let info = format!("{info}[{}]", waybill.guid);
     let message = Ceb506Message {
-        guid: receipt_guid(&w.guid, status, &info).into(),
+        guid: receipt_guid(&waybill.guid, status, &info).into(),
         version: "1.0".into(),
         returns: vec![LogisticsReturn {
-            guid: w.guid.to_string().into(),
-            logistics_code: w.logistics_code.to_string().into(),
-            logistics_no: w.logistics_no.to_string().into(),
+            guid: waybill.guid.clone().into(),
+            logistics_code: key.0.clone().into(),
+            logistics_no: key.1.clone().into(),
             return_status: status.into(),
             return_time: format17(due).into(),
             return_info: info.clone().into(),
         }],
     };
-    let key = format!("{} / {}", w.logistics_code, w.logistics_no);
+    let key = format!("{} / {}", key.0, key.1);
     outgoing(
         due,
         "CEB506Message",

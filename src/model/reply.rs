@@ -1,4 +1,5 @@
-//! What the single window answers for one business document.
+//! What the single window answers for one business document, and the helpers its answers
+//! share: numbers derived from the input, texts cut to the receipt's limit.
 
 /// The answer to one document: status, text and the numbers the e-port/customs assigned.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -25,4 +26,19 @@ pub fn accepted_info(app_type: &str, guid: &str) -> String {
         _ => "新增申报成功",
     };
     format!("{action}[{guid}]")
+}
+
+/// FNV-1a: a stable hash so numbers and GUIDs derived from input are the same on every run.
+pub fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// At most `max` characters of `s` (receipt texts have a length limit).
+pub fn clip_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => s[..i].to_string(),
+        None => s.to_string(),
+    }
 }

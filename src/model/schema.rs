@@ -409,3 +409,37 @@ macro_rules! element {
         }
     };
 }
+
+/// The member holding the documents of a root (its first record member).
+pub fn documents_member(root: &dyn Element<'_>) -> Option<usize> {
+    root.schema()
+        .members
+        .iter()
+        .position(|m| matches!(m.kind, Kind::Record(_)))
+}
+
+/// A simple member of `el` or of its single-occurrence children (the head), by XML name.
+pub fn find_view<'r>(el: &'r dyn Element<'_>, name: &str) -> Option<View<'r>> {
+    let schema = el.schema();
+    if let Some(i) = schema
+        .members
+        .iter()
+        .position(|m| m.name == name && !matches!(m.kind, Kind::Record(_)))
+    {
+        return Some(el.view(i));
+    }
+    schema
+        .members
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| matches!(m.kind, Kind::Record(_)) && m.max == 1)
+        .find_map(|(i, _)| el.child(i, 0).and_then(|c| find_view(c, name)))
+}
+
+/// Text of a member found by `find_view`.
+pub fn find_text<'r>(el: &'r dyn Element<'_>, name: &str) -> Option<&'r str> {
+    match find_view(el, name)? {
+        View::Text(t) => Some(t),
+        _ => None,
+    }
+}

@@ -13,7 +13,7 @@ pub use links::Related;
 
 use crate::diagnostic::{Diagnostic, locate};
 use crate::model::registry::Registry;
-use crate::model::schema::{Element, Kind, View};
+use crate::model::schema::{Element, View};
 use crate::model::{Message, MessageType};
 use catalog::Rule;
 use chrono::NaiveDate;
@@ -223,10 +223,7 @@ pub fn check_message(
     let mut envelope = Vec::new();
     let mut documents = Vec::new();
     let schema = root.schema();
-    let docs_member = schema
-        .members
-        .iter()
-        .position(|m| matches!(m.kind, Kind::Record(_)));
+    let docs_member = crate::model::schema::documents_member(root);
     let first_doc_date = docs_member
         .and_then(|i| root.child(i, 0))
         .and_then(business_date);
@@ -261,7 +258,7 @@ pub fn check_message(
         let mut findings = Vec::new();
         if let Some(doc) = root.child(docs, k) {
             let path = format!("{root_path}/{doc_name}[{}]", k + 1);
-            let trade_mode = crate::check::find_text(doc, "tradeMode").unwrap_or("");
+            let trade_mode = crate::model::schema::find_text(doc, "tradeMode").unwrap_or("");
             let mut out = Out {
                 findings: &mut findings,
                 kind,
@@ -309,8 +306,8 @@ pub fn cross_check(
 
 /// The date a document's rules are judged on: its own `appTime` (the filing), not the clock.
 pub fn business_date(doc: &dyn Element<'_>) -> Option<NaiveDate> {
-    crate::check::find_text(doc, "appTime")
-        .or_else(|| crate::check::find_text(doc, "ieDate"))
+    crate::model::schema::find_text(doc, "appTime")
+        .or_else(|| crate::model::schema::find_text(doc, "ieDate"))
         .and_then(crate::model::time::date_of)
 }
 

@@ -75,8 +75,8 @@ pub(super) fn transmitter(
 ) {
     let path = format!("{root_path}/BaseTransfer");
     let (Some(cop), Some(dxp)) = (
-        crate::check::find_text(root, "copCode"),
-        crate::check::find_text(root, "dxpId"),
+        crate::model::schema::find_text(root, "copCode"),
+        crate::model::schema::find_text(root, "dxpId"),
     ) else {
         return;
     };
