@@ -105,7 +105,7 @@ proptest! {
         others.sort();
         prop_assert_eq!(others, vec![("CEB304Message", "120"), ("CEB404Message", "120"), ("CEB506Message", "120")]);
         prop_assert_eq!(statuses(&shuffled), statuses(&in_order));
-        let infos = |o: &[Outgoing]| o.iter().map(|x| x.info.clone()).collect::<Vec<_>>();
+        let infos = |o: &[Outgoing]| o.iter().map(|x| x.info().to_string()).collect::<Vec<_>>();
         prop_assert_eq!(infos(&shuffled), infos(&in_order));
         let head = &p.list.documents[0].head;
         prop_assert_eq!(engine.list_status(&head.ebp_code, &head.order_no), Some(ListStatus::Released));
@@ -118,7 +118,7 @@ proptest! {
         p.order.documents[0].items[0].item_no = "OTHER-SKU".into();
         let (_, out) = run(&messages(&p), &permutation(shuffle));
         prop_assert_eq!(statuses(&out), vec!["100"]);
-        prop_assert!(out[0].info.contains("LINK-ITEM-DIFF") && out[0].info.contains("OTHER-SKU"), "{}", out[0].info);
+        prop_assert!(out[0].info().contains("LINK-ITEM-DIFF") && out[0].info().contains("OTHER-SKU"), "{}", out[0].info());
         receipts_decode(&out);
     }
 }
@@ -138,9 +138,9 @@ fn a_list_whose_waybill_never_comes_is_sent_back_after_the_window() {
     let out = engine.advance(start() + Duration::minutes(120));
     assert_eq!(statuses(&out), vec!["100"]);
     assert!(
-        out[0].info.contains("运单") && !out[0].info.contains("订单"),
+        out[0].info().contains("运单") && !out[0].info().contains("订单"),
         "{}",
-        out[0].info
+        out[0].info()
     );
     // The waybill arriving late changes nothing: the list was sent back.
     engine.accept(&msgs[2], start() + Duration::minutes(121));
@@ -158,7 +158,7 @@ fn before_2024_12_15_a_retail_list_also_waits_for_its_payment_receipt() {
     }
     let out = engine.advance(start() + Duration::days(1));
     assert_eq!(statuses(&out), vec!["100"]);
-    assert!(out[0].info.contains("收款单"), "{}", out[0].info);
+    assert!(out[0].info().contains("收款单"), "{}", out[0].info());
 
     // From 2024-12-15 the same parcel needs no receipt.
     let mut p = parcel(&mut Rng::new(2), 2, 50);
@@ -316,7 +316,7 @@ fn a_second_list_for_the_same_order_is_a_duplicate_and_redelivery_changes_nothin
         .iter()
         .find(|o| o.status == "-604001")
         .expect("duplicate receipt");
-    assert!(dup.info.contains("重复"), "{}", dup.info);
+    assert!(dup.info().contains("重复"), "{}", dup.info());
     receipts_decode(&out);
 }
 
@@ -457,9 +457,9 @@ fn a_change_before_release_is_checked_again_and_after_release_refused() {
     let out = engine.advance(start() + Duration::days(1));
     assert_eq!(statuses(&out), vec!["100"]);
     assert!(
-        out[0].info.contains("变更后") && out[0].info.contains("CHANGED"),
+        out[0].info().contains("变更后") && out[0].info().contains("CHANGED"),
         "{}",
-        out[0].info
+        out[0].info()
     );
 
     // A change that keeps it consistent lets it go on; after release a change is refused.
@@ -476,7 +476,7 @@ fn a_change_before_release_is_checked_again_and_after_release_refused() {
     engine.accept(&resent(&p, "2", |_| {}), start() + Duration::days(1));
     let out = engine.advance(start() + Duration::days(2));
     assert_eq!(statuses(&out), vec!["-604001"]);
-    assert!(out[0].info.contains("已放行"), "{}", out[0].info);
+    assert!(out[0].info().contains("已放行"), "{}", out[0].info());
 }
 
 #[test]
@@ -639,7 +639,7 @@ proptest! {
             }
             let step = engine.advance(now);
             for o in &step {
-                if let Message::Ceb604(r) = &*o.message
+                if let Message::Ceb604(r) = o.message()
                     && !r.returns[0].invt_no.is_empty()
                     && !invt_nos.contains(&r.returns[0].invt_no.to_string())
                 {
@@ -679,14 +679,14 @@ fn orders_payments_and_waybills_can_be_changed_until_their_list_is_with_customs(
     let duplicate: Vec<(&str, &str)> = out
         .iter()
         .filter(|o| o.root == "CEB304Message")
-        .map(|o| (o.status, o.info.as_str()))
+        .map(|o| (o.status, o.info()))
         .collect();
     assert_eq!(duplicate.len(), 1, "{out:#?}");
     assert_eq!(duplicate[0].0, "-304001");
     assert!(duplicate[0].1.contains("重复"), "{duplicate:?}");
     assert_eq!(statuses(&out), vec!["100"]);
     assert!(
-        out.iter().any(|o| o.info.contains("OTHER-SKU")),
+        out.iter().any(|o| o.info().contains("OTHER-SKU")),
         "the change counted"
     );
     receipts_decode(&out);

@@ -79,10 +79,10 @@ fn run(case: &Case) -> Vec<(String, String)> {
                 "{} {} {} {}",
                 o.due.format("%Y-%m-%d %H:%M:%S"),
                 o.root,
-                o.key,
+                o.key(),
                 o.status
             );
-            (head, o.info.clone())
+            (head, o.info().to_string())
         })
         .collect()
 }

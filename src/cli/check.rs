@@ -85,9 +85,9 @@ pub fn run(
                 "  {}  {}  {}  {}  {}",
                 receipt.due.format("%Y-%m-%d %H:%M:%S"),
                 receipt.root,
-                receipt.key,
+                receipt.key(),
                 receipt.status,
-                receipt.info
+                receipt.info()
             )?;
         }
         if let Some(dir) = receipts {
@@ -201,7 +201,7 @@ fn json_line(file: &str, doc: &DocumentReport, customs: &[&Outgoing]) -> String 
                     "time": o.due.format("%Y-%m-%dT%H:%M:%S%.3f").to_string(),
                     "receipt": o.root,
                     "returnStatus": o.status,
-                    "returnInfo": o.info,
+                    "returnInfo": o.info(),
                 })
             })
             .collect();

@@ -69,16 +69,31 @@ pub struct Outgoing {
     pub due: NaiveDateTime,
     /// e.g. `CEB604Message`.
     pub root: &'static str,
-    /// The business key it answers, e.g. `ebpCode / orderNo`.
-    pub key: String,
     pub status: &'static str,
-    pub info: String,
+    /// The business key it answers, e.g. `ebpCode / orderNo`.
+    key: String,
+    info: String,
     /// The receipt itself; encoded only when it is delivered (`xml`). Boxed: receipts are
     /// moved around in bulk and a message is large.
-    pub message: Box<Message<'static>>,
+    message: Box<Message<'static>>,
 }
 
 impl Outgoing {
+    /// The business key it answers, e.g. `ebpCode / orderNo`.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Its `returnInfo`: the reason, in Chinese.
+    pub fn info(&self) -> &str {
+        &self.info
+    }
+
+    /// The receipt as a typed message.
+    pub fn message(&self) -> &Message<'static> {
+        &self.message
+    }
+
     /// The receipt as the CEB XML sent to the enterprise.
     pub fn xml(&self) -> String {
         ceb::encode(self.message.as_element())
