@@ -17,6 +17,7 @@
 
 use crate::model::Message;
 use crate::model::cancel::InvtCancel;
+use crate::model::ids::Guid;
 use crate::model::inventory::Inventory;
 use crate::model::reply::fnv;
 use crate::rules::links::Named;
@@ -100,6 +101,7 @@ struct ListState {
     held_for_arrival: bool,
     /// What customs does with it, fixed when it arrives.
     scenario: Scenario,
+    draws: Draws,
 }
 
 /// A timed step of one list.
@@ -198,7 +200,7 @@ pub struct Engine {
     waybills: HashMap<Key, WaybillSlot>,
     lists: Vec<ListState>,
     /// The list of each customs list number, by its serial.
-    stored: HashMap<u64, ListId>,
+    stored: HashMap<u32, ListId>,
     timers: BinaryHeap<Timer>,
     seq: u64,
     /// Serial of the pre-entry numbers the e-port assigns.
@@ -233,7 +235,7 @@ impl Engine {
                 for order in kept(&m.documents, &accepted) {
                     let (key, facts) = OrderFacts::of(order);
                     let slot = self.orders.entry(key.clone()).or_default();
-                    let earlier = slot.order.as_deref().map(|f| f.guid.as_str());
+                    let earlier = slot.order.as_deref().map(|f| &f.guid);
                     let used = in_customs(&self.lists, slot.list);
                     match side_verdict(&order.head.app_type, earlier, &facts.guid, used) {
                         Verdict::Refuse(reason) => {
@@ -253,7 +255,7 @@ impl Engine {
                 for r in kept(&m.documents, &accepted) {
                     let (key, facts) = ReceiptFacts::of(r);
                     let slot = self.orders.entry(key.clone()).or_default();
-                    let earlier = slot.payment.as_deref().map(|f| f.guid.as_str());
+                    let earlier = slot.payment.as_deref().map(|f| &f.guid);
                     let used = in_customs(&self.lists, slot.list);
                     match side_verdict(&r.app_type, earlier, &facts.guid, used) {
                         Verdict::Refuse(reason) => {
@@ -275,7 +277,7 @@ impl Engine {
                 for w in kept(&m.documents, &accepted) {
                     let (key, facts) = WaybillFacts::of(w);
                     let slot = self.waybills.entry(key.clone()).or_default();
-                    let earlier = slot.waybill.as_deref().map(|f| f.guid.as_str());
+                    let earlier = slot.waybill.as_deref().map(|f| &f.guid);
                     let used = in_customs(&self.lists, slot.list);
                     match side_verdict(&w.app_type, earlier, &facts.guid, used) {
                         Verdict::Refuse(reason) => {
@@ -376,7 +378,7 @@ impl Engine {
             .and_then(|slot| slot.list)
             .map(|i| (i, &self.lists[i as usize]))
             .filter(|(_, l)| !matches!(l.status, ListStatus::Rejected | ListStatus::Deleted))
-            .map(|(i, l)| (i, l.status, *l.record.guid == *h.guid));
+            .map(|(i, l)| (i, l.status, l.record.guid == *h.guid));
         let refusal = match (h.app_type.as_ref(), earlier) {
             // The same list delivered again changes nothing.
             (_, Some((_, _, true))) => return,
@@ -403,9 +405,12 @@ impl Engine {
                 self.waybills.entry(waybill_key).or_default().list = Some(id);
                 self.orders.entry(key.to_owned()).or_default().list = Some(id);
                 self.lists.push(state);
-                let window = self.config.wait_window;
-                self.schedule(now + window, id, Step::Expire);
                 self.try_complete(id, now);
+                // Only a list still waiting needs the end of its window.
+                if self.lists[id as usize].status == ListStatus::Waiting {
+                    let window = self.config.wait_window;
+                    self.schedule(now + window, id, Step::Expire);
+                }
                 None
             }
         };
@@ -424,15 +429,17 @@ impl Engine {
         let h = &list.head;
         let record = ListRecord {
             facts: ListFacts::of(list),
-            guid: h.guid.as_ref().into(),
+            guid: Guid::new(&h.guid),
             agent_code: h.agent_code.as_ref().into(),
             cop_no: h.cop_no.as_ref().into(),
             customs_code: h.customs_code.as_ref().into(),
             statistics_flag: h.statistics_flag.as_ref().into(),
             pre_no: self.next_pre_no(now),
         };
+        let draws = Draws::new(&self.config.profile, &h.guid);
         ListState {
             record: Arc::new(record),
+            draws,
             date: crate::model::time::date_of(&h.app_time),
             invt_no: None,
             status: ListStatus::Waiting,
@@ -443,7 +450,7 @@ impl Engine {
                 .get(h.order_no.as_ref())
                 .copied()
                 .or_else(|| h.note.as_deref().and_then(Scenario::from_note))
-                .unwrap_or_else(|| Scenario::drawn(&self.config.profile, &h.guid)),
+                .unwrap_or_else(|| Scenario::drawn(&self.config.profile, draws)),
         }
     }
 
@@ -553,12 +560,8 @@ impl Engine {
     /// The delay before `step` of a list: drawn around the nominal one, plus any scenario delay.
     fn delay_for(&self, id: ListId, step: Step, nominal: Duration) -> Duration {
         let list = &self.lists[id as usize];
-        customs::jittered(
-            &self.config.profile,
-            &list.record.guid,
-            step.name(),
-            nominal,
-        ) + list.scenario.extra_delay
+        customs::jittered(&self.config.profile, list.draws, step.name(), nominal)
+            + list.scenario.extra_delay
     }
 
     fn next_pre_no(&mut self, now: NaiveDateTime) -> PreNo {
@@ -700,13 +703,14 @@ impl Engine {
         if status == ListStatus::Stored {
             // The serial comes from the list's GUID, so a list keeps its number in any run;
             // the next free one is taken when two GUIDs meet.
-            let mut serial = fnv(list.record.guid.as_bytes()) % INVT_SERIALS;
+            let hash = list.record.guid.with_str(|g| fnv(g.as_bytes()));
+            let mut serial = (hash % u64::from(INVT_SERIALS)) as u32;
             while self.stored.contains_key(&serial) {
                 serial = (serial + 1) % INVT_SERIALS;
             }
             self.stored.insert(serial, id);
             list.invt_no = Some(InvtNo {
-                year: due.year(),
+                year: u16::try_from(due.year()).unwrap_or_default(),
                 serial,
             });
         }
@@ -735,7 +739,7 @@ impl Engine {
 }
 
 /// How many serials a customs list number has (9 digits).
-const INVT_SERIALS: u64 = 1_000_000_000;
+const INVT_SERIALS: u32 = 1_000_000_000;
 
 /// Whether a list is with customs: stored and not yet finished with, so the documents it
 /// was checked against may no longer change.
@@ -748,7 +752,7 @@ fn in_customs(lists: &[ListState], list: Option<ListId>) -> bool {
 pub mod customs;
 mod receipts;
 
-pub use customs::{Profile, Scenario};
+pub use customs::{Draws, Profile, Scenario};
 pub use receipts::Outgoing;
 
 /// What becomes of an order, payment receipt or waybill the e-port accepted.
@@ -763,7 +767,7 @@ enum Verdict {
 
 /// New (appType 1), change (2) or deletion (3) of a document customs may already have (its
 /// GUID is `earlier`) and that a list in customs may be using (`used`).
-fn side_verdict(app_type: &str, earlier: Option<&str>, guid: &str, used: bool) -> Verdict {
+fn side_verdict(app_type: &str, earlier: Option<&Guid>, guid: &Guid, used: bool) -> Verdict {
     match (app_type, earlier) {
         (_, Some(e)) if e == guid => Verdict::Ignore,
         ("2" | "3", None) => Verdict::Refuse("处理失败：没有可变更或删除的单证"),
@@ -799,4 +803,28 @@ fn kept<'d, T>(docs: &'d [T], accepted: &impl Fn(usize) -> bool) -> impl Iterato
         .enumerate()
         .filter(|(k, _)| accepted(*k))
         .map(|(_, d)| d)
+}
+#[cfg(test)]
+mod size_probe {
+    #[test]
+    fn sizes() {
+        use super::*;
+        use std::mem::size_of;
+        println!(
+            "ListState {} ListRecord {} ListFacts {} OrderFacts {} ItemFacts {} ReceiptFacts {} WaybillFacts {} OrderSlot {} WaybillSlot {} Key {} Timer {} Scenario {} Outgoing {}",
+            size_of::<ListState>(),
+            size_of::<ListRecord>(),
+            size_of::<ListFacts>(),
+            size_of::<OrderFacts>(),
+            size_of::<crate::rules::links::ItemFacts>(),
+            size_of::<ReceiptFacts>(),
+            size_of::<WaybillFacts>(),
+            size_of::<OrderSlot>(),
+            size_of::<WaybillSlot>(),
+            size_of::<Key>(),
+            size_of::<Timer>(),
+            size_of::<Scenario>(),
+            size_of::<Outgoing>()
+        );
+    }
 }

@@ -10,6 +10,7 @@ use crate::model::Message;
 use crate::model::arrival::{Arrival, ArrivalReturn, Ceb508Message};
 use crate::model::cancel::{Ceb606Message, InvtCancel, InvtCancelReturn};
 use crate::model::departure::{Ceb510Message, Departure, DepartureReturn};
+use crate::model::ids::Guid;
 use crate::model::inventory::{Ceb604Message, InventoryReturn};
 use crate::model::logistics::{Ceb506Message, LogisticsReturn};
 use crate::model::order::{Ceb304Message, OrderReturn};
@@ -20,6 +21,7 @@ use crate::model::time::format17;
 use crate::model::waybill::{Ceb608Message, WayBill, WayBillReturn};
 use crate::rules::links::{Key, ListFacts, OrderFacts, ReceiptFacts, WaybillFacts};
 use chrono::{NaiveDate, NaiveDateTime};
+use compact_str::CompactString;
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
@@ -103,20 +105,20 @@ impl Outgoing {
     /// Its `returnInfo`: the reason, in Chinese.
     pub fn info(&self) -> Cow<'_, str> {
         match &self.body {
-            Body::List { info, .. } => info.text(self.answers()),
+            Body::List { info, .. } => info.text(&self.answers()),
             Body::Linked { .. } => Cow::Owned(format!("{LINKED_INFO}[{}]", self.answers())),
             Body::Built { info, .. } => Cow::Borrowed(info),
         }
     }
 
     /// The GUID of the document this receipt answers (the `guid` of its return record).
-    pub fn answers(&self) -> &str {
+    pub fn answers(&self) -> String {
         match &self.body {
-            Body::List { list, .. } => &list.guid,
+            Body::List { list, .. } => list.guid.to_string(),
             Body::Linked { doc, .. } => match doc {
-                Linked::Order(o) => &o.guid,
-                Linked::Payment(p) => &p.guid,
-                Linked::Waybill(w) => &w.guid,
+                Linked::Order(o) => o.guid.to_string(),
+                Linked::Payment(p) => p.guid.to_string(),
+                Linked::Waybill(w) => w.guid.to_string(),
             },
             Body::Built { message, .. } => {
                 let root = message.as_element();
@@ -124,6 +126,7 @@ impl Outgoing {
                     .and_then(|i| root.child(i, 0))
                     .and_then(|ret| find_text(ret, "guid"))
                     .unwrap_or_default()
+                    .to_string()
             }
         }
     }
@@ -196,11 +199,11 @@ impl fmt::Display for PreNo {
 #[derive(Debug, Clone)]
 pub(super) struct ListRecord {
     pub facts: ListFacts,
-    pub guid: Box<str>,
-    pub agent_code: Box<str>,
-    pub cop_no: Box<str>,
-    pub customs_code: Box<str>,
-    pub statistics_flag: Box<str>,
+    pub guid: Guid,
+    pub agent_code: CompactString,
+    pub cop_no: CompactString,
+    pub customs_code: CompactString,
+    pub statistics_flag: CompactString,
     pub pre_no: PreNo,
 }
 
@@ -208,8 +211,8 @@ pub(super) struct ListRecord {
 /// the E for export is unverified).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct InvtNo {
-    pub year: i32,
-    pub serial: u64,
+    pub year: u16,
+    pub serial: u32,
 }
 
 impl InvtNo {
@@ -218,7 +221,7 @@ impl InvtNo {
     }
 
     /// The serial of a list number in this form, if it is one.
-    pub fn serial_of(invt_no: &str) -> Option<u64> {
+    pub fn serial_of(invt_no: &str) -> Option<u32> {
         let (_, digits) = invt_no.rsplit_once('E')?;
         digits.parse().ok()
     }
@@ -351,7 +354,7 @@ fn order_message(
         guid: receipt_guid(&order.guid, status, info).into(),
         version: "1.0".into(),
         returns: vec![OrderReturn {
-            guid: order.guid.clone().into(),
+            guid: order.guid.to_string().into(),
             ebp_code: ebp_code.into(),
             ebc_code: order.ebc_code.clone().into(),
             order_no: order_no.into(),
@@ -387,7 +390,7 @@ fn payment_message(
         guid: receipt_guid(&receipt.guid, status, info).into(),
         version: "1.0".into(),
         returns: vec![ReceiptsReturn {
-            guid: receipt.guid.clone().into(),
+            guid: receipt.guid.to_string().into(),
             ebc_code: receipt.ebc_code.clone().into(),
             order_no: order_no.to_string().into(),
             pay_no: receipt.pay_no.clone().map(Into::into),
@@ -423,7 +426,7 @@ fn waybill_message(
         guid: receipt_guid(&waybill.guid, status, info).into(),
         version: "1.0".into(),
         returns: vec![LogisticsReturn {
-            guid: waybill.guid.clone().into(),
+            guid: waybill.guid.to_string().into(),
             logistics_code: logistics_code.into(),
             logistics_no: logistics_no.into(),
             return_status: status.to_string().into(),
@@ -571,7 +574,7 @@ pub(super) fn cancel(
 }
 
 /// A receipt's own GUID, derived from what it answers so a replay gives the same one.
-fn receipt_guid(answered: &str, status: &str, info: &str) -> String {
+fn receipt_guid(answered: &impl fmt::Display, status: &str, info: &str) -> String {
     let fnv_on = |h: u64, bytes: &[u8]| {
         bytes
             .iter()
@@ -581,7 +584,7 @@ fn receipt_guid(answered: &str, status: &str, info: &str) -> String {
         fnv_on(0xcbf2_9ce4_8422_2325, status.as_bytes()),
         info.as_bytes(),
     );
-    let id = uuid::Uuid::from_u64_pair(fnv(answered.as_bytes()), second);
+    let id = uuid::Uuid::from_u64_pair(fnv(answered.to_string().as_bytes()), second);
     let mut buf = uuid::Uuid::encode_buffer();
     id.hyphenated().encode_upper(&mut buf).to_string()
 }

@@ -4,6 +4,7 @@
 
 use super::{Context, Out, Params, Place};
 use crate::model::Message;
+use crate::model::ids::Guid;
 use crate::model::inventory::Inventory;
 use crate::model::logistics::Logistics;
 use crate::model::order::Order;
@@ -50,7 +51,7 @@ pub struct Related {
 #[derive(Debug, Clone)]
 pub struct OrderFacts {
     /// The order's own GUID, which its receipts (304) answer.
-    pub guid: CompactString,
+    pub guid: Guid,
     pub order_type: CompactString,
     pub ebc_code: CompactString,
     pub goods_value: Decimal,
@@ -70,7 +71,7 @@ pub struct ItemFacts {
 
 #[derive(Debug, Clone)]
 pub struct ReceiptFacts {
-    pub guid: CompactString,
+    pub guid: Guid,
     pub pay_no: Option<CompactString>,
     pub ebc_code: CompactString,
     pub charge: Decimal,
@@ -126,7 +127,7 @@ impl ListFacts {
 
 #[derive(Debug, Clone)]
 pub struct WaybillFacts {
-    pub guid: CompactString,
+    pub guid: Guid,
     pub ebc_code: Option<CompactString>,
     pub gross_weight: Decimal,
 }
@@ -181,7 +182,7 @@ impl OrderFacts {
     pub fn of(order: &Order<'_>) -> (Key, OrderFacts) {
         let h = &order.head;
         let facts = OrderFacts {
-            guid: h.guid.as_ref().into(),
+            guid: Guid::new(&h.guid),
             order_type: h.order_type.as_ref().into(),
             ebc_code: h.ebc_code.as_ref().into(),
             goods_value: h.goods_value,
@@ -210,7 +211,7 @@ impl ReceiptFacts {
     /// The facts of a payment receipt and its key (ebpCode, orderNo).
     pub fn of(r: &Receipts<'_>) -> (Key, ReceiptFacts) {
         let facts = ReceiptFacts {
-            guid: r.guid.as_ref().into(),
+            guid: Guid::new(&r.guid),
             pay_no: r.pay_no.as_deref().map(Into::into),
             ebc_code: r.ebc_code.as_ref().into(),
             charge: r.charge,
@@ -227,7 +228,7 @@ impl WaybillFacts {
     /// The facts of a waybill and its key (logisticsCode, logisticsNo).
     pub fn of(w: &Logistics<'_>) -> (Key, WaybillFacts) {
         let facts = WaybillFacts {
-            guid: w.guid.as_ref().into(),
+            guid: Guid::new(&w.guid),
             ebc_code: w.ebc_code.as_deref().map(Into::into),
             gross_weight: w.gross_weight,
         };
