@@ -804,27 +804,3 @@ fn kept<'d, T>(docs: &'d [T], accepted: &impl Fn(usize) -> bool) -> impl Iterato
         .filter(|(k, _)| accepted(*k))
         .map(|(_, d)| d)
 }
-#[cfg(test)]
-mod size_probe {
-    #[test]
-    fn sizes() {
-        use super::*;
-        use std::mem::size_of;
-        println!(
-            "ListState {} ListRecord {} ListFacts {} OrderFacts {} ItemFacts {} ReceiptFacts {} WaybillFacts {} OrderSlot {} WaybillSlot {} Key {} Timer {} Scenario {} Outgoing {}",
-            size_of::<ListState>(),
-            size_of::<ListRecord>(),
-            size_of::<ListFacts>(),
-            size_of::<OrderFacts>(),
-            size_of::<crate::rules::links::ItemFacts>(),
-            size_of::<ReceiptFacts>(),
-            size_of::<WaybillFacts>(),
-            size_of::<OrderSlot>(),
-            size_of::<WaybillSlot>(),
-            size_of::<Key>(),
-            size_of::<Timer>(),
-            size_of::<Scenario>(),
-            size_of::<Outgoing>()
-        );
-    }
-}
