@@ -8,3 +8,4 @@ pub mod engine;
 pub mod load;
 pub mod model;
 pub mod rules;
+pub mod tax;

@@ -755,6 +755,7 @@ impl Engine {
 }
 
 pub mod customs;
+pub mod ledger;
 mod receipts;
 
 pub use customs::{Profile, Scenario};
