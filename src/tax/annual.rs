@@ -67,6 +67,8 @@ pub struct Year {
     pub output_vat: Decimal,
     pub consumption_tax: Decimal,
     pub provisional_lines: u64,
+    /// How many lines got each treatment for each set of reasons (`regime: reasons`).
+    pub why: BTreeMap<String, u64>,
     /// Refund minus the taxes of deemed sales, after reconciliation.
     pub net_vat_position: Decimal,
     #[serde(skip)]
@@ -144,6 +146,9 @@ impl Accumulator {
         if t.provisional {
             y.provisional_lines += 1;
         }
+        *y.why
+            .entry(format!("{}: {}", t.regime.code(), t.reasons.join(" | ")))
+            .or_default() += 1;
         if receipt_usd > Decimal::ZERO {
             *y.receipts_by_day.entry(day).or_default() += receipt_usd;
         }

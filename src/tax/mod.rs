@@ -12,6 +12,7 @@
 
 pub mod annual;
 pub mod cit;
+pub mod exports;
 pub mod fx;
 pub mod inputs;
 pub mod profile;

@@ -213,6 +213,8 @@ pub struct Treatment {
     pub basis: &'static str,
     /// Why: each rule tried and what held or failed, in order.
     pub reasons: Vec<String>,
+    /// How the amounts were computed.
+    pub computation: Vec<String>,
     pub fob_cny: Decimal,
     pub vat_rate: Decimal,
     pub refund_rate: Decimal,
@@ -236,6 +238,7 @@ impl Treatment {
             regime: Regime::Unassessed,
             basis: "",
             reasons: vec![reason],
+            computation: Vec::new(),
             fob_cny: Decimal::ZERO,
             vat_rate: Decimal::ZERO,
             refund_rate: Decimal::ZERO,
@@ -502,6 +505,7 @@ pub fn treat(
         regime,
         basis,
         reasons,
+        computation: Vec::new(),
         fob_cny,
         vat_rate: rate.vat,
         refund_rate: rate.refund,
@@ -519,7 +523,7 @@ pub fn treat(
                 Kind::Trading => {
                     t.vat_refund = money(inputs.purchase_amount * rate.refund);
                     t.ct_refund = money(inputs.purchase_amount * rate.consumption);
-                    t.reasons.push(format!(
+                    t.computation.push(format!(
                         "refund = purchase {} × {} = {}",
                         money(inputs.purchase_amount),
                         super::cit::pct(rate.refund),
@@ -528,7 +532,7 @@ pub fn treat(
                 }
                 Kind::Producing => {
                     t.vat_refund = money(fob_cny * rate.refund);
-                    t.reasons.push(format!(
+                    t.computation.push(format!(
                         "免抵退 amount = FOB {fob_cny} × {} = {} (the split between refund and offset depends on the period's input VAT)",
                         super::cit::pct(rate.refund),
                         t.vat_refund
@@ -547,7 +551,7 @@ pub fn treat(
             let net = fob_cny / (Decimal::ONE + r);
             t.output_vat = money(net * r);
             t.consumption_tax = money(net * rate.consumption);
-            t.reasons.push(format!(
+            t.computation.push(format!(
                 "output VAT = FOB {fob_cny} ÷ (1 + {}) × {} = {}{}",
                 super::cit::pct(r),
                 super::cit::pct(r),
@@ -559,7 +563,7 @@ pub fn treat(
                 }
             ));
             if t.consumption_tax > Decimal::ZERO {
-                t.reasons.push(format!(
+                t.computation.push(format!(
                     "consumption tax = FOB ÷ (1 + VAT rate) × {} = {}",
                     super::cit::pct(rate.consumption),
                     t.consumption_tax
