@@ -255,12 +255,18 @@ impl Scenario {
         base: &Path,
         what_if: &[String],
     ) -> Result<Scenario, ScenarioError> {
-        let mut value: toml::Value = toml::from_str(text).map_err(|e| file_error(path, e))?;
-        for change in what_if {
-            apply_change(&mut value, change)?;
-        }
-        dates_as_strings(&mut value);
-        let spec = Spec::deserialize(value).map_err(|e| file_error(path, e))?;
+        let original: toml::Value = toml::from_str(text).map_err(|e| file_error(path, e))?;
+        let spec_with = |guess: bool| -> Result<Spec, ScenarioError> {
+            let mut value = original.clone();
+            for change in what_if {
+                apply_change(&mut value, change, guess)?;
+            }
+            dates_as_strings(&mut value);
+            Spec::deserialize(value).map_err(|e| file_error(path, e))
+        };
+        // A new key's value is guessed (true/false, integer, text); if the guess does not fit
+        // the field, the changes are tried again as text.
+        let spec = spec_with(true).or_else(|e| spec_with(false).map_err(|_| e))?;
         let book = build_book(&spec, base)?;
         validate(&spec)?;
         Ok(Scenario {
@@ -397,7 +403,11 @@ fn dates_as_strings(v: &mut toml::Value) {
 /// Applies one `--what-if key=value`. Keys are dotted paths; in an array, a number picks by
 /// position and any other word picks the entry whose `code` (or `enterprise`) is that word,
 /// e.g. `enterprise.4403960001.assumptions.invoice_share=0.5`.
-pub fn apply_change(root: &mut toml::Value, change: &str) -> Result<(), ScenarioError> {
+pub fn apply_change(
+    root: &mut toml::Value,
+    change: &str,
+    guess: bool,
+) -> Result<(), ScenarioError> {
     let bad = |m: String| ScenarioError::WhatIf(format!("`{change}`: {m}"));
     let (key, raw) = change
         .split_once('=')
@@ -413,7 +423,7 @@ pub fn apply_change(root: &mut toml::Value, change: &str) -> Result<(), Scenario
         cur = match cur {
             toml::Value::Table(t) => {
                 if last {
-                    let value = typed_like(t.get(*part), raw);
+                    let value = typed_like(t.get(*part), raw, guess);
                     t.insert((*part).to_string(), value);
                     return Ok(());
                 }
@@ -424,20 +434,22 @@ pub fn apply_change(root: &mut toml::Value, change: &str) -> Result<(), Scenario
                     .ok_or_else(|| bad(format!("no `{part}`")))?
             }
             toml::Value::Array(a) => {
-                let idx = match part.parse::<usize>() {
-                    Ok(n) if n < a.len() => n,
-                    Ok(n) => return Err(bad(format!("index {n} beyond {} entries", a.len()))),
-                    Err(_) => a
+                // An entry's code first (codes are often all digits), else a position.
+                let by_code = a.iter().position(|e| {
+                    ["code", "enterprise"]
                         .iter()
-                        .position(|e| {
-                            ["code", "enterprise"]
-                                .iter()
-                                .any(|k| e.get(k).and_then(|v| v.as_str()) == Some(*part))
-                        })
-                        .ok_or_else(|| bad(format!("no entry with code `{part}`")))?,
+                        .any(|k| e.get(k).and_then(|v| v.as_str()) == Some(*part))
+                });
+                let idx = match (by_code, part.parse::<usize>()) {
+                    (Some(i), _) => i,
+                    (None, Ok(n)) if n < a.len() => n,
+                    (None, Ok(n)) => {
+                        return Err(bad(format!("index {n} beyond {} entries", a.len())));
+                    }
+                    (None, Err(_)) => return Err(bad(format!("no entry with code `{part}`"))),
                 };
                 if last {
-                    let value = typed_like(a.get(idx), raw);
+                    let value = typed_like(a.get(idx), raw, guess);
                     a[idx] = value;
                     return Ok(());
                 }
@@ -449,8 +461,9 @@ pub fn apply_change(root: &mut toml::Value, change: &str) -> Result<(), Scenario
     Ok(())
 }
 
-/// `raw` as a TOML value of the same kind as `existing` (or guessed when there is none).
-fn typed_like(existing: Option<&toml::Value>, raw: &str) -> toml::Value {
+/// `raw` as a TOML value of the same kind as `existing`; when there is none, guessed (or text
+/// when `guess` is off).
+fn typed_like(existing: Option<&toml::Value>, raw: &str, guess: bool) -> toml::Value {
     let unquoted = raw.trim_matches('"').to_string();
     match existing {
         Some(toml::Value::Integer(_)) => raw
@@ -463,6 +476,7 @@ fn typed_like(existing: Option<&toml::Value>, raw: &str) -> toml::Value {
             .parse()
             .map_or(toml::Value::String(unquoted), toml::Value::Float),
         Some(_) => toml::Value::String(unquoted),
+        None if !guess => toml::Value::String(unquoted),
         None => match raw {
             "true" => toml::Value::Boolean(true),
             "false" => toml::Value::Boolean(false),

@@ -287,6 +287,7 @@ fn adapt(p: &mut Parcel, s: &Stream, name: &str, at: NaiveDateTime) {
     let transfer = |b: &mut BaseTransfer<'static>| {
         b.cop_code = code.clone();
         b.cop_name = name.clone();
+        b.dxp_id = Cow::Owned(dxp_id(&s.enterprise));
     };
     let price = |p: Decimal| (p * s.value_scale).round_dp(2);
 
@@ -340,6 +341,71 @@ fn adapt(p: &mut Parcel, s: &Stream, name: &str, at: NaiveDateTime) {
         item.total_price = item.price * item.qty;
     }
     transfer(&mut p.list.base_transfer);
+}
+
+/// The DXP id a scenario enterprise transmits with.
+fn dxp_id(code: &str) -> String {
+    format!("DXPENT{code}")
+}
+
+/// A registry in which the generated traffic of `spec` is valid: the scenario enterprises
+/// (platform, e-commerce enterprise, declarant and producer of their own parcels, with the
+/// 9810 filing when they ship to overseas warehouses), the generator's carriers and payer,
+/// and the supervised sites' operators.
+pub fn registry(spec: &Spec) -> crate::model::registry::Registry {
+    use crate::model::registry::{Enterprise, Role};
+    let mut registry = crate::load::parcels::registry(1);
+    for e in &spec.enterprises {
+        let ships_9810 = spec
+            .traffic
+            .iter()
+            .any(|s| s.enterprise == e.code && s.trade_mode == "9810");
+        // Codes are distinct (the scenario refuses duplicates); a clash with the generator's
+        // own parties leaves that party as it was.
+        let _ = registry.insert(Enterprise {
+            code: e.code.clone(),
+            name: if e.name.is_empty() {
+                format!("企业{}", e.code)
+            } else {
+                e.name.clone()
+            },
+            roles: vec![Role::Platform, Role::Ecommerce, Role::Agent, Role::Producer],
+            dxp_id: Some(dxp_id(&e.code)),
+            customs: None,
+            pilot_zone: None,
+            filings: if ships_9810 {
+                vec!["9810".into()]
+            } else {
+                Vec::new()
+            },
+        });
+    }
+    for platform in spec.traffic.iter().filter_map(|s| s.platform.as_ref()) {
+        let _ = registry.insert(Enterprise {
+            code: platform.clone(),
+            name: format!("电商平台{platform}"),
+            roles: vec![Role::Platform],
+            dxp_id: None,
+            customs: None,
+            pilot_zone: None,
+            filings: Vec::new(),
+        });
+    }
+    let mut sites: Vec<&str> = spec.traffic.iter().map(|s| s.customs.as_str()).collect();
+    sites.sort();
+    sites.dedup();
+    for customs in sites {
+        let _ = registry.insert(Enterprise {
+            code: format!("{customs}980001"),
+            name: "监管场所经营人".into(),
+            roles: vec![Role::Operator],
+            dxp_id: None,
+            customs: Some(customs.to_string()),
+            pilot_zone: None,
+            filings: Vec::new(),
+        });
+    }
+    registry
 }
 
 fn site_transfer(customs: &str) -> BaseTransfer<'static> {

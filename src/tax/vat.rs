@@ -524,8 +524,8 @@ pub fn treat(
                     t.vat_refund = money(inputs.purchase_amount * rate.refund);
                     t.ct_refund = money(inputs.purchase_amount * rate.consumption);
                     t.computation.push(format!(
-                        "refund = purchase {} × {} = {}",
-                        money(inputs.purchase_amount),
+                        "refund = purchase {:.2} × {} = {:.2}",
+                        inputs.purchase_amount,
                         super::cit::pct(rate.refund),
                         t.vat_refund
                     ));
@@ -533,7 +533,7 @@ pub fn treat(
                 Kind::Producing => {
                     t.vat_refund = money(fob_cny * rate.refund);
                     t.computation.push(format!(
-                        "免抵退 amount = FOB {fob_cny} × {} = {} (the split between refund and offset depends on the period's input VAT)",
+                        "免抵退 amount = FOB {fob_cny:.2} × {} = {:.2} (the split between refund and offset depends on the period's input VAT)",
                         super::cit::pct(rate.refund),
                         t.vat_refund
                     ));
@@ -552,7 +552,7 @@ pub fn treat(
             t.output_vat = money(net * r);
             t.consumption_tax = money(net * rate.consumption);
             t.computation.push(format!(
-                "output VAT = FOB {fob_cny} ÷ (1 + {}) × {} = {}{}",
+                "output VAT = FOB {fob_cny:.2} ÷ (1 + {}) × {} = {:.2}{}",
                 super::cit::pct(r),
                 super::cit::pct(r),
                 t.output_vat,
@@ -564,7 +564,7 @@ pub fn treat(
             ));
             if t.consumption_tax > Decimal::ZERO {
                 t.computation.push(format!(
-                    "consumption tax = FOB ÷ (1 + VAT rate) × {} = {}",
+                    "consumption tax = FOB ÷ (1 + VAT rate) × {} = {:.2}",
                     super::cit::pct(rate.consumption),
                     t.consumption_tax
                 ));
