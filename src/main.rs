@@ -42,6 +42,23 @@ enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// Replay a tax scenario (TOML) through the engine on virtual time; write receipts,
+    /// ledger, treatments, annual summary and a report.
+    Replay {
+        /// The scenario file, e.g. seeds/scenarios/zone-retail-no-invoices.toml.
+        #[arg(value_name = "SCENARIO")]
+        scenario: PathBuf,
+        /// Output folder.
+        #[arg(long, default_value = "replay-out", value_name = "DIR")]
+        out: PathBuf,
+        /// Run again with a changed parameter (dotted key, e.g.
+        /// enterprise.4403960001.assumptions.invoice_share=0.5) and compare; repeatable.
+        #[arg(long = "what-if", value_name = "KEY=VALUE")]
+        what_if: Vec<String>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Write our XSD for every supported message into a folder (default: schemas).
     Schemas {
         #[arg(default_value = "schemas", value_name = "DIR")]
@@ -70,6 +87,12 @@ fn main() -> ExitCode {
         } => cli::check::run(&paths, json, receipts.as_deref(), registry.as_deref()),
         Command::Rules { code, markdown } => cli::rules::run(code.as_deref(), markdown),
         Command::Schemas { dir } => cli::schemas::run(&dir),
+        Command::Replay {
+            scenario,
+            out,
+            what_if,
+            quiet,
+        } => cli::replay::run(&scenario, &out, &what_if, quiet),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,6 @@
 //! Shells around the pure core: files, clock and terminal live here.
 
 pub mod check;
+pub mod replay;
 pub mod rules;
 pub mod schemas;

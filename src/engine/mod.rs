@@ -750,6 +750,7 @@ fn in_customs(lists: &[ListState], list: Option<ListId>) -> bool {
 }
 
 pub mod customs;
+pub mod ledger;
 mod receipts;
 
 pub use customs::{Draws, Profile, Scenario};

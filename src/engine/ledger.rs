@@ -1,0 +1,695 @@
+//! The ledger of declaration lists: what was declared (603) and what customs made of it
+//! (604, 606), kept beside the engine and fed by its caller. It is the one place later
+//! stages read exports from — tax treatment, FX, summary declarations, returns.
+//!
+//! Feed it every 603 the engine accepted (`record`, same time and filter as the engine) and
+//! every receipt the engine sends (`observe`). Rows come back in the order they were
+//! recorded, so two identical replays read the same ledger.
+//!
+//! Compact on purpose (a year of a mid-size seller is a million lists): codes and names that
+//! repeat are interned, the lines of all lists share one vector.
+
+use crate::engine::Outgoing;
+use crate::model::Message;
+use crate::model::inventory::Inventory;
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+
+/// Where a declaration stands, as its receipts tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// Accepted by the e-port, no customs answer yet.
+    Declared,
+    /// 120 入库.
+    Stored,
+    /// 300 人工审核.
+    Review,
+    /// 500 查验.
+    Inspection,
+    /// 399 审结.
+    Concluded,
+    /// 800 放行.
+    Released,
+    /// 899 结关.
+    Closed,
+    /// 100 退单, or refused by the engine (negative status).
+    Rejected,
+    /// Withdrawn by a cancellation (605 → 606 399).
+    Cancelled,
+    /// Deleted by its sender (appType 3) before customs stored it.
+    Deleted,
+}
+
+impl Status {
+    /// Released or closed: the goods left (or may leave) the country under this list.
+    pub fn is_exported(self) -> bool {
+        matches!(self, Status::Released | Status::Closed)
+    }
+
+    /// Short English name, as written in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Declared => "declared",
+            Status::Stored => "stored",
+            Status::Review => "review",
+            Status::Inspection => "inspection",
+            Status::Concluded => "concluded",
+            Status::Released => "released",
+            Status::Closed => "closed",
+            Status::Rejected => "rejected",
+            Status::Cancelled => "cancelled",
+            Status::Deleted => "deleted",
+        }
+    }
+}
+
+/// Interned strings: repeated codes and names cost 4 bytes each.
+#[derive(Debug, Default)]
+struct Interner {
+    strings: Vec<Box<str>>,
+    index: HashMap<Box<str>, u32>,
+}
+
+impl Interner {
+    fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = self.strings.len() as u32;
+        self.strings.push(s.into());
+        self.index.insert(s.into(), i);
+        i
+    }
+
+    fn get(&self, i: u32) -> &str {
+        self.strings.get(i as usize).map_or("", |s| s)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Decl {
+    guid: Box<str>,
+    order_no: Box<str>,
+    logistics_no: Box<str>,
+    invt_no: Option<Box<str>>,
+    ebp: u32,
+    ebc: u32,
+    owner: u32,
+    logistics_code: u32,
+    trade_mode: u32,
+    customs: u32,
+    port: u32,
+    country: u32,
+    statistics_flag: u32,
+    app_time: Option<NaiveDateTime>,
+    ie_date: Option<NaiveDate>,
+    accepted_at: NaiveDateTime,
+    stored_at: Option<NaiveDateTime>,
+    released_at: Option<NaiveDateTime>,
+    closed_at: Option<NaiveDateTime>,
+    /// When it was rejected, cancelled or deleted.
+    ended_at: Option<NaiveDateTime>,
+    status: Status,
+    first_line: u32,
+    line_count: u16,
+}
+
+#[derive(Debug, Clone)]
+struct LineRec {
+    gnum: u32,
+    gcode: u32,
+    item_name: u32,
+    unit: u32,
+    country: u32,
+    currency: u32,
+    qty: Decimal,
+    price: Decimal,
+    total_price: Decimal,
+}
+
+/// Which date of a declaration a query filters on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateOf {
+    /// `ieDate`, the export date declared on the list (the tax date).
+    Export,
+    /// When the e-port accepted it.
+    Accepted,
+    Released,
+    Closed,
+}
+
+/// A selection of rows: by status and by a date range (inclusive; open ends allowed).
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// Empty: any status.
+    pub statuses: Vec<Status>,
+    pub date: DateOf,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+impl Query {
+    /// Every exported (released or closed) declaration whose export date is in `from..=to`.
+    pub fn exported_between(from: NaiveDate, to: NaiveDate) -> Query {
+        Query {
+            statuses: vec![Status::Released, Status::Closed],
+            date: DateOf::Export,
+            from: Some(from),
+            to: Some(to),
+        }
+    }
+}
+
+/// The ledger of declaration lists; see the module documentation.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    strings: Interner,
+    decls: Vec<Decl>,
+    lines: Vec<LineRec>,
+    by_guid: HashMap<Box<str>, u32>,
+    /// The live declaration of each (ebpCode, orderNo), as the engine keys lists.
+    by_order: HashMap<(u32, Box<str>), u32>,
+    by_invt_no: HashMap<Box<str>, u32>,
+}
+
+impl Ledger {
+    pub fn new() -> Self {
+        Ledger::default()
+    }
+
+    /// Records the lists of an accepted 603 message (other messages are ignored).
+    pub fn record(&mut self, message: &Message<'_>, accepted_at: NaiveDateTime) {
+        self.record_documents(message, accepted_at, |_| true);
+    }
+
+    /// Like `record`, for the documents (by index) `accepted` lets through, as
+    /// `Engine::accept_documents` takes them.
+    pub fn record_documents(
+        &mut self,
+        message: &Message<'_>,
+        accepted_at: NaiveDateTime,
+        accepted: impl Fn(usize) -> bool,
+    ) {
+        let Message::Ceb603(m) = message else {
+            return;
+        };
+        for (k, list) in m.documents.iter().enumerate() {
+            if accepted(k) {
+                self.record_list(list, accepted_at);
+            }
+        }
+    }
+
+    /// One list, with the engine's rules for changes and deletions: a change (appType 2)
+    /// replaces the facts of the live list of its order until it is released, a deletion
+    /// (3) removes it until customs stored it; anything else new is a row of its own.
+    fn record_list(&mut self, list: &Inventory<'_>, at: NaiveDateTime) {
+        let h = &list.head;
+        if self.by_guid.contains_key(h.guid.as_ref()) {
+            return; // delivered again
+        }
+        let ebp = self.strings.intern(&h.ebp_code);
+        let order_key = (ebp, Box::<str>::from(h.order_no.as_ref()));
+        let live = self.by_order.get(&order_key).copied();
+        let live_status = live
+            .and_then(|i| self.decls.get(i as usize))
+            .map(|d| d.status);
+        match (h.app_type.as_ref(), live, live_status) {
+            ("2", Some(i), Some(s)) if s < Status::Released => {
+                let fresh = self.decl_of(list, at);
+                if let Some(d) = self.decls.get_mut(i as usize) {
+                    // Keeps the original GUID, numbers and lifecycle, as the engine does.
+                    *d = Decl {
+                        guid: d.guid.clone(),
+                        invt_no: d.invt_no.take(),
+                        accepted_at: d.accepted_at,
+                        stored_at: d.stored_at,
+                        status: d.status,
+                        ..fresh
+                    };
+                }
+            }
+            ("3", Some(i), Some(s)) if s < Status::Stored => {
+                if let Some(d) = self.decls.get_mut(i as usize) {
+                    d.status = Status::Deleted;
+                    d.ended_at = Some(at);
+                }
+                self.by_order.remove(&order_key);
+            }
+            ("2" | "3", ..) => {} // refused by the engine: nothing to change
+            _ => {
+                let i = self.decls.len() as u32;
+                let decl = self.decl_of(list, at);
+                self.by_guid.insert(decl.guid.clone(), i);
+                self.decls.push(decl);
+                if live.is_none() {
+                    self.by_order.insert(order_key, i);
+                }
+            }
+        }
+    }
+
+    fn decl_of(&mut self, list: &Inventory<'_>, at: NaiveDateTime) -> Decl {
+        let h = &list.head;
+        let first_line = self.lines.len() as u32;
+        for item in &list.items {
+            let name = item.item_name.as_deref().unwrap_or(&item.gname);
+            let line = LineRec {
+                gnum: u32::try_from(item.gnum).unwrap_or(0),
+                gcode: self.strings.intern(&item.gcode),
+                item_name: self.strings.intern(name),
+                unit: self.strings.intern(&item.unit),
+                country: self.strings.intern(&item.country),
+                currency: self.strings.intern(&item.currency),
+                qty: item.qty,
+                price: item.price,
+                total_price: item.total_price,
+            };
+            self.lines.push(line);
+        }
+        let s = &mut self.strings;
+        Decl {
+            guid: h.guid.as_ref().into(),
+            order_no: h.order_no.as_ref().into(),
+            logistics_no: h.logistics_no.as_ref().into(),
+            invt_no: h
+                .invt_no
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .map(Into::into),
+            ebp: s.intern(&h.ebp_code),
+            ebc: s.intern(&h.ebc_code),
+            owner: s.intern(&h.owner_code),
+            logistics_code: s.intern(&h.logistics_code),
+            trade_mode: s.intern(&h.trade_mode),
+            customs: s.intern(&h.customs_code),
+            port: s.intern(&h.port_code),
+            country: s.intern(&h.country),
+            statistics_flag: s.intern(&h.statistics_flag),
+            app_time: crate::model::time::parse_digits(&h.app_time),
+            ie_date: crate::model::time::date_of(&h.ie_date),
+            accepted_at: at,
+            stored_at: None,
+            released_at: None,
+            closed_at: None,
+            ended_at: None,
+            status: Status::Declared,
+            first_line,
+            line_count: u16::try_from(list.items.len()).unwrap_or(u16::MAX),
+        }
+    }
+
+    /// Learns from a receipt of the engine: 604 moves a list on, 606 399 cancels one.
+    pub fn observe(&mut self, receipt: &Outgoing) {
+        let at = receipt.due;
+        match receipt.message() {
+            Message::Ceb604(m) => {
+                for r in &m.returns {
+                    let Some(&i) = self.by_guid.get(r.guid.as_ref()) else {
+                        continue;
+                    };
+                    if !r.invt_no.is_empty() && !self.by_invt_no.contains_key(r.invt_no.as_ref()) {
+                        self.by_invt_no.insert(r.invt_no.as_ref().into(), i);
+                    }
+                    let Some(d) = self.decls.get_mut(i as usize) else {
+                        continue;
+                    };
+                    if !r.invt_no.is_empty() {
+                        d.invt_no = Some(r.invt_no.as_ref().into());
+                    }
+                    apply_status(d, &r.return_status, at);
+                }
+            }
+            Message::Ceb606(m) => {
+                for r in &m.returns {
+                    if r.return_status != "399" {
+                        continue;
+                    }
+                    let Some(&i) = self.by_invt_no.get(r.invt_no.as_ref()) else {
+                        continue;
+                    };
+                    if let Some(d) = self.decls.get_mut(i as usize) {
+                        d.status = Status::Cancelled;
+                        d.ended_at = Some(at);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Number of declarations recorded (every status).
+    pub fn len(&self) -> usize {
+        self.decls.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.decls.is_empty()
+    }
+
+    /// Number of goods lines over all declarations.
+    pub fn line_count(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Every declaration, in the order recorded.
+    pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
+        (0..self.decls.len()).map(move |i| Row {
+            ledger: self,
+            decl: &self.decls[i],
+        })
+    }
+
+    /// The declarations a query selects, in the order recorded.
+    pub fn select<'a>(&'a self, q: &'a Query) -> impl Iterator<Item = Row<'a>> + 'a {
+        self.rows().filter(move |r| {
+            (q.statuses.is_empty() || q.statuses.contains(&r.status()))
+                && match r.date_of(q.date) {
+                    Some(d) => q.from.is_none_or(|f| d >= f) && q.to.is_none_or(|t| d <= t),
+                    None => q.from.is_none() && q.to.is_none(),
+                }
+        })
+    }
+
+    /// The declaration with this GUID.
+    pub fn by_guid(&self, guid: &str) -> Option<Row<'_>> {
+        let i = *self.by_guid.get(guid)?;
+        Some(Row {
+            ledger: self,
+            decl: self.decls.get(i as usize)?,
+        })
+    }
+
+    /// The declaration with this customs list number (`invtNo`).
+    pub fn by_invt_no(&self, invt_no: &str) -> Option<Row<'_>> {
+        let i = *self.by_invt_no.get(invt_no)?;
+        Some(Row {
+            ledger: self,
+            decl: self.decls.get(i as usize)?,
+        })
+    }
+
+    /// Declarations by status, for a quick overview.
+    pub fn count_by_status(&self) -> Vec<(Status, usize)> {
+        let mut counts: Vec<(Status, usize)> = Vec::new();
+        for d in &self.decls {
+            match counts.iter_mut().find(|(s, _)| *s == d.status) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((d.status, 1)),
+            }
+        }
+        counts.sort();
+        counts
+    }
+}
+
+fn apply_status(d: &mut Decl, status: &str, at: NaiveDateTime) {
+    let next = match status {
+        "120" => Status::Stored,
+        "300" => Status::Review,
+        "500" => Status::Inspection,
+        "399" => Status::Concluded,
+        "800" => Status::Released,
+        "899" => Status::Closed,
+        "100" => Status::Rejected,
+        s if s.starts_with('-') => Status::Rejected,
+        _ => return,
+    };
+    match next {
+        Status::Stored => d.stored_at = Some(at),
+        Status::Released => d.released_at = Some(at),
+        Status::Closed => d.closed_at = Some(at),
+        Status::Rejected => d.ended_at = Some(at),
+        _ => {}
+    }
+    d.status = next;
+}
+
+/// One declaration of the ledger, read-only.
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
+    ledger: &'a Ledger,
+    decl: &'a Decl,
+}
+
+impl<'a> Row<'a> {
+    fn s(&self, i: u32) -> &'a str {
+        self.ledger.strings.get(i)
+    }
+
+    pub fn guid(&self) -> &'a str {
+        &self.decl.guid
+    }
+    pub fn order_no(&self) -> &'a str {
+        &self.decl.order_no
+    }
+    pub fn logistics_no(&self) -> &'a str {
+        &self.decl.logistics_no
+    }
+    /// The customs list number, once customs stored the list.
+    pub fn invt_no(&self) -> Option<&'a str> {
+        self.decl.invt_no.as_deref()
+    }
+    pub fn ebp_code(&self) -> &'a str {
+        self.s(self.decl.ebp)
+    }
+    /// The e-commerce enterprise (consignor): whose export this is.
+    pub fn ebc_code(&self) -> &'a str {
+        self.s(self.decl.ebc)
+    }
+    pub fn owner_code(&self) -> &'a str {
+        self.s(self.decl.owner)
+    }
+    pub fn logistics_code(&self) -> &'a str {
+        self.s(self.decl.logistics_code)
+    }
+    pub fn trade_mode(&self) -> &'a str {
+        self.s(self.decl.trade_mode)
+    }
+    pub fn customs_code(&self) -> &'a str {
+        self.s(self.decl.customs)
+    }
+    pub fn port_code(&self) -> &'a str {
+        self.s(self.decl.port)
+    }
+    /// 运抵国, the country of arrival.
+    pub fn country(&self) -> &'a str {
+        self.s(self.decl.country)
+    }
+    /// A (simplified, 汇总统计) or B (汇总申报: merged into a customs declaration).
+    pub fn statistics_flag(&self) -> &'a str {
+        self.s(self.decl.statistics_flag)
+    }
+    pub fn app_time(&self) -> Option<NaiveDateTime> {
+        self.decl.app_time
+    }
+    /// The declared export date (`ieDate`).
+    pub fn ie_date(&self) -> Option<NaiveDate> {
+        self.decl.ie_date
+    }
+    pub fn accepted_at(&self) -> NaiveDateTime {
+        self.decl.accepted_at
+    }
+    pub fn stored_at(&self) -> Option<NaiveDateTime> {
+        self.decl.stored_at
+    }
+    pub fn released_at(&self) -> Option<NaiveDateTime> {
+        self.decl.released_at
+    }
+    pub fn closed_at(&self) -> Option<NaiveDateTime> {
+        self.decl.closed_at
+    }
+    /// When it was rejected, cancelled or deleted.
+    pub fn ended_at(&self) -> Option<NaiveDateTime> {
+        self.decl.ended_at
+    }
+    pub fn status(&self) -> Status {
+        self.decl.status
+    }
+
+    /// The business date of the export: `ieDate`, else the day of `appTime`, else the day
+    /// it was accepted.
+    pub fn export_date(&self) -> NaiveDate {
+        self.decl
+            .ie_date
+            .or(self.decl.app_time.map(|t| t.date()))
+            .unwrap_or(self.decl.accepted_at.date())
+    }
+
+    /// The date `which` of this declaration, if it has one.
+    pub fn date_of(&self, which: DateOf) -> Option<NaiveDate> {
+        match which {
+            DateOf::Export => Some(self.export_date()),
+            DateOf::Accepted => Some(self.decl.accepted_at.date()),
+            DateOf::Released => self.decl.released_at.map(|t| t.date()),
+            DateOf::Closed => self.decl.closed_at.map(|t| t.date()),
+        }
+    }
+
+    /// Its goods lines, in declared order.
+    pub fn lines(&self) -> impl Iterator<Item = Line<'a>> + 'a {
+        let start = self.decl.first_line as usize;
+        let end = start + usize::from(self.decl.line_count);
+        let ledger = self.ledger;
+        ledger
+            .lines
+            .get(start..end)
+            .unwrap_or_default()
+            .iter()
+            .map(move |rec| Line { ledger, rec })
+    }
+}
+
+/// One goods line of a declaration, read-only.
+#[derive(Debug, Clone, Copy)]
+pub struct Line<'a> {
+    ledger: &'a Ledger,
+    rec: &'a LineRec,
+}
+
+impl<'a> Line<'a> {
+    pub fn gnum(&self) -> u32 {
+        self.rec.gnum
+    }
+    /// HS code (10 characters, or 4 under simplified declaration).
+    pub fn gcode(&self) -> &'a str {
+        self.ledger.strings.get(self.rec.gcode)
+    }
+    /// `itemName`, else `gname`.
+    pub fn item_name(&self) -> &'a str {
+        self.ledger.strings.get(self.rec.item_name)
+    }
+    pub fn unit(&self) -> &'a str {
+        self.ledger.strings.get(self.rec.unit)
+    }
+    /// 最终目的国, the final destination.
+    pub fn country(&self) -> &'a str {
+        self.ledger.strings.get(self.rec.country)
+    }
+    /// Customs currency code, e.g. 142 (CNY), 502 (USD).
+    pub fn currency(&self) -> &'a str {
+        self.ledger.strings.get(self.rec.currency)
+    }
+    pub fn qty(&self) -> Decimal {
+        self.rec.qty
+    }
+    /// Unit price, FOB.
+    pub fn price(&self) -> Decimal {
+        self.rec.price
+    }
+    /// qty × price, FOB, in `currency`.
+    pub fn total_price(&self) -> Decimal {
+        self.rec.total_price
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Engine, EngineConfig, Profile};
+    use crate::load::parcels::{Rng, parcel};
+    use crate::rules::Params;
+    use chrono::Duration;
+
+    fn t(h: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2025, 3, 1)
+            .and_then(|d| d.and_hms_opt(h, 0, 0))
+            .unwrap()
+    }
+
+    /// Plays parcels through the engine, feeding the ledger as a caller must.
+    fn play(n: u64) -> Ledger {
+        let config = EngineConfig {
+            release_waits_for_arrival: false,
+            profile: Profile {
+                review_per_mille: 0,
+                inspection_per_mille: 0,
+                ..Profile::default()
+            },
+            ..EngineConfig::default()
+        };
+        let mut engine = Engine::new(config, Params::default());
+        let mut ledger = Ledger::new();
+        let mut rng = Rng::new(3);
+        for serial in 1..=n {
+            let p = parcel(&mut rng, serial, 5);
+            for m in [
+                Message::Ceb303(p.order),
+                Message::Ceb403(p.receipt),
+                Message::Ceb505(p.waybill),
+                Message::Ceb603(p.list),
+            ] {
+                engine.accept(&m, t(1));
+                ledger.record(&m, t(1));
+            }
+        }
+        for o in engine.advance(t(1) + Duration::days(1)) {
+            ledger.observe(&o);
+        }
+        ledger
+    }
+
+    #[test]
+    fn follows_lists_to_release() {
+        let ledger = play(20);
+        assert_eq!(ledger.len(), 20);
+        assert_eq!(ledger.count_by_status(), vec![(Status::Released, 20)]);
+        let row = ledger.rows().next().unwrap();
+        assert!(row.invt_no().is_some_and(|n| n.starts_with("5314")));
+        assert!(row.released_at().is_some());
+        assert_eq!(
+            ledger.by_invt_no(row.invt_no().unwrap()).unwrap().guid(),
+            row.guid()
+        );
+        let total: usize = ledger.rows().map(|r| r.lines().count()).sum();
+        assert_eq!(total, ledger.line_count());
+        let line = row.lines().next().unwrap();
+        assert_eq!(line.gnum(), 1);
+        assert_eq!(line.total_price(), line.qty() * line.price());
+    }
+
+    #[test]
+    fn selects_by_status_and_date() {
+        let ledger = play(10);
+        let march = |d| NaiveDate::from_ymd_opt(2025, 3, d).unwrap();
+        let all = Query::exported_between(march(1), march(31));
+        assert_eq!(ledger.select(&all).count(), 10);
+        let first_week = Query::exported_between(march(1), march(7));
+        let n = ledger.select(&first_week).count();
+        let by_hand = ledger
+            .rows()
+            .filter(|r| r.export_date() <= march(7))
+            .count();
+        assert_eq!(n, by_hand);
+        let rejected = Query {
+            statuses: vec![Status::Rejected],
+            date: DateOf::Export,
+            from: None,
+            to: None,
+        };
+        assert_eq!(ledger.select(&rejected).count(), 0);
+    }
+
+    #[test]
+    fn a_list_without_its_documents_is_rejected_and_a_duplicate_is_its_own_row() {
+        let mut engine = Engine::new(EngineConfig::default(), Params::default());
+        let mut ledger = Ledger::new();
+        let mut rng = Rng::new(9);
+        let p = parcel(&mut rng, 1, 1);
+        let mut again = p.list.clone();
+        again.documents[0].head.guid = "00000000-0000-0000-0000-000000000001".into();
+        for m in [Message::Ceb603(p.list), Message::Ceb603(again)] {
+            engine.accept(&m, t(1));
+            ledger.record(&m, t(1));
+        }
+        for o in engine.advance(t(5)) {
+            ledger.observe(&o);
+        }
+        assert_eq!(
+            ledger.count_by_status(),
+            vec![(Status::Rejected, 2)],
+            "the first waits in vain, the second is a duplicate"
+        );
+    }
+}

@@ -1,0 +1,390 @@
+//! Annual figures per enterprise: treated lines added up by tax year, then the year's CIT
+//! and FX assessed. Years are calendar years of the export date; a 9810 reconciliation
+//! adjustment counts in the year it is booked.
+
+use super::vat::{Outcome, Regime, Treatment};
+use super::{Profile, cit, fx, money};
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// How CIT is assessed for a year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CitMethod {
+    /// The 4 % method when every export line of the year went 无票免税 from a 综试区
+    /// enterprise recording on the platform; the books otherwise.
+    #[default]
+    Auto,
+    Deemed,
+    Book,
+}
+
+/// What an enterprise's year needs besides its exports.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YearInputs {
+    pub year: i32,
+    /// Income other than export sales (收入总额 is all income).
+    #[serde(default)]
+    pub other_income: Decimal,
+    #[serde(default)]
+    pub non_taxable_income: Decimal,
+    #[serde(default)]
+    pub exempt_income: Decimal,
+    /// Taxable income from the books (book method).
+    pub book_taxable_income: Option<Decimal>,
+    /// Goods-trade FX payments of the year, USD.
+    #[serde(default)]
+    pub payments_usd: Decimal,
+}
+
+/// Count and FOB value of the lines of one regime.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Tally {
+    pub lines: u64,
+    pub fob_cny: Decimal,
+}
+
+/// The figures of one enterprise's year.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Year {
+    pub enterprise: String,
+    pub year: i32,
+    pub declarations: u64,
+    pub lines: u64,
+    /// FOB value of the exported lines, CNY.
+    pub export_revenue: Decimal,
+    pub by_regime: BTreeMap<Regime, Tally>,
+    pub vat_refund: Decimal,
+    pub ct_refund: Decimal,
+    /// Pre-refunded (HWC-YT) in the year; included in `vat_refund`.
+    pub pre_refund: Decimal,
+    /// Reconciliation adjustments booked in the year (negative: repaid or recovered).
+    pub reconciliation_adjustment: Decimal,
+    pub reconciliations: BTreeMap<String, u64>,
+    pub output_vat: Decimal,
+    pub consumption_tax: Decimal,
+    pub provisional_lines: u64,
+    /// How many lines got each treatment for each set of reasons (`regime: reasons`).
+    pub why: BTreeMap<String, u64>,
+    /// Refund minus the taxes of deemed sales, after reconciliation.
+    pub net_vat_position: Decimal,
+    #[serde(skip)]
+    receipts_by_day: BTreeMap<NaiveDate, Decimal>,
+    pub fx_receipts_usd: Decimal,
+    pub cit: Option<CitSummary>,
+    pub fx: Option<FxSummary>,
+}
+
+/// The CIT of a year, flattened for reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CitSummary {
+    pub method: cit::Method,
+    pub total_income: Decimal,
+    pub taxable_income: Option<Decimal>,
+    pub tax: Option<Decimal>,
+    pub small_profit: bool,
+    pub bands: Vec<(String, Decimal, Decimal, Decimal)>,
+    pub reasons: Vec<String>,
+}
+
+/// The FX standing of a year, flattened for reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FxSummary {
+    pub receipts_usd: Decimal,
+    pub payments_usd: Decimal,
+    pub standing: fx::Standing,
+    pub warning_on: Option<NaiveDate>,
+    pub threshold_on: Option<NaiveDate>,
+    pub register_by: Option<NaiveDate>,
+    pub reasons: Vec<String>,
+}
+
+/// Adds up treated lines by enterprise and year.
+#[derive(Debug, Default)]
+pub struct Accumulator {
+    years: BTreeMap<(String, i32), Year>,
+}
+
+impl Accumulator {
+    pub fn new() -> Self {
+        Accumulator::default()
+    }
+
+    fn year(&mut self, enterprise: &str, year: i32) -> &mut Year {
+        self.years
+            .entry((enterprise.to_string(), year))
+            .or_insert_with(|| Year {
+                enterprise: enterprise.to_string(),
+                year,
+                ..Year::default()
+            })
+    }
+
+    /// Counts a declaration of `enterprise` exported on `day`.
+    pub fn declaration(&mut self, enterprise: &str, day: NaiveDate) {
+        self.year(enterprise, day.year()).declarations += 1;
+    }
+
+    /// Adds one treated line exported on `day`; `receipt_usd` is the FX it brings in.
+    pub fn line(&mut self, enterprise: &str, day: NaiveDate, t: &Treatment, receipt_usd: Decimal) {
+        let y = self.year(enterprise, day.year());
+        y.lines += 1;
+        y.export_revenue += t.fob_cny;
+        let tally = y.by_regime.entry(t.regime).or_default();
+        tally.lines += 1;
+        tally.fob_cny += t.fob_cny;
+        y.vat_refund += t.vat_refund;
+        y.ct_refund += t.ct_refund;
+        y.output_vat += t.output_vat;
+        y.consumption_tax += t.consumption_tax;
+        if t.regime == Regime::PreRefund {
+            y.pre_refund += t.vat_refund;
+        }
+        if t.provisional {
+            y.provisional_lines += 1;
+        }
+        *y.why
+            .entry(format!("{}: {}", t.regime.code(), t.reasons.join(" | ")))
+            .or_default() += 1;
+        if receipt_usd > Decimal::ZERO {
+            *y.receipts_by_day.entry(day).or_default() += receipt_usd;
+        }
+        if let Some(r) = &t.reconciliation {
+            let later = self.year(enterprise, r.booked_on.year());
+            later.reconciliation_adjustment += r.adjustment;
+            *later
+                .reconciliations
+                .entry(r.outcome.code().to_string())
+                .or_default() += 1;
+        }
+    }
+
+    /// Assesses CIT and FX for every year that has figures (and every year named in
+    /// `inputs`), in order of enterprise and year.
+    pub fn finish(
+        mut self,
+        profiles: &[Profile],
+        inputs: &BTreeMap<String, (CitMethod, Vec<YearInputs>)>,
+        cit_params: &cit::Params,
+        fx_params: &fx::Params,
+    ) -> Vec<Year> {
+        for (enterprise, (_, years)) in inputs {
+            for y in years {
+                self.year(enterprise, y.year);
+            }
+        }
+        let mut out = Vec::new();
+        for ((enterprise, year), mut y) in self.years {
+            let (method, years) = inputs
+                .get(&enterprise)
+                .map(|(m, ys)| (*m, ys.as_slice()))
+                .unwrap_or((CitMethod::Auto, &[]));
+            let extra = years
+                .iter()
+                .find(|i| i.year == year)
+                .cloned()
+                .unwrap_or(YearInputs {
+                    year,
+                    ..YearInputs::default()
+                });
+            y.export_revenue = money(y.export_revenue);
+            y.net_vat_position = y.vat_refund + y.ct_refund + y.reconciliation_adjustment
+                - y.output_vat
+                - y.consumption_tax;
+            let profile = profiles
+                .iter()
+                .find(|p| p.code == enterprise)
+                .and_then(|p| p.for_year(year));
+            y.cit = profile.map(|p| assess_cit(&y, p, method, &extra, cit_params));
+            let fxa = fx::assess(year, &y.receipts_by_day, extra.payments_usd, fx_params);
+            y.fx_receipts_usd = fxa.receipts_usd;
+            y.fx = Some(FxSummary {
+                receipts_usd: fxa.receipts_usd,
+                payments_usd: fxa.payments_usd,
+                standing: fxa.standing,
+                warning_on: fxa.warning_on,
+                threshold_on: fxa.threshold_on,
+                register_by: fxa.register_by,
+                reasons: fxa.reasons,
+            });
+            out.push(y);
+        }
+        out
+    }
+}
+
+fn assess_cit(
+    y: &Year,
+    p: &super::Period,
+    method: CitMethod,
+    extra: &YearInputs,
+    params: &cit::Params,
+) -> CitSummary {
+    let no_invoice = y
+        .by_regime
+        .get(&Regime::ExemptNoInvoice)
+        .map_or(0, |t| t.lines);
+    let mut reasons = Vec::new();
+    let method = match method {
+        CitMethod::Deemed => {
+            reasons.push("4 % method chosen in the scenario".to_string());
+            cit::Method::Deemed
+        }
+        CitMethod::Book => {
+            reasons.push("book method chosen in the scenario".to_string());
+            cit::Method::Book
+        }
+        CitMethod::Auto => {
+            let eligible_enterprise = p.pilot_zone && p.platform_recording;
+            if eligible_enterprise && no_invoice > 0 && no_invoice == y.lines {
+                reasons.push(format!(
+                    "4 % method: all {} export lines of {} went 无票免税 from a 综试区 enterprise recording on the platform (国家税务总局公告2019年第36号)",
+                    y.lines, y.year
+                ));
+                cit::Method::Deemed
+            } else {
+                reasons.push(if !eligible_enterprise {
+                    "book method: not a 综试区 enterprise recording on its platform".to_string()
+                } else {
+                    format!(
+                        "book method: {} of {} export lines of {} were not 无票免税, and 36号 covers exporters of goods without purchase vouchers",
+                        y.lines - no_invoice,
+                        y.lines,
+                        y.year
+                    )
+                });
+                cit::Method::Book
+            }
+        }
+    };
+    let total_income = money(y.export_revenue + extra.other_income);
+    let a = cit::assess(
+        &cit::Input {
+            year: y.year,
+            method,
+            total_income,
+            non_taxable_income: extra.non_taxable_income,
+            exempt_income: extra.exempt_income,
+            book_taxable_income: extra.book_taxable_income,
+            employees: p.employees,
+            total_assets: p.total_assets,
+            restricted_industry: p.restricted_industry,
+            high_tech: p.high_tech,
+        },
+        params,
+    );
+    reasons.extend(a.reasons);
+    CitSummary {
+        method,
+        total_income,
+        taxable_income: a.taxable_income,
+        tax: a.tax,
+        small_profit: a.small_profit,
+        bands: a
+            .bands
+            .into_iter()
+            .map(|b| (b.label, b.base, b.rate, b.tax))
+            .collect(),
+        reasons,
+    }
+}
+
+/// Number of reconciliations with this outcome booked in the year.
+pub fn reconciled(y: &Year, outcome: Outcome) -> u64 {
+    y.reconciliations.get(outcome.code()).copied().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tax::vat::{LineFacts, LineInputs, Params, treat};
+    use crate::tax::{Kind, Period, Taxpayer, fx::FxRates, rates::Rates};
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn profile() -> Profile {
+        Profile {
+            code: "E1".into(),
+            name: String::new(),
+            periods: vec![Period {
+                from: d(2019, 1, 1),
+                pilot_zone: true,
+                platform_recording: true,
+                zone_customs: vec![],
+                tax_registered: true,
+                taxpayer: Taxpayer::SmallScale,
+                refund_filed: false,
+                kind: Kind::Trading,
+                employees: 20,
+                total_assets: Decimal::from(5_000_000),
+                restricted_industry: false,
+                high_tech: false,
+            }],
+        }
+    }
+
+    fn add(acc: &mut Accumulator, p: &Profile, day: NaiveDate, fob: i64, invoice: bool) {
+        let facts = LineFacts {
+            trade_mode: "9610",
+            export_date: day,
+            customs_code: "5314",
+            statistics_flag: "B",
+            gcode: "6109100021",
+            fob: Decimal::from(fob),
+            currency: "142",
+        };
+        let inputs = LineInputs {
+            purchase_invoice: invoice,
+            purchase_amount: Decimal::ZERO,
+            proceeds_received: true,
+            overseas: None,
+        };
+        let fx = FxRates::sample();
+        let t = treat(
+            &facts,
+            p.on(day),
+            &inputs,
+            &Rates::sample(),
+            &fx,
+            &Params::default(),
+        );
+        let usd = fx.cny_to_usd(t.fob_cny, day).unwrap();
+        acc.declaration("E1", day);
+        acc.line("E1", day, &t, usd);
+    }
+
+    #[test]
+    fn a_no_invoice_year_gets_the_deemed_method_and_a_mixed_one_not() {
+        let p = profile();
+        let mut acc = Accumulator::new();
+        add(&mut acc, &p, d(2022, 3, 1), 25_000_000, false);
+        add(&mut acc, &p, d(2022, 9, 1), 25_000_000, false);
+        add(&mut acc, &p, d(2023, 3, 1), 50_000_000, false);
+        add(&mut acc, &p, d(2023, 3, 2), 1_000, true);
+        let years = acc.finish(
+            &[p],
+            &BTreeMap::new(),
+            &cit::Params::default(),
+            &fx::Params::default(),
+        );
+        assert_eq!(years.len(), 2);
+        let y2022 = &years[0];
+        assert_eq!(y2022.export_revenue, Decimal::from(50_000_000));
+        let cit = y2022.cit.as_ref().unwrap();
+        assert_eq!(cit.method, cit::Method::Deemed);
+        assert_eq!(cit.tax, Some(Decimal::from(75_000)));
+        assert_eq!(
+            y2022.fx.as_ref().unwrap().standing,
+            fx::Standing::MustRegister
+        );
+        let cit = years[1].cit.as_ref().unwrap();
+        assert_eq!(cit.method, cit::Method::Book);
+        assert_eq!(cit.tax, None, "no book figures given");
+        assert_eq!(years[1].by_regime[&Regime::Exempt].lines, 1);
+    }
+}
