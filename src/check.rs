@@ -95,12 +95,12 @@ pub fn note_related(bytes: &[u8], ctx: &Context<'_>, related: &mut Related) {
     });
 }
 
-/// Runs the documents `check` accepted through the engine in the order of their business time
-/// (`appTime`; ties keep the input order) and returns every receipt the engine sends up to
-/// `settle` after the last of them.
+/// Runs the documents `check` accepted through the single window in the order of their
+/// business time (`appTime`; ties keep the input order) and returns every receipt it sends up
+/// to `settle` after the last of them.
 pub fn run_lifecycle(
     inputs: &[(&[u8], &MessageReport)],
-    engine: &mut crate::engine::Engine,
+    engine: &mut crate::engine::SingleWindow,
     settle: chrono::Duration,
 ) -> Vec<crate::engine::Outgoing> {
     let mut timed = Vec::new();

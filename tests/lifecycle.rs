@@ -6,7 +6,7 @@
 use chrono::{Duration, NaiveDateTime};
 use serde::Deserialize;
 use single_window::ceb::{decode_str, prepare};
-use single_window::engine::{Engine, EngineConfig, Profile};
+use single_window::engine::{EngineConfig, Profile, SingleWindow};
 use single_window::rules::Params;
 use std::path::{Path, PathBuf};
 
@@ -55,7 +55,7 @@ fn run(case: &Case) -> Vec<(String, String)> {
         },
         ..EngineConfig::default()
     };
-    let mut engine = Engine::new(config, Params::default());
+    let mut engine = SingleWindow::new(config, Params::default());
     let mut out = Vec::new();
     for step in &case.step {
         let bytes = std::fs::read(seeds().join(&step.send))

@@ -306,7 +306,7 @@ fn decoder_and_schema_agree_on_damaged_messages() {
 #[test]
 fn customs_receipts_of_the_engine_validate() {
     use single_window::check::{check_bytes, run_lifecycle};
-    use single_window::engine::{Engine, EngineConfig, Profile};
+    use single_window::engine::{EngineConfig, Profile, SingleWindow};
     use single_window::rules::Params;
     // The valid seed folder, played through customs with review and inspection for every
     // list, so that every kind of receipt the engine writes comes out.
@@ -336,7 +336,7 @@ fn customs_receipts_of_the_engine_validate() {
         },
         ..EngineConfig::default()
     };
-    let mut engine = Engine::new(config, Params::default());
+    let mut engine = SingleWindow::new(config, Params::default());
     let out = run_lifecycle(&refs, &mut engine, chrono::Duration::days(7));
     let tmp = tempfile::tempdir().expect("temp dir");
     let mut by_root: std::collections::BTreeMap<&str, Vec<PathBuf>> = Default::default();

@@ -240,7 +240,14 @@ fn cli_check_reports_and_writes_receipts() {
                 .is_some_and(|n| n.to_string_lossy().starts_with("customs-"))
         })
         .count();
-    assert_eq!(customs, 28, "{written:?}");
+    // 28 for the parcels, then the summary (702, 792) and the return (214, 216).
+    assert_eq!(customs, 32, "{written:?}");
+    for kind in ["CEB702Message.120", "CEB792Message", "CEB214Message.800", "CEB216Message.399"] {
+        assert!(
+            written.iter().any(|p| p.to_string_lossy().contains(kind)),
+            "a {kind} receipt: {written:?}"
+        );
+    }
     for path in &written {
         let xml = std::fs::read_to_string(path).expect("receipt readable");
         let d = single_window::ceb::decode_str(&xml);

@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use single_window::check::{
     DocumentReport, MessageReport, Receipt, check_bytes_in, note_related, run_lifecycle,
 };
-use single_window::engine::{Engine, EngineConfig, Outgoing};
+use single_window::engine::{EngineConfig, Outgoing, SingleWindow};
 use single_window::model::registry::Registry;
 use single_window::rules::{Context, Params, Related};
 use std::io::Write as _;
@@ -68,7 +68,7 @@ pub fn run(
         checked.push((name, bytes, report));
     }
     // What customs does with the accepted documents, on their business time.
-    let mut engine = Engine::new(EngineConfig::default(), params.clone());
+    let mut engine = SingleWindow::new(EngineConfig::default(), params.clone());
     let inputs: Vec<(&[u8], &MessageReport)> =
         checked.iter().map(|(_, b, r)| (b.as_slice(), r)).collect();
     let lifecycle = run_lifecycle(&inputs, &mut engine, chrono::Duration::days(7));

@@ -102,6 +102,11 @@ struct Decl {
     port: u32,
     country: u32,
     statistics_flag: u32,
+    traf_mode: u32,
+    gross_weight: Decimal,
+    net_weight: Decimal,
+    /// The summary declaration (CEB792) it was merged into, by place in `summaries`.
+    summary: Option<u32>,
     app_time: Option<NaiveDateTime>,
     ie_date: Option<NaiveDate>,
     accepted_at: NaiveDateTime,
@@ -126,6 +131,49 @@ struct LineRec {
     qty: Decimal,
     price: Decimal,
     total_price: Decimal,
+    qty1: Decimal,
+    unit1: u32,
+    qty2: Option<Decimal>,
+    unit2: u32,
+}
+
+/// Quantities of a goods line that came back (export returns, CEB213), by unit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Returned {
+    pub qty: Decimal,
+    pub qty1: Decimal,
+    pub qty2: Decimal,
+}
+
+/// An accepted return application (CEB213) for part or all of a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnRecord {
+    pub guid: String,
+    /// The original list, by ledger id.
+    pub list: u32,
+    /// The waybill the goods come back under.
+    pub logistics_no: String,
+    pub applied_at: NaiveDateTime,
+    /// When the goods were tallied on arrival (CEB215).
+    pub tallied_at: Option<NaiveDateTime>,
+    /// What comes back, by the original line's `gnum`.
+    pub lines: Vec<(u32, Returned)>,
+}
+
+/// A summary declaration customs made of released lists (CEB792): one future 报关单.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// 汇总申请编号, of the application (CEB701) it came from.
+    pub sum_no: String,
+    /// 汇总统一编号, one per 报关单.
+    pub decl_seq_no: String,
+    /// The 报关单 number the simulator gives it.
+    pub entry_id: String,
+    pub made_at: NaiveDateTime,
+    /// The lists merged, by ledger id.
+    pub lists: Vec<u32>,
+    /// Where the merge keys of the notice and the application's options disagree.
+    pub warnings: Vec<String>,
 }
 
 /// Which date of a declaration a query filters on.
@@ -171,6 +219,10 @@ pub struct Ledger {
     /// The live declaration of each (ebpCode, orderNo), as the engine keys lists.
     by_order: HashMap<(u32, Box<str>), u32>,
     by_invt_no: HashMap<Box<str>, u32>,
+    summaries: Vec<Summary>,
+    /// Returned quantities by (declaration, gnum); returns are few.
+    returned: HashMap<(u32, u32), Returned>,
+    returns: Vec<ReturnRecord>,
 }
 
 impl Ledger {
@@ -265,6 +317,10 @@ impl Ledger {
                 qty: item.qty,
                 price: item.price,
                 total_price: item.total_price,
+                qty1: item.qty1,
+                unit1: self.strings.intern(&item.unit1),
+                qty2: item.qty2,
+                unit2: self.strings.intern(item.unit2.as_deref().unwrap_or_default()),
             };
             self.lines.push(line);
         }
@@ -287,6 +343,10 @@ impl Ledger {
             port: s.intern(&h.port_code),
             country: s.intern(&h.country),
             statistics_flag: s.intern(&h.statistics_flag),
+            traf_mode: s.intern(&h.traf_mode),
+            gross_weight: h.gross_weight,
+            net_weight: h.net_weight,
+            summary: None,
             app_time: crate::model::time::parse_digits(&h.app_time),
             ie_date: crate::model::time::date_of(&h.ie_date),
             accepted_at: at,
@@ -357,6 +417,7 @@ impl Ledger {
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
         (0..self.decls.len()).map(move |i| Row {
             ledger: self,
+            id: i as u32,
             decl: &self.decls[i],
         })
     }
@@ -374,20 +435,63 @@ impl Ledger {
 
     /// The declaration with this GUID.
     pub fn by_guid(&self, guid: &str) -> Option<Row<'_>> {
-        let i = *self.by_guid.get(guid)?;
-        Some(Row {
-            ledger: self,
-            decl: self.decls.get(i as usize)?,
-        })
+        self.row(*self.by_guid.get(guid)?)
     }
 
     /// The declaration with this customs list number (`invtNo`).
     pub fn by_invt_no(&self, invt_no: &str) -> Option<Row<'_>> {
-        let i = *self.by_invt_no.get(invt_no)?;
+        self.row(*self.by_invt_no.get(invt_no)?)
+    }
+
+    /// The declaration with this ledger id.
+    pub fn row(&self, id: u32) -> Option<Row<'_>> {
         Some(Row {
             ledger: self,
-            decl: self.decls.get(i as usize)?,
+            id,
+            decl: self.decls.get(id as usize)?,
         })
+    }
+
+    /// The summary declarations made so far, in the order made.
+    pub fn summaries(&self) -> &[Summary] {
+        &self.summaries
+    }
+
+    /// Records a summary declaration and links its lists to it; returns its place.
+    pub fn add_summary(&mut self, summary: Summary) -> u32 {
+        let id = self.summaries.len() as u32;
+        for &list in &summary.lists {
+            if let Some(d) = self.decls.get_mut(list as usize) {
+                d.summary = Some(id);
+            }
+        }
+        self.summaries.push(summary);
+        id
+    }
+
+    /// Records an accepted return application: its quantities count as returned at once, so a
+    /// second application cannot claim them again. Returns its place.
+    pub fn add_return(&mut self, record: ReturnRecord) -> u32 {
+        for &(gnum, back) in &record.lines {
+            let r = self.returned.entry((record.list, gnum)).or_default();
+            r.qty += back.qty;
+            r.qty1 += back.qty1;
+            r.qty2 += back.qty2;
+        }
+        self.returns.push(record);
+        self.returns.len() as u32 - 1
+    }
+
+    /// Notes that the goods of a return application arrived and were tallied.
+    pub fn tally_return(&mut self, id: u32, at: NaiveDateTime) {
+        if let Some(r) = self.returns.get_mut(id as usize) {
+            r.tallied_at = Some(at);
+        }
+    }
+
+    /// Every accepted return application, in the order accepted.
+    pub fn returns(&self) -> &[ReturnRecord] {
+        &self.returns
     }
 
     /// Declarations by status, for a quick overview.
@@ -430,6 +534,7 @@ fn apply_status(d: &mut Decl, status: &str, at: NaiveDateTime) {
 #[derive(Debug, Clone, Copy)]
 pub struct Row<'a> {
     ledger: &'a Ledger,
+    id: u32,
     decl: &'a Decl,
 }
 
@@ -438,8 +543,31 @@ impl<'a> Row<'a> {
         self.ledger.strings.get(i)
     }
 
+    /// Its place in the ledger, a stable id.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
     pub fn guid(&self) -> &'a str {
         &self.decl.guid
+    }
+    /// 运输方式, the transport mode code.
+    pub fn traf_mode(&self) -> &'a str {
+        self.s(self.decl.traf_mode)
+    }
+    pub fn gross_weight(&self) -> Decimal {
+        self.decl.gross_weight
+    }
+    pub fn net_weight(&self) -> Decimal {
+        self.decl.net_weight
+    }
+    /// The summary declaration it was merged into.
+    pub fn summary(&self) -> Option<&'a Summary> {
+        self.ledger.summaries.get(self.decl.summary? as usize)
+    }
+    /// The return applications accepted for it.
+    pub fn returns(&self) -> impl Iterator<Item = &'a ReturnRecord> + 'a {
+        let id = self.id;
+        self.ledger.returns.iter().filter(move |r| r.list == id)
     }
     pub fn order_no(&self) -> &'a str {
         &self.decl.order_no
@@ -531,13 +659,13 @@ impl<'a> Row<'a> {
     pub fn lines(&self) -> impl Iterator<Item = Line<'a>> + 'a {
         let start = self.decl.first_line as usize;
         let end = start + usize::from(self.decl.line_count);
-        let ledger = self.ledger;
+        let (ledger, decl) = (self.ledger, self.id);
         ledger
             .lines
             .get(start..end)
             .unwrap_or_default()
             .iter()
-            .map(move |rec| Line { ledger, rec })
+            .map(move |rec| Line { ledger, decl, rec })
     }
 }
 
@@ -545,6 +673,7 @@ impl<'a> Row<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct Line<'a> {
     ledger: &'a Ledger,
+    decl: u32,
     rec: &'a LineRec,
 }
 
@@ -581,6 +710,25 @@ impl<'a> Line<'a> {
     /// qty × price, FOB, in `currency`.
     pub fn total_price(&self) -> Decimal {
         self.rec.total_price
+    }
+    /// 法定数量 and its unit.
+    pub fn qty1(&self) -> Decimal {
+        self.rec.qty1
+    }
+    pub fn unit1(&self) -> &'a str {
+        self.ledger.strings.get(self.rec.unit1)
+    }
+    /// 第二数量 and its unit (empty when the goods have none).
+    pub fn qty2(&self) -> Option<Decimal> {
+        self.rec.qty2
+    }
+    pub fn unit2(&self) -> &'a str {
+        self.ledger.strings.get(self.rec.unit2)
+    }
+    /// What came back of this line under accepted return applications.
+    pub fn returned(&self) -> Returned {
+        let key = (self.decl, self.rec.gnum);
+        self.ledger.returned.get(&key).copied().unwrap_or_default()
     }
 }
 

@@ -752,9 +752,13 @@ fn in_customs(lists: &[ListState], list: Option<ListId>) -> bool {
 pub mod customs;
 pub mod ledger;
 mod receipts;
+pub mod returns;
+pub mod summary;
+mod window;
 
 pub use customs::{Draws, Profile, Scenario};
 pub use receipts::Outgoing;
+pub use window::SingleWindow;
 
 /// What becomes of an order, payment receipt or waybill the e-port accepted.
 #[derive(Debug, PartialEq, Eq)]

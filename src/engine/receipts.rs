@@ -308,7 +308,7 @@ pub(super) fn linked(
 }
 
 /// A receipt built now.
-fn built(
+pub(super) fn built(
     due: NaiveDateTime,
     root: &'static str,
     key: String,
@@ -574,7 +574,7 @@ pub(super) fn cancel(
 }
 
 /// A receipt's own GUID, derived from what it answers so a replay gives the same one.
-fn receipt_guid(answered: &impl fmt::Display, status: &str, info: &str) -> String {
+pub(super) fn receipt_guid(answered: &impl fmt::Display, status: &str, info: &str) -> String {
     let fnv_on = |h: u64, bytes: &[u8]| {
         bytes
             .iter()

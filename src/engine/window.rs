@@ -1,0 +1,314 @@
+//! The single window as its users see it: the engine (三单比对 and the customs lifecycle of
+//! each list), the ledger of declarations it feeds, and what comes after release and reads
+//! the ledger — summary declarations (701 → 702, 792) and export returns (213 → 214,
+//! 215 → 216). Same use as the engine: accept documents, advance time, collect receipts.
+
+use super::ledger::{Ledger, ReturnRecord, Summary};
+use super::receipts::Outgoing;
+use super::summary::{Numbers, Options, deadline, group, not_summarisable, summary_day};
+use super::{Engine, EngineConfig, kept, returns, summary};
+use crate::model::Message;
+use crate::model::refund::{InvtRefund, InvtRefundDetail};
+use crate::model::summary::SummaryApply;
+use crate::model::time::{date_of, parse_digits};
+use crate::rules::Params;
+use chrono::NaiveDateTime;
+
+/// The engine, its ledger, summaries and returns.
+#[derive(Debug, Default)]
+pub struct SingleWindow {
+    engine: Engine,
+    ledger: Ledger,
+    /// Receipts made here, or taken from the engine early, not yet handed out.
+    waiting: Vec<Outgoing>,
+    /// Serial of the summary and declaration numbers.
+    serial: u64,
+}
+
+impl SingleWindow {
+    pub fn new(config: EngineConfig, params: Params) -> Self {
+        SingleWindow {
+            engine: Engine::new(config, params),
+            ..SingleWindow::default()
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn engine_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+
+    /// Every declaration list, with its summary and returns.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// Takes the documents of a message the e-port accepted.
+    pub fn accept(&mut self, message: &Message<'_>, now: NaiveDateTime) {
+        self.accept_documents(message, now, |_| true);
+    }
+
+    /// Like `accept`, for the documents (by index) that `accepted` lets through.
+    pub fn accept_documents(
+        &mut self,
+        message: &Message<'_>,
+        now: NaiveDateTime,
+        accepted: impl Fn(usize) -> bool,
+    ) {
+        // A summary or a return reads the ledger: it must know what happened by now.
+        self.catch_up(now);
+        self.ledger.record_documents(message, now, &accepted);
+        match message {
+            Message::Ceb701(m) => {
+                for app in kept(&m.documents, &accepted) {
+                    self.summarise(app, now);
+                }
+            }
+            Message::Ceb213(m) => {
+                for app in kept(&m.documents, &accepted) {
+                    self.return_application(app, now);
+                }
+            }
+            Message::Ceb215(m) => {
+                for tally in kept(&m.documents, &accepted) {
+                    self.tally(tally, now);
+                }
+            }
+            _ => self.engine.accept_documents(message, now, accepted),
+        }
+    }
+
+    /// Every receipt due by `now`, in order.
+    pub fn advance(&mut self, now: NaiveDateTime) -> Vec<Outgoing> {
+        self.catch_up(now);
+        let (mut due, later): (Vec<Outgoing>, Vec<Outgoing>) =
+            std::mem::take(&mut self.waiting)
+                .into_iter()
+                .partition(|o| o.due <= now);
+        self.waiting = later;
+        // Stable: receipts due at the same time keep the order they were made in.
+        due.sort_by_key(|o| o.due);
+        due
+    }
+
+    /// Takes what the engine has due by `now` into the ledger, keeping the receipts.
+    fn catch_up(&mut self, now: NaiveDateTime) {
+        let due = self.engine.advance(now);
+        for o in &due {
+            self.ledger.observe(o);
+        }
+        self.waiting.extend(due);
+    }
+
+    fn next_number(&mut self, prefix: &str, now: NaiveDateTime) -> String {
+        self.serial += 1;
+        format!("{prefix}{}{:09}", now.format("%Y%m%d"), self.serial)
+    }
+
+    /// A summary application (701): its lists, named or by time window, are merged into
+    /// declarations (792), answered by 702.
+    fn summarise(&mut self, app: &SummaryApply<'_>, now: NaiveDateTime) {
+        let h = &app.head;
+        let pre_no = self.engine.next_pre_no(now);
+        let config = &self.engine.config;
+        let (answer_due, result_due) = (now + config.store_delay, now + config.conclude_delay);
+        let date = date_of(&h.app_time).unwrap_or(now.date());
+        let refuse = |reasons: &[String]| {
+            let info = format!("汇总申请退单：{}[{}]", reasons.join("；"), h.guid);
+            summary::application_receipt(h, pre_no, None, "100", info, answer_due)
+        };
+        if h.app_type.as_ref() != "1" {
+            let reason = "汇总申请一经受理即已处理，不能变更或删除".to_string();
+            self.waiting.push(refuse(&[reason]));
+            return;
+        }
+        let (ids, mut reasons, simplified) = self.lists_of(app);
+        if reasons.is_empty() && ids.is_empty() {
+            reasons.push("没有可汇总的已放行清单".into());
+        }
+        if !reasons.is_empty() {
+            self.waiting.push(refuse(&reasons));
+            return;
+        }
+        let options = Options {
+            by_producer: h.summary_flag.as_ref() == "2",
+            by_item_name: h.item_name_flag.as_ref() == "1",
+        };
+        let sum_no = self.next_number("S", now);
+        let rows: Vec<_> = ids.iter().filter_map(|&i| self.ledger.row(i)).collect();
+        let late = rows
+            .iter()
+            .filter(|r| summary_day(r).is_some_and(|d| deadline(d) < date))
+            .count();
+        let mut notes = Vec::new();
+        if late > 0 {
+            notes.push(format!(
+                "{late} 份清单的汇总申请已逾期（应在结关次月15日前申报）"
+            ));
+        }
+        if simplified > 0 {
+            notes.push(format!(
+                "{simplified} 份简化申报清单汇总统计，不生成报关单"
+            ));
+        }
+        let groups = group(&rows, options);
+        let mut info = format!("汇总申请已受理，生成报关单 {} 份", groups.len());
+        for note in &notes {
+            info.push('；');
+            info.push_str(note);
+        }
+        info.push_str(&format!("[{}]", h.guid));
+        let answer = summary::application_receipt(h, pre_no, Some(&sum_no), "120", info, answer_due);
+        let mut results = vec![answer];
+        let mut summaries = Vec::new();
+        for g in &groups {
+            self.serial += 1;
+            let decl_seq_no = format!("S{}{:09}", now.format("%Y%m%d"), self.serial);
+            let entry_id = format!("{}{}1{:09}", h.customs_code, now.format("%Y"), self.serial);
+            let numbers = Numbers {
+                sum_no: &sum_no,
+                decl_seq_no: &decl_seq_no,
+                entry_id: &entry_id,
+            };
+            results.push(summary::result(h, g, numbers, result_due));
+            summaries.push(Summary {
+                sum_no: sum_no.clone(),
+                decl_seq_no,
+                entry_id,
+                made_at: result_due,
+                lists: g.lists.iter().map(|l| l.id()).collect(),
+                warnings: g.warnings.clone(),
+            });
+        }
+        for s in summaries {
+            self.ledger.add_summary(s);
+        }
+        self.waiting.extend(results);
+    }
+
+    /// The ledger ids of the lists an application names (or its window holds), what is wrong
+    /// with the ones named, and how many simplified (flag A) lists it left out.
+    fn lists_of(&self, app: &SummaryApply<'_>) -> (Vec<u32>, Vec<String>, usize) {
+        let h = &app.head;
+        let (mut ids, mut reasons, mut simplified) = (Vec::new(), Vec::new(), 0);
+        let window = h.start_time.as_deref().and_then(parse_digits);
+        let window = window.zip(h.end_time.as_deref().and_then(parse_digits));
+        if let Some((start, end)) = window {
+            // A window: the body is ignored (spec §2.21).
+            for row in self.ledger.rows() {
+                let exported = row.closed_at().or(row.released_at());
+                if row.ebc_code() != h.ebc_code.as_ref()
+                    || !exported.is_some_and(|t| start <= t && t <= end)
+                {
+                    continue;
+                }
+                match not_summarisable(&row) {
+                    None => ids.push(row.id()),
+                    Some(_) if row.statistics_flag() == "A" => simplified += 1,
+                    Some(_) => {}
+                }
+            }
+            return (ids, reasons, simplified);
+        }
+        for item in &app.items {
+            let invt_no = item.invt_no.as_ref();
+            let Some(row) = self.ledger.by_invt_no(invt_no) else {
+                reasons.push(format!("清单 {invt_no} 不存在"));
+                continue;
+            };
+            if row.ebc_code() != h.ebc_code.as_ref() {
+                reasons.push(format!(
+                    "清单 {invt_no} 的电商企业为 {}，不是 {}",
+                    row.ebc_code(),
+                    h.ebc_code
+                ));
+                continue;
+            }
+            match not_summarisable(&row) {
+                None if ids.contains(&row.id()) => {}
+                None => ids.push(row.id()),
+                Some(_) if row.statistics_flag() == "A" => simplified += 1,
+                Some(why) => reasons.push(format!("清单 {invt_no}：{why}")),
+            }
+        }
+        (ids, reasons, simplified)
+    }
+
+    /// A return application (213) → 214: accepted when the original list allows it.
+    fn return_application(&mut self, app: &InvtRefund<'_>, now: NaiveDateTime) {
+        let h = &app.head;
+        if self.ledger.returns().iter().any(|r| r.guid == h.guid.as_ref()) {
+            return; // delivered again
+        }
+        let pre_no = self.engine.next_pre_no(now);
+        let due = now + self.engine.config.store_delay;
+        if h.app_type.as_ref() != "1" {
+            let info = format!(
+                "退货申请退单：模拟器不受理退货申请的变更或删除，请另行申报[{}]",
+                h.guid
+            );
+            let receipt = returns::application_receipt(app, pre_no, "100", info, due);
+            self.waiting.push(receipt);
+            return;
+        }
+        let date = date_of(&h.app_time).unwrap_or(now.date());
+        let original = self.ledger.by_invt_no(&h.invt_no);
+        let list = original.map(|r| r.id());
+        let receipt = match (returns::check_application(app, original, date), list) {
+            (Ok(lines), Some(list)) => {
+                self.ledger.add_return(ReturnRecord {
+                    guid: h.guid.to_string(),
+                    list,
+                    logistics_no: h.logistics_no.to_string(),
+                    applied_at: now,
+                    tallied_at: None,
+                    lines,
+                });
+                let info = format!("退货申请审核通过[{}]", h.guid);
+                returns::application_receipt(app, pre_no, "800", info, due)
+            }
+            (Err(reasons), _) => {
+                let info = format!("退货申请退单：{}[{}]", reasons.join("；"), h.guid);
+                returns::application_receipt(app, pre_no, "100", info, due)
+            }
+            (Ok(_), None) => return,
+        };
+        self.waiting.push(receipt);
+    }
+
+    /// The tally of returned goods (215) → 216, against an accepted return application.
+    fn tally(&mut self, tally: &InvtRefundDetail<'_>, now: NaiveDateTime) {
+        let pre_no = self.engine.next_pre_no(now);
+        let due = now + self.engine.config.store_delay;
+        let invt_no = tally.invt_no.as_deref().filter(|n| !n.is_empty());
+        let found = self.ledger.returns().iter().position(|r| {
+            r.logistics_no == tally.logistics_no.as_ref()
+                && invt_no.is_none_or(|n| {
+                    self.ledger.row(r.list).and_then(|l| l.invt_no()) == Some(n)
+                })
+        });
+        let tallied = found.and_then(|i| self.ledger.returns()[i].tallied_at);
+        let (status, info) = match (found, tallied) {
+            (Some(i), None) => {
+                self.ledger.tally_return(i as u32, now);
+                ("399", format!("退货理货核注成功[{}]", tally.guid))
+            }
+            (Some(_), Some(at)) => (
+                "100",
+                format!("退货已于 {at} 理货，不能重复理货[{}]", tally.guid),
+            ),
+            (None, _) => (
+                "100",
+                format!(
+                    "运单 {} 没有已审核通过的退货申请[{}]",
+                    tally.logistics_no, tally.guid
+                ),
+            ),
+        };
+        let receipt = returns::tally_receipt(tally, pre_no, status, info, due);
+        self.waiting.push(receipt);
+    }
+}
