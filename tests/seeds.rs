@@ -242,7 +242,12 @@ fn cli_check_reports_and_writes_receipts() {
         .count();
     // 28 for the parcels, then the summary (702, 792) and the return (214, 216).
     assert_eq!(customs, 32, "{written:?}");
-    for kind in ["CEB702Message.120", "CEB792Message", "CEB214Message.800", "CEB216Message.399"] {
+    for kind in [
+        "CEB702Message.120",
+        "CEB792Message",
+        "CEB214Message.800",
+        "CEB216Message.399",
+    ] {
         assert!(
             written.iter().any(|p| p.to_string_lossy().contains(kind)),
             "a {kind} receipt: {written:?}"

@@ -320,7 +320,9 @@ impl Ledger {
                 qty1: item.qty1,
                 unit1: self.strings.intern(&item.unit1),
                 qty2: item.qty2,
-                unit2: self.strings.intern(item.unit2.as_deref().unwrap_or_default()),
+                unit2: self
+                    .strings
+                    .intern(item.unit2.as_deref().unwrap_or_default()),
             };
             self.lines.push(line);
         }

@@ -192,7 +192,14 @@ pub(super) fn application_receipt(
         }],
     };
     let key = format!("{} / {}", app.ebc_code, app.cop_no);
-    built(due, "CEB702Message", key, status, info, Message::Ceb702(message))
+    built(
+        due,
+        "CEB702Message",
+        key,
+        status,
+        info,
+        Message::Ceb702(message),
+    )
 }
 
 /// The numbers customs gives one summary declaration.
@@ -253,11 +260,26 @@ pub(super) fn result(
     };
     let key = format!("{} / {}", numbers.sum_no, numbers.decl_seq_no);
     let info = if note.is_empty() {
-        format!("汇总完成：{} 份清单，报关单 {}", group.lists.len(), numbers.entry_id)
+        format!(
+            "汇总完成：{} 份清单，报关单 {}",
+            group.lists.len(),
+            numbers.entry_id
+        )
     } else {
-        format!("汇总完成：{} 份清单，报关单 {}；{note}", group.lists.len(), numbers.entry_id)
+        format!(
+            "汇总完成：{} 份清单，报关单 {}；{note}",
+            group.lists.len(),
+            numbers.entry_id
+        )
     };
-    built(due, "CEB792Message", key, DECLARED, info, Message::Ceb792(message))
+    built(
+        due,
+        "CEB792Message",
+        key,
+        DECLARED,
+        info,
+        Message::Ceb792(message),
+    )
 }
 
 /// `decState` of the declarations the simulator makes. The spec leaves the values to customs

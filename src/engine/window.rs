@@ -84,10 +84,9 @@ impl SingleWindow {
     /// Every receipt due by `now`, in order.
     pub fn advance(&mut self, now: NaiveDateTime) -> Vec<Outgoing> {
         self.catch_up(now);
-        let (mut due, later): (Vec<Outgoing>, Vec<Outgoing>) =
-            std::mem::take(&mut self.waiting)
-                .into_iter()
-                .partition(|o| o.due <= now);
+        let (mut due, later): (Vec<Outgoing>, Vec<Outgoing>) = std::mem::take(&mut self.waiting)
+            .into_iter()
+            .partition(|o| o.due <= now);
         self.waiting = later;
         // Stable: receipts due at the same time keep the order they were made in.
         due.sort_by_key(|o| o.due);
@@ -150,9 +149,7 @@ impl SingleWindow {
             ));
         }
         if simplified > 0 {
-            notes.push(format!(
-                "{simplified} 份简化申报清单汇总统计，不生成报关单"
-            ));
+            notes.push(format!("{simplified} 份简化申报清单汇总统计，不生成报关单"));
         }
         let groups = group(&rows, options);
         let mut info = format!("汇总申请已受理，生成报关单 {} 份", groups.len());
@@ -161,7 +158,8 @@ impl SingleWindow {
             info.push_str(note);
         }
         info.push_str(&format!("[{}]", h.guid));
-        let answer = summary::application_receipt(h, pre_no, Some(&sum_no), "120", info, answer_due);
+        let answer =
+            summary::application_receipt(h, pre_no, Some(&sum_no), "120", info, answer_due);
         let mut results = vec![answer];
         let mut summaries = Vec::new();
         for g in &groups {
@@ -240,7 +238,12 @@ impl SingleWindow {
     /// A return application (213) → 214: accepted when the original list allows it.
     fn return_application(&mut self, app: &InvtRefund<'_>, now: NaiveDateTime) {
         let h = &app.head;
-        if self.ledger.returns().iter().any(|r| r.guid == h.guid.as_ref()) {
+        if self
+            .ledger
+            .returns()
+            .iter()
+            .any(|r| r.guid == h.guid.as_ref())
+        {
             return; // delivered again
         }
         let pre_no = self.engine.next_pre_no(now);
@@ -286,9 +289,8 @@ impl SingleWindow {
         let invt_no = tally.invt_no.as_deref().filter(|n| !n.is_empty());
         let found = self.ledger.returns().iter().position(|r| {
             r.logistics_no == tally.logistics_no.as_ref()
-                && invt_no.is_none_or(|n| {
-                    self.ledger.row(r.list).and_then(|l| l.invt_no()) == Some(n)
-                })
+                && invt_no
+                    .is_none_or(|n| self.ledger.row(r.list).and_then(|l| l.invt_no()) == Some(n))
         });
         let tallied = found.and_then(|i| self.ledger.returns()[i].tallied_at);
         let (status, info) = match (found, tallied) {
