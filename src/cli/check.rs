@@ -1,13 +1,15 @@
 //! `single-window check`: read files, run the pure check, print findings, write receipts.
 
 use anyhow::Context as _;
+use chrono::NaiveDate;
 use single_window::check::{
     DocumentReport, MessageReport, Receipt, check_bytes_in, note_related, run_lifecycle,
 };
-use single_window::engine::{EngineConfig, Outgoing, SingleWindow};
+use single_window::engine::ledger::Ledger;
+use single_window::engine::{EngineConfig, Outgoing, SingleWindow, summary};
 use single_window::model::registry::Registry;
 use single_window::rules::{Context, Params, Related};
-use std::io::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -100,6 +102,9 @@ pub fn run(
             std::fs::write(&path, receipt.xml())
                 .with_context(|| format!("writing {}", path.display()))?;
         }
+    }
+    if !json && let Some(last) = lifecycle.last() {
+        write_ledger(&mut out, engine.ledger(), last.due.date())?;
     }
     if json {
         // One object per document, with what customs answered it.
@@ -259,5 +264,59 @@ fn write_receipt(dir: &Path, file: &Path, receipt: &Receipt) -> anyhow::Result<(
         .map_or_else(|| "message".into(), |s| s.to_string_lossy());
     let path = dir.join(format!("{stem}.{}.xml", receipt.root));
     std::fs::write(&path, &receipt.xml).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// What became of the released lists after release: the summary declarations made, the lists
+/// still awaiting one (and those past their deadline on `today`), and the returns.
+fn write_ledger(out: &mut impl Write, ledger: &Ledger, today: NaiveDate) -> anyhow::Result<()> {
+    for s in ledger.summaries() {
+        writeln!(
+            out,
+            "summary {} → declaration {} (报关单 {}): {} list(s)",
+            s.sum_no,
+            s.decl_seq_no,
+            s.entry_id,
+            s.lists.len()
+        )?;
+        for warning in &s.warnings {
+            writeln!(out, "  warning  {warning}")?;
+        }
+    }
+    let awaiting: Vec<_> = ledger
+        .rows()
+        .filter(|r| r.status().is_exported() && summary::not_summarisable(r).is_none())
+        .collect();
+    if !awaiting.is_empty() {
+        let overdue = summary::overdue(awaiting.iter().copied(), today);
+        writeln!(
+            out,
+            "{} released list(s) await a summary declaration; on {today}, {} past the deadline (15th of the next month){}",
+            awaiting.len(),
+            overdue.len(),
+            overdue
+                .iter()
+                .filter_map(|r| r.invt_no())
+                .map(|n| format!(" {n}"))
+                .collect::<String>()
+        )?;
+    }
+    for r in ledger.returns() {
+        let list = ledger.row(r.list);
+        let lines: Vec<String> = r
+            .lines
+            .iter()
+            .map(|(gnum, back)| format!("item {gnum} qty {}", back.qty))
+            .collect();
+        writeln!(
+            out,
+            "return {} of list {}: {}; {}",
+            r.guid,
+            list.and_then(|l| l.invt_no()).unwrap_or_default(),
+            lines.join(", "),
+            r.tallied_at
+                .map_or("not yet tallied".to_string(), |t| format!("tallied {t}"))
+        )?;
+    }
     Ok(())
 }
