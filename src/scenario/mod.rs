@@ -153,6 +153,10 @@ pub struct ReportSpec {
     pub format: ReportFormat,
     #[serde(default)]
     pub receipts: ReceiptOutput,
+    /// Write ledger.csv, treatments.csv and reasons.csv (off: summaries and report only,
+    /// for very large replays).
+    #[serde(default = "yes")]
+    pub tables: bool,
 }
 
 impl Default for ReportSpec {
@@ -160,6 +164,7 @@ impl Default for ReportSpec {
         ReportSpec {
             format: ReportFormat::Markdown,
             receipts: ReceiptOutput::Log,
+            tables: true,
         }
     }
 }

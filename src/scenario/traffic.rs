@@ -97,7 +97,7 @@ impl Stream {
         if to < from {
             return Err(bad(format!("`to` ({to}) is before `from` ({from})")));
         }
-        if self.parcels > 0 && self.parcels >= 1_000_000_000 {
+        if self.parcels >= 1_000_000_000 {
             return Err(bad("at most 999,999,999 parcels per stream".into()));
         }
         Ok(())

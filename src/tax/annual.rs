@@ -71,8 +71,9 @@ pub struct Year {
     pub why: BTreeMap<String, u64>,
     /// Refund minus the taxes of deemed sales, after reconciliation.
     pub net_vat_position: Decimal,
+    /// FX receipts by day, USD (what the FX assessment walks).
     #[serde(skip)]
-    receipts_by_day: BTreeMap<NaiveDate, Decimal>,
+    pub receipts_by_day: BTreeMap<NaiveDate, Decimal>,
     pub fx_receipts_usd: Decimal,
     pub cit: Option<CitSummary>,
     pub fx: Option<FxSummary>,
