@@ -448,8 +448,11 @@ pub fn apply_change(
                 let idx = match (by_code, part.parse::<usize>()) {
                     (Some(i), _) => i,
                     (None, Ok(n)) if n < a.len() => n,
-                    (None, Ok(n)) => {
-                        return Err(bad(format!("index {n} beyond {} entries", a.len())));
+                    (None, Ok(_)) => {
+                        return Err(bad(format!(
+                            "no entry with code `{part}`, and only {} entries by position",
+                            a.len()
+                        )));
                     }
                     (None, Err(_)) => return Err(bad(format!("no entry with code `{part}`"))),
                 };

@@ -134,15 +134,16 @@ impl Csv {
 
 /// `YYYY-MM-DD hh:mm:ss` (written millions of times: no format-string parsing).
 fn stamp(t: NaiveDateTime) -> String {
-    use chrono::{Datelike, Timelike};
+    let d = crate::model::time::format14(t);
+    let part = |r: std::ops::Range<usize>| d.get(r).unwrap_or_default();
     format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
+        "{}-{}-{} {}:{}:{}",
+        part(0..4),
+        part(4..6),
+        part(6..8),
+        part(8..10),
+        part(10..12),
+        part(12..14)
     )
 }
 
