@@ -132,18 +132,8 @@ fn cit_deemed_method_before_2020_is_refused() {
 
 fn general_trader() -> Period {
     Period {
-        from: d(2019, 1, 1),
-        pilot_zone: false,
-        platform_recording: false,
-        zone_customs: vec![],
-        tax_registered: true,
-        taxpayer: Taxpayer::General,
         refund_filed: true,
-        kind: Kind::Trading,
-        employees: 10,
-        total_assets: Decimal::from(1_000_000),
-        restricted_industry: false,
-        high_tech: false,
+        ..Period::new(d(2019, 1, 1), Taxpayer::General, Kind::Trading)
     }
 }
 

@@ -153,6 +153,10 @@ pub struct ReportSpec {
     pub format: ReportFormat,
     #[serde(default)]
     pub receipts: ReceiptOutput,
+    /// Write ledger.csv, treatments.csv and reasons.csv (off: summaries and report only,
+    /// for very large replays).
+    #[serde(default = "yes")]
+    pub tables: bool,
 }
 
 impl Default for ReportSpec {
@@ -160,6 +164,7 @@ impl Default for ReportSpec {
         ReportSpec {
             format: ReportFormat::Markdown,
             receipts: ReceiptOutput::Log,
+            tables: true,
         }
     }
 }
@@ -443,8 +448,11 @@ pub fn apply_change(
                 let idx = match (by_code, part.parse::<usize>()) {
                     (Some(i), _) => i,
                     (None, Ok(n)) if n < a.len() => n,
-                    (None, Ok(n)) => {
-                        return Err(bad(format!("index {n} beyond {} entries", a.len())));
+                    (None, Ok(_)) => {
+                        return Err(bad(format!(
+                            "no entry with code `{part}`, and only {} entries by position",
+                            a.len()
+                        )));
                     }
                     (None, Err(_)) => return Err(bad(format!("no entry with code `{part}`"))),
                 };

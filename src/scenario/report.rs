@@ -56,16 +56,23 @@ impl Writers {
     pub fn receipt(&mut self, o: &Outgoing) -> Result<(), ScenarioError> {
         self.written += 1;
         match (&mut self.log, self.receipts) {
-            (Some(w), _) => writeln!(
-                w,
-                "{}\t{}\t{}\t{}\t{}",
-                o.due.format("%Y-%m-%d %H:%M:%S"),
-                o.root,
-                o.key(),
-                o.status,
-                o.info().replace(['\t', '\n'], " ")
-            )
-            .map_err(|e| file_error(&self.dir.join("receipts.tsv"), e)),
+            (Some(w), _) => {
+                let info = o.info();
+                let info: std::borrow::Cow<'_, str> = if info.contains(['\t', '\n']) {
+                    info.replace(['\t', '\n'], " ").into()
+                } else {
+                    info.into()
+                };
+                writeln!(
+                    w,
+                    "{}\t{}\t{}\t{}\t{info}",
+                    stamp(o.due),
+                    o.root,
+                    o.key(),
+                    o.status,
+                )
+                .map_err(|e| file_error(&self.dir.join("receipts.tsv"), e))
+            }
             (None, ReceiptOutput::Xml) => {
                 let path = self
                     .dir
@@ -125,9 +132,23 @@ impl Csv {
     }
 }
 
+/// `YYYY-MM-DD hh:mm:ss` (written millions of times: no format-string parsing).
+fn stamp(t: NaiveDateTime) -> String {
+    let d = crate::model::time::format14(t);
+    let part = |r: std::ops::Range<usize>| d.get(r).unwrap_or_default();
+    format!(
+        "{}-{}-{} {}:{}:{}",
+        part(0..4),
+        part(4..6),
+        part(6..8),
+        part(8..10),
+        part(10..12),
+        part(12..14)
+    )
+}
+
 fn time(t: Option<NaiveDateTime>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_default()
+    t.map(stamp).unwrap_or_default()
 }
 
 /// An amount with two decimals.
@@ -335,7 +356,34 @@ pub fn write_all(
 ) -> Result<Vec<Year>, ScenarioError> {
     writers.finish()?;
     let dir = writers.dir.clone();
-    write_ledger(dir.join("ledger.csv"), ledger)?;
+    if !scenario.spec.report.tables {
+        let years = scenario.book.assess(
+            ledger,
+            scenario.spec.period.from,
+            scenario.spec.period.to,
+            |_| {},
+        );
+        return write_summaries(scenario, ledger, &dir, years, &Reasons::default());
+    }
+    // The ledger is written on a second thread while the lines are treated.
+    std::thread::scope(|scope| {
+        let ledger_file = scope.spawn(|| write_ledger(dir.join("ledger.csv"), ledger));
+        let treated = write_treatments(scenario, ledger, &dir);
+        let written = ledger_file
+            .join()
+            .unwrap_or_else(|_| Err(ScenarioError::Invalid("writing ledger.csv failed".into())));
+        let (years, why) = treated?;
+        written?;
+        write_summaries(scenario, ledger, &dir, years, &why)
+    })
+}
+
+/// treatments.csv and reasons.csv; the year figures and the reason sets.
+fn write_treatments(
+    scenario: &Scenario,
+    ledger: &Ledger,
+    dir: &Path,
+) -> Result<(Vec<Year>, Reasons), ScenarioError> {
     let mut csv = Csv::create(dir.join("treatments.csv"), TREATMENT_HEADER)?;
     let mut failed = None;
     // Each distinct set of reasons once, numbered in order of first use (W1, W2 …):
@@ -375,6 +423,17 @@ pub fn write_all(
         ])?;
     }
     reasons.finish()?;
+    Ok((years, why))
+}
+
+/// summary.json, summary.csv and the report.
+fn write_summaries(
+    scenario: &Scenario,
+    ledger: &Ledger,
+    dir: &Path,
+    years: Vec<Year>,
+    why: &Reasons,
+) -> Result<Vec<Year>, ScenarioError> {
     let json = serde_json::to_string_pretty(&years)
         .map_err(|e| file_error(&dir.join("summary.json"), e))?;
     let path = dir.join("summary.json");

@@ -97,7 +97,7 @@ impl Stream {
         if to < from {
             return Err(bad(format!("`to` ({to}) is before `from` ({from})")));
         }
-        if self.parcels > 0 && self.parcels >= 1_000_000_000 {
+        if self.parcels >= 1_000_000_000 {
             return Err(bad("at most 999,999,999 parcels per stream".into()));
         }
         Ok(())
@@ -426,11 +426,7 @@ fn arrival(
     at: NaiveDateTime,
     customs: &str,
 ) -> Message<'static> {
-    let bill = format!(
-        "A{}{}",
-        at.format("%Y%m%d"),
-        &code[code.len().saturating_sub(4)..]
-    );
+    let bill = bill_no("A", at, code);
     let guid = batch_guid("arrival", &bill);
     Message::Ceb507(Ceb507Message {
         guid: Cow::Owned(batch_guid("arrival-message", &bill)),
@@ -478,11 +474,7 @@ fn departure(
     at: NaiveDateTime,
     customs: &str,
 ) -> Message<'static> {
-    let bill = format!(
-        "D{}{}",
-        at.format("%Y%m%d"),
-        &code[code.len().saturating_sub(4)..]
-    );
+    let bill = bill_no("D", at, code);
     Message::Ceb509(Ceb509Message {
         guid: Cow::Owned(batch_guid("departure-message", &bill)),
         version: "1.0".into(),
@@ -520,6 +512,12 @@ fn departure(
         },
         ..Ceb509Message::default()
     })
+}
+
+/// The bill of a day's batch of one carrier: prefix, date, the carrier code's last 4 digits.
+fn bill_no(prefix: &str, at: NaiveDateTime, carrier: &str) -> String {
+    let tail = carrier.get(carrier.len().saturating_sub(4)..).unwrap_or(carrier);
+    format!("{prefix}{}{tail}", at.format("%Y%m%d"))
 }
 
 /// A GUID fixed by what it names, so replays agree.

@@ -71,8 +71,9 @@ pub struct Year {
     pub why: BTreeMap<String, u64>,
     /// Refund minus the taxes of deemed sales, after reconciliation.
     pub net_vat_position: Decimal,
+    /// FX receipts by day, USD (what the FX assessment walks).
     #[serde(skip)]
-    receipts_by_day: BTreeMap<NaiveDate, Decimal>,
+    pub receipts_by_day: BTreeMap<NaiveDate, Decimal>,
     pub fx_receipts_usd: Decimal,
     pub cit: Option<CitSummary>,
     pub fx: Option<FxSummary>,
@@ -312,18 +313,11 @@ mod tests {
             code: "E1".into(),
             name: String::new(),
             periods: vec![Period {
-                from: d(2019, 1, 1),
                 pilot_zone: true,
                 platform_recording: true,
-                zone_customs: vec![],
-                tax_registered: true,
-                taxpayer: Taxpayer::SmallScale,
-                refund_filed: false,
-                kind: Kind::Trading,
                 employees: 20,
                 total_assets: Decimal::from(5_000_000),
-                restricted_industry: false,
-                high_tech: false,
+                ..Period::new(d(2019, 1, 1), Taxpayer::SmallScale, Kind::Trading)
             }],
         }
     }

@@ -70,6 +70,27 @@ fn yes() -> bool {
     true
 }
 
+impl Period {
+    /// A period from `from` of a tax-registered enterprise with nothing else filed or known:
+    /// not in a zone, no refund filing, no headcount or assets.
+    pub fn new(from: NaiveDate, taxpayer: Taxpayer, kind: Kind) -> Period {
+        Period {
+            from,
+            pilot_zone: false,
+            platform_recording: false,
+            zone_customs: Vec::new(),
+            tax_registered: true,
+            taxpayer,
+            refund_filed: false,
+            kind,
+            employees: 0,
+            total_assets: Decimal::ZERO,
+            restricted_industry: false,
+            high_tech: false,
+        }
+    }
+}
+
 /// An enterprise's profile over time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -123,20 +144,7 @@ mod tests {
     }
 
     fn period(from: NaiveDate, taxpayer: Taxpayer) -> Period {
-        Period {
-            from,
-            pilot_zone: true,
-            platform_recording: true,
-            zone_customs: vec![],
-            tax_registered: true,
-            taxpayer,
-            refund_filed: false,
-            kind: Kind::Trading,
-            employees: 10,
-            total_assets: Decimal::from(1_000_000),
-            restricted_industry: false,
-            high_tech: false,
-        }
+        Period::new(from, taxpayer, Kind::Trading)
     }
 
     #[test]

@@ -278,6 +278,38 @@ impl Test {
         self
     }
 
+    /// What every refund asks: a general taxpayer with its refund qualification filed, a
+    /// customs declaration, and for a trading enterprise a purchase VAT invoice.
+    fn refund_basics(
+        &mut self,
+        p: &Period,
+        inputs: &LineInputs,
+        declaration: bool,
+        no_declaration: String,
+    ) -> &mut Self {
+        let producing = p.kind == Kind::Producing;
+        self.check(
+            p.taxpayer == Taxpayer::General,
+            "general taxpayer",
+            "not a general taxpayer",
+        )
+        .check(
+            p.refund_filed,
+            "refund qualification filed",
+            "refund qualification not filed",
+        )
+        .check(declaration, "customs declaration", no_declaration)
+        .check(
+            producing || inputs.purchase_invoice,
+            if producing {
+                "producing enterprise"
+            } else {
+                "purchase VAT invoice held"
+            },
+            "trading enterprise without a purchase VAT invoice",
+        )
+    }
+
     fn passed(&self) -> bool {
         self.failed.is_empty()
     }
@@ -333,34 +365,11 @@ pub fn treat(
                 "in force",
                 format!("not in force before {}", params.retail_rules_from),
             )
-            .check(
-                p.taxpayer == Taxpayer::General,
-                "general taxpayer",
-                "not a general taxpayer",
-            )
-            .check(
-                p.refund_filed,
-                "refund qualification filed",
-                "refund qualification not filed",
-            )
-            .check(
-                declaration,
-                "customs declaration (汇总申报)",
-                no_declaration.clone(),
-            )
+            .refund_basics(p, inputs, declaration, no_declaration.clone())
             .check(
                 inputs.proceeds_received,
                 "proceeds received in time",
                 "FX proceeds not received by the end of the declaration period",
-            )
-            .check(
-                p.kind == Kind::Producing || inputs.purchase_invoice,
-                if p.kind == Kind::Producing {
-                    "producing enterprise"
-                } else {
-                    "purchase VAT invoice held"
-                },
-                "trading enterprise without a purchase VAT invoice",
             )
             .check(!cancelled, "refund not cancelled", cancelled_text.clone());
             let mut art2 = Test::new("财税〔2013〕96号 Art. 2 (免税)");
@@ -405,53 +414,31 @@ pub fn treat(
                     ),
                 )
                 .check(!cancelled, "not cancelled", cancelled_text.clone());
-            if art1.passed() {
-                reasons.push(art1.explain());
-                (Regime::Refund, "财税〔2013〕96号 Art. 1")
+            // Each rule tried is explained, up to the one that held.
+            let (tried, outcome) = if art1.passed() {
+                (1, (Regime::Refund, "财税〔2013〕96号 Art. 1"))
             } else if art2.passed() {
-                reasons.push(art1.explain());
-                reasons.push(art2.explain());
-                (Regime::Exempt, "财税〔2013〕96号 Art. 2")
+                (2, (Regime::Exempt, "财税〔2013〕96号 Art. 2"))
             } else if no_invoice.passed() {
-                reasons.push(art1.explain());
-                reasons.push(art2.explain());
-                reasons.push(no_invoice.explain());
-                (Regime::ExemptNoInvoice, "财税〔2018〕103号")
+                (3, (Regime::ExemptNoInvoice, "财税〔2018〕103号"))
             } else {
-                reasons.push(art1.explain());
-                reasons.push(art2.explain());
-                reasons.push(no_invoice.explain());
+                (3, (Regime::Taxed, "财税〔2012〕39号 Art. 7"))
+            };
+            reasons.extend([&art1, &art2, &no_invoice][..tried].iter().map(|t| t.explain()));
+            if outcome.0 == Regime::Taxed {
                 reasons.push("taxed as a deemed domestic sale".into());
-                (Regime::Taxed, "财税〔2012〕39号 Art. 7")
             }
+            outcome
         }
         "9710" | "9810" => {
             let declaration = line.statistics_flag == "B" && params.b2b_summary_gives_declaration;
             let mut refund = Test::new("财税〔2012〕39号 (退(免)税)");
             refund
-                .check(
-                    p.taxpayer == Taxpayer::General,
-                    "general taxpayer",
-                    "not a general taxpayer",
-                )
-                .check(
-                    p.refund_filed,
-                    "refund qualification filed",
-                    "refund qualification not filed",
-                )
-                .check(
+                .refund_basics(
+                    p,
+                    inputs,
                     declaration,
-                    "customs declaration",
-                    "no customs declaration from the list",
-                )
-                .check(
-                    p.kind == Kind::Producing || inputs.purchase_invoice,
-                    if p.kind == Kind::Producing {
-                        "producing enterprise"
-                    } else {
-                        "purchase VAT invoice held"
-                    },
-                    "trading enterprise without a purchase VAT invoice",
+                    "no customs declaration from the list".into(),
                 )
                 .check(
                     rate.refund > Decimal::ZERO,
@@ -630,18 +617,11 @@ mod tests {
 
     fn zone_seller() -> Period {
         Period {
-            from: d(2019, 1, 1),
             pilot_zone: true,
             platform_recording: true,
             zone_customs: vec!["5314".into()],
-            tax_registered: true,
-            taxpayer: Taxpayer::General,
             refund_filed: true,
-            kind: Kind::Trading,
-            employees: 20,
-            total_assets: Decimal::from(5_000_000),
-            restricted_industry: false,
-            high_tech: false,
+            ..Period::new(d(2019, 1, 1), Taxpayer::General, Kind::Trading)
         }
     }
 
