@@ -57,12 +57,10 @@ impl Writers {
         self.written += 1;
         match (&mut self.log, self.receipts) {
             (Some(w), _) => {
-                let info = o.info();
-                let info: std::borrow::Cow<'_, str> = if info.contains(['\t', '\n']) {
-                    info.replace(['\t', '\n'], " ").into()
-                } else {
-                    info.into()
-                };
+                let mut info = o.info();
+                if info.contains(['\t', '\n']) {
+                    info = info.replace(['\t', '\n'], " ").into();
+                }
                 writeln!(
                     w,
                     "{}\t{}\t{}\t{}\t{info}",
