@@ -105,8 +105,11 @@ fn application(ebc: &str, summary_flag: &str, lists: &[String], time: NaiveDateT
     )
 }
 
-/// What the 792 results of an answer say: for each declaration, its lists' numbers.
-fn declarations(out: &[Outgoing]) -> Vec<(Vec<String>, Vec<(String, i64)>, String)> {
+/// One 792 result: its lists' numbers, its items as (gcode, gseqno), its note.
+type Declaration = (Vec<String>, Vec<(String, i64)>, String);
+
+/// What the 792 results of an answer say.
+fn declarations(out: &[Outgoing]) -> Vec<Declaration> {
     out.iter()
         .filter_map(|o| match o.message() {
             Message::Ceb792(m) => Some(m),

@@ -516,7 +516,9 @@ fn departure(
 
 /// The bill of a day's batch of one carrier: prefix, date, the carrier code's last 4 digits.
 fn bill_no(prefix: &str, at: NaiveDateTime, carrier: &str) -> String {
-    let tail = carrier.get(carrier.len().saturating_sub(4)..).unwrap_or(carrier);
+    let tail = carrier
+        .get(carrier.len().saturating_sub(4)..)
+        .unwrap_or(carrier);
     format!("{prefix}{}{tail}", at.format("%Y%m%d"))
 }
 
