@@ -11,6 +11,10 @@ use single_window::rules::Params;
 use std::collections::HashMap;
 use std::hint::black_box;
 
+// The allocator of the `single-window` binary, so the figures are those of the program.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn bench(c: &mut Criterion) {
     const PARCELS: u64 = 5_000;
     let mut rng = Rng::new(7);

@@ -6,6 +6,10 @@ use single_window::load::parcels::{Rng, parcel};
 use single_window::model::Message;
 use single_window::rules::Params;
 
+// The allocator of the `single-window` binary, so the figures are those of the program.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut rng = Rng::new(7);
     let mut docs = Vec::new();

@@ -544,7 +544,7 @@ impl Engine {
                 break;
             };
             match timer.action {
-                Action::List(list, step) => out.extend(self.step(list, step, timer.due)),
+                Action::List(list, step) => self.step(list, step, timer.due, &mut out),
                 Action::Send(receipt) => out.push(*receipt),
             }
         }
@@ -618,7 +618,8 @@ impl Engine {
         self.schedule(now + delay, id, Step::Decide);
     }
 
-    fn step(&mut self, id: ListId, step: Step, due: NaiveDateTime) -> Option<Outgoing> {
+    /// Takes one timed step of a list, adding the receipts it sends now to `out`.
+    fn step(&mut self, id: ListId, step: Step, due: NaiveDateTime, out: &mut Vec<Outgoing>) {
         let list = &self.lists[id as usize];
         let (status, (code, info), next) = match (step, list.status) {
             (Step::Expire, ListStatus::Waiting) => {
@@ -685,7 +686,7 @@ impl Engine {
                 let arrived = site.is_some_and(|w| w.arrived);
                 if self.config.release_waits_for_arrival && !arrived {
                     self.lists[id as usize].held_for_arrival = true;
-                    return None;
+                    return;
                 }
                 let next = (site.is_some_and(|w| w.departed))
                     .then_some((self.config.store_delay, Step::Close));
@@ -695,7 +696,7 @@ impl Engine {
                 (ListStatus::Closed, ("899", Info::Tagged("结关")), None)
             }
             // A step for a state the list already left (e.g. the window of a completed list).
-            _ => return None,
+            _ => return,
         };
         let list = &mut self.lists[id as usize];
         list.status = status;
@@ -715,26 +716,25 @@ impl Engine {
             });
         }
         let list = &self.lists[id as usize];
-        let receipt = receipts::list(&list.record, list.invt_no, code, info, due);
+        if !silent {
+            out.push(receipts::list(&list.record, list.invt_no, code, info, due));
+        }
         if status == ListStatus::Stored && !silent {
             // The order, payment receipt and waybill learn that they matched (304/404/506).
             let (order, waybill) = self.slots(&list.record.facts);
-            let linked = receipts::linked(
+            receipts::linked(
                 &list.record,
                 order.and_then(|o| o.order.as_ref()),
                 order.and_then(|o| o.payment.as_ref()),
                 waybill.and_then(|w| w.waybill.as_ref()),
                 due,
+                out,
             );
-            for r in linked {
-                self.send(r);
-            }
         }
         if let Some((delay, step)) = next {
             let delay = self.delay_for(id, step, delay);
             self.schedule(due + delay, id, step);
         }
-        (!silent).then_some(receipt)
     }
 }
 

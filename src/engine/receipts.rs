@@ -284,27 +284,22 @@ pub(super) fn linked(
     payment: Option<&Arc<ReceiptFacts>>,
     waybill: Option<&Arc<WaybillFacts>>,
     due: NaiveDateTime,
-) -> Vec<Outgoing> {
-    let order = order.map(|o| Linked::Order(Arc::clone(o)));
-    let payment = payment.map(|p| Linked::Payment(Arc::clone(p)));
-    let waybill = waybill.map(|w| Linked::Waybill(Arc::clone(w)));
-    [order, payment, waybill]
-        .into_iter()
-        .flatten()
-        .map(|doc| Outgoing {
+    out: &mut Vec<Outgoing>,
+) {
+    let order = order.map(|o| (Linked::Order(Arc::clone(o)), "CEB304Message"));
+    let payment = payment.map(|p| (Linked::Payment(Arc::clone(p)), "CEB404Message"));
+    let waybill = waybill.map(|w| (Linked::Waybill(Arc::clone(w)), "CEB506Message"));
+    for (doc, root) in [order, payment, waybill].into_iter().flatten() {
+        out.push(Outgoing {
             due,
-            root: match doc {
-                Linked::Order(_) => "CEB304Message",
-                Linked::Payment(_) => "CEB404Message",
-                Linked::Waybill(_) => "CEB506Message",
-            },
+            root,
             status: "120",
             body: Body::Linked {
                 list: Arc::clone(list),
                 doc,
             },
-        })
-        .collect()
+        });
+    }
 }
 
 /// A receipt built now.
