@@ -506,29 +506,21 @@ impl Guid {
 /// The 16 bytes of a GUID in the spec's form (8-4-4-4-12 upper-case hexadecimal), which is
 /// exactly what packing gives back.
 fn packed(text: &[u8]) -> Option<[u8; 16]> {
-    if text.len() != 36 {
+    /// Where each byte's two hexadecimal digits start.
+    const DIGITS: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+    let nibble = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
+    if text.len() != 36 || [8, 13, 18, 23].iter().any(|&i| text[i] != b'-') {
         return None;
     }
     let mut bytes = [0u8; 16];
-    let mut digits = text
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !matches!(i, 8 | 13 | 18 | 23));
-    for byte in &mut bytes {
-        for _ in 0..2 {
-            let (_, c) = digits.next()?;
-            let nibble = match c {
-                b'0'..=b'9' => c - b'0',
-                b'A'..=b'F' => c - b'A' + 10,
-                _ => return None,
-            };
-            *byte = *byte << 4 | nibble;
-        }
+    for (byte, &at) in bytes.iter_mut().zip(&DIGITS) {
+        *byte = nibble(text[at])? << 4 | nibble(text[at + 1])?;
     }
-    [8, 13, 18, 23]
-        .iter()
-        .all(|&i| text[i] == b'-')
-        .then_some(bytes)
+    Some(bytes)
 }
 
 impl fmt::Display for Guid {
