@@ -8,3 +8,5 @@ pub mod engine;
 pub mod load;
 pub mod model;
 pub mod rules;
+pub mod server;
+pub mod store;

@@ -109,6 +109,17 @@ impl Outgoing {
     }
 }
 
+/// A customs event forced on a list by test support (`Engine::force`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forced {
+    /// 800 放行 now.
+    Release,
+    /// 500 查验 now.
+    Inspect,
+    /// 100 退单 now.
+    Reject,
+}
+
 /// Where a list stands, in lifecycle order (so a status can be compared with "at least").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ListStatus {
@@ -550,6 +561,43 @@ impl Engine {
         self.lists
             .get(&(ebp_code.to_string(), order_no.to_string()))
             .map(|l| l.status)
+    }
+
+    /// Test support: makes customs do `event` to the list of an order now, whatever its own
+    /// course would have been. Refused (with the reason) when the list is not in a state the
+    /// event can follow; a forced release also counts the parcel as arrived.
+    pub fn force(
+        &mut self,
+        ebp_code: &str,
+        order_no: &str,
+        event: Forced,
+        now: NaiveDateTime,
+    ) -> Result<(), &'static str> {
+        let key = (ebp_code.to_string(), order_no.to_string());
+        let Some(list) = self.lists.get_mut(&key) else {
+            return Err("no list for this order");
+        };
+        match (event, list.status) {
+            (Forced::Reject, s) if s <= ListStatus::Concluded => {
+                list.status = ListStatus::Rejected;
+                let info = format!("海关退单：测试注入[{}]", list.guid);
+                let receipt = list_receipt(list, "100", &info, now);
+                self.send(receipt);
+            }
+            (Forced::Inspect, ListStatus::Stored | ListStatus::Review) => {
+                self.schedule(now, &key, Step::Inspect);
+            }
+            (Forced::Release, s) if (ListStatus::Stored..=ListStatus::Concluded).contains(&s) => {
+                list.status = ListStatus::Concluded;
+                list.held_for_arrival = false;
+                self.arrived.insert(list.waybill_key.clone());
+                self.schedule(now, &key, Step::Release);
+            }
+            (Forced::Reject, _) => return Err("the list is already finished with"),
+            (Forced::Inspect, _) => return Err("only a stored list (120 or 300) can be inspected"),
+            (Forced::Release, _) => return Err("only a stored list (120 to 399) can be released"),
+        }
+        Ok(())
     }
 
     /// The delay before `step` of a list: drawn around the nominal one, plus any scenario delay.
