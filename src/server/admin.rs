@@ -12,6 +12,7 @@ use super::ingest::stored;
 use super::{App, plain};
 use crate::store::Event;
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -27,14 +28,20 @@ pub struct ForceRequest {
 }
 
 /// POST /test/force.
-pub async fn force(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Json(req): Json<ForceRequest>,
-) -> Response {
+pub async fn force(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(r) = app.admin(&headers) {
         return r;
     }
+    // Any content type: the body is read as JSON.
+    let req: ForceRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return plain(
+                StatusCode::BAD_REQUEST,
+                format!("expected {{\"ebpCode\", \"orderNo\", \"event\"}}: {e}"),
+            );
+        }
+    };
     let Some(event) = parse_forced(&req.event) else {
         return plain(
             StatusCode::BAD_REQUEST,

@@ -449,9 +449,11 @@ impl Core {
     }
 }
 
-/// The wall clock, as the naive local time the engine works in.
+/// The wall clock, as the naive local time the engine works in, in whole milliseconds: the
+/// log keeps milliseconds, and a replay must see exactly the times the live engine saw.
 pub fn wall_clock() -> NaiveDateTime {
-    chrono::Local::now().naive_local()
+    use chrono::SubsecRound as _;
+    chrono::Local::now().naive_local().trunc_subsecs(3)
 }
 
 /// Group commit: takes what is waiting, stamps and appends it, flushes once, then answers.

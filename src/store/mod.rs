@@ -247,6 +247,9 @@ fn from_millis(ms: i64) -> Option<NaiveDateTime> {
     DateTime::from_timestamp_millis(ms).map(|t| t.naive_utc())
 }
 
+/// Largest message or receipt a record may hold once decompressed.
+const MAX_RECORD: u32 = 256 * 1024 * 1024;
+
 // Records are length-prefixed fields: simple, and no escaping of the XML they carry.
 
 fn put(out: &mut Vec<u8>, field: &[u8]) {
@@ -276,6 +279,17 @@ impl<'a> Fields<'a> {
         String::from_utf8(self.field()?.to_vec()).ok()
     }
 
+    /// A field written by `lz4_flex::compress_prepend_size`.
+    fn compressed(&mut self) -> Option<Vec<u8>> {
+        let field = self.field()?;
+        // A damaged length must not make us allocate without bound.
+        let claimed = u32::from_le_bytes(field.get(..4)?.try_into().ok()?);
+        if claimed > MAX_RECORD {
+            return None;
+        }
+        lz4_flex::decompress_size_prepended(field).ok()
+    }
+
     fn u64(&mut self) -> Option<u64> {
         be_u64(self.take(8)?)
     }
@@ -289,7 +303,7 @@ fn encode_entry(e: &Entry) -> Vec<u8> {
         Event::Message { sender, bytes } => {
             out.push(b'M');
             put(&mut out, sender.as_bytes());
-            put(&mut out, bytes);
+            put(&mut out, &lz4_flex::compress_prepend_size(bytes));
         }
         Event::Force {
             event,
@@ -313,7 +327,7 @@ fn decode_entry(b: &[u8]) -> Option<Entry> {
     let event = match f.take(1)?[0] {
         b'M' => Event::Message {
             sender: f.text()?,
-            bytes: f.field()?.to_vec(),
+            bytes: f.compressed()?,
         },
         b'F' => Event::Force {
             event: f.text()?,
@@ -333,11 +347,10 @@ fn decode_entry(b: &[u8]) -> Option<Entry> {
 fn encode_receipt(r: &StoredReceipt) -> Vec<u8> {
     let mut out = Vec::with_capacity(r.xml.len() + 200);
     out.extend_from_slice(&r.id.to_be_bytes());
-    for field in [
-        &r.time, &r.root, &r.status, &r.key, &r.answers, &r.info, &r.xml,
-    ] {
+    for field in [&r.time, &r.root, &r.status, &r.key, &r.answers, &r.info] {
         put(&mut out, field.as_bytes());
     }
+    put(&mut out, &lz4_flex::compress_prepend_size(r.xml.as_bytes()));
     out
 }
 
@@ -351,7 +364,7 @@ fn decode_receipt(b: &[u8]) -> Option<StoredReceipt> {
         key: f.text()?,
         answers: f.text()?,
         info: f.text()?,
-        xml: f.text()?,
+        xml: String::from_utf8(f.compressed()?).ok()?,
     })
 }
 
