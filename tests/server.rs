@@ -367,7 +367,10 @@ fn tokens_sender_identity_junk_and_size_are_checked() {
 }
 
 /// A callback that fails its first `failures` calls, then records what it gets.
-fn callback(failures: usize) -> (u16, Arc<Mutex<Vec<(u64, String)>>>) {
+/// What a callback received: (receipt id, XML), in arrival order.
+type Received = Arc<Mutex<Vec<(u64, String)>>>;
+
+fn callback(failures: usize) -> (u16, Received) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let got = Arc::new(Mutex::new(Vec::new()));

@@ -30,7 +30,7 @@ pub struct ForceRequest {
 /// POST /test/force.
 pub async fn force(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(r) = app.admin(&headers) {
-        return r;
+        return r.into_response();
     }
     // Any content type: the body is read as JSON.
     let req: ForceRequest = match serde_json::from_slice(&body) {
@@ -73,7 +73,7 @@ pub async fn force(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes)
 /// POST /test/reset.
 pub async fn reset(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     if let Err(r) = app.admin(&headers) {
-        return r;
+        return r.into_response();
     }
     match log(&app, Event::Reset, Work::Reset).await {
         Ok(seq) => Json(serde_json::json!({ "ok": true, "seq": seq })).into_response(),
@@ -109,7 +109,7 @@ pub async fn document(
     Query(q): Query<DocumentQuery>,
 ) -> Response {
     if let Err(r) = app.admin(&headers) {
-        return r;
+        return r.into_response();
     }
     let (reply, status) = oneshot::channel();
     let asked = app.core.query(EngineQuery::ListStatus {

@@ -381,7 +381,13 @@ pub fn start(
         let stopping = stopping.clone();
         threads.push(spawn("sw-writer", move || {
             writer(
-                store, submit_rx, engine_tx, seq, last_time, &cfg, &metrics, &stopping,
+                store,
+                submit_rx,
+                engine_tx,
+                (seq, last_time),
+                &cfg,
+                &metrics,
+                &stopping,
             );
             stopping.writer_done.store(true, Ordering::SeqCst);
         })?);
@@ -461,8 +467,7 @@ fn writer(
     store: Store,
     rx: Receiver<Submission>,
     engine: SyncSender<ToEngine>,
-    mut seq: u64,
-    mut last: Option<NaiveDateTime>,
+    (mut seq, mut last): (u64, Option<NaiveDateTime>),
     config: &CoreConfig,
     metrics: &Metrics,
     stopping: &Stopping,

@@ -185,7 +185,7 @@ pub async fn post_ceb(State(app): State<Arc<App>>, headers: HeaderMap, body: Byt
     let started = std::time::Instant::now();
     let dxp = match app.enterprise(&headers) {
         Ok(d) => d,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     match submit(&app, &dxp, &body).await {
         Ok(stored) => {

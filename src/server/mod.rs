@@ -76,7 +76,7 @@ pub struct App {
 
 impl App {
     /// The enterprise (dxpId) a request authenticates as, or 401.
-    pub fn enterprise(&self, headers: &HeaderMap) -> Result<String, Response> {
+    pub fn enterprise(&self, headers: &HeaderMap) -> Result<String, Unauthorized> {
         bearer(headers)
             .and_then(|t| self.tokens.get(t))
             .cloned()
@@ -84,15 +84,15 @@ impl App {
                 self.metrics
                     .unauthorized
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                unauthorized()
+                Unauthorized
             })
     }
 
     /// Passes requests bearing the admin token; 401 for the others.
-    pub fn admin(&self, headers: &HeaderMap) -> Result<(), Response> {
+    pub fn admin(&self, headers: &HeaderMap) -> Result<(), Unauthorized> {
         match bearer(headers) {
             Some(t) if t == self.admin_token => Ok(()),
-            _ => Err(unauthorized()),
+            _ => Err(Unauthorized),
         }
     }
 
@@ -130,13 +130,18 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-fn unauthorized() -> Response {
-    (
-        StatusCode::UNAUTHORIZED,
-        [(header::WWW_AUTHENTICATE, "Bearer")],
-        "missing or wrong bearer token (Authorization: Bearer <token of your dxpId>)\n",
-    )
-        .into_response()
+/// A request without a valid token: 401.
+pub struct Unauthorized;
+
+impl IntoResponse for Unauthorized {
+    fn into_response(self) -> Response {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "missing or wrong bearer token (Authorization: Bearer <token>)\n",
+        )
+            .into_response()
+    }
 }
 
 /// A plain-text error answer.

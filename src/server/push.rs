@@ -88,7 +88,7 @@ pub fn spawn_all(app: &Arc<App>, stop: &watch::Receiver<bool>, tasks: &mut JoinS
 pub async fn status(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     let dxp = match app.enterprise(&headers) {
         Ok(d) => d,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Some(channel) = app.channel("push", &dxp) else {
         return plain(StatusCode::NOT_FOUND, "no callback is configured for you");
@@ -114,7 +114,7 @@ pub async fn status(State(app): State<Arc<App>>, headers: HeaderMap) -> Response
 pub async fn clear(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     let dxp = match app.enterprise(&headers) {
         Ok(d) => d,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Some(channel) = app.channel("push", &dxp) else {
         return plain(StatusCode::NOT_FOUND, "no callback is configured for you");

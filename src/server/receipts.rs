@@ -28,7 +28,7 @@ pub async fn list(
 ) -> Response {
     let dxp = match app.enterprise(&headers) {
         Ok(d) => d,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(q.wait.min(30));
@@ -58,7 +58,7 @@ pub async fn list(
 pub async fn one(State(app): State<Arc<App>>, headers: HeaderMap, Path(id): Path<u64>) -> Response {
     let dxp = match app.enterprise(&headers) {
         Ok(d) => d,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     match app.store.receipt(&dxp, id) {
         Ok(Some(r)) => (
