@@ -643,7 +643,7 @@ fn receipt_loop(
 /// After a flush, every receipt up to `highest` is durable: a replay need not store them.
 fn mark_durable(store: &Store, highest: u64) {
     let result = store
-        .flush()
+        .flush_receipts()
         .and_then(|()| store.set_counter(STORED_MARK, highest + 1));
     if let Err(e) = result {
         tracing::warn!(error = %e, "could not mark receipts durable");

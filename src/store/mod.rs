@@ -66,30 +66,37 @@ pub struct StoredReceipt {
     pub xml: String,
 }
 
-/// The sled database and its trees.
+/// The sled databases and their trees: the log and the cursors in one, the receipts in
+/// another, so that the flush that acknowledges messages writes only what must be durable.
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
+    receipts_db: sled::Db,
     log: sled::Tree,
     receipts: sled::Tree,
     meta: sled::Tree,
 }
 
 impl Store {
-    /// Opens (or creates) the store in `dir`.
+    /// Opens (or creates) the store in `dir` (`log/` and `receipts/` below it).
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .mode(sled::Mode::HighThroughput)
-            .cache_capacity(256 * 1024 * 1024)
-            // Durability comes from our own flushes; sled's timer only adds writes.
-            .flush_every_ms(Some(1000))
-            .open()?;
+        let open = |name: &str| {
+            sled::Config::new()
+                .path(dir.join(name))
+                .mode(sled::Mode::HighThroughput)
+                .cache_capacity(128 * 1024 * 1024)
+                // Durability comes from our own flushes; sled's timer only adds writes.
+                .flush_every_ms(Some(1000))
+                .open()
+        };
+        let db = open("log")?;
+        let receipts_db = open("receipts")?;
         Ok(Store {
             log: db.open_tree("log")?,
-            receipts: db.open_tree("receipts")?,
+            receipts: receipts_db.open_tree("receipts")?,
             meta: db.open_tree("meta")?,
             db,
+            receipts_db,
         })
     }
 
@@ -103,9 +110,15 @@ impl Store {
         Ok(())
     }
 
-    /// Makes every write so far durable.
+    /// Makes every log entry and cursor written so far durable.
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
+        Ok(())
+    }
+
+    /// Makes every receipt stored so far durable.
+    pub fn flush_receipts(&self) -> Result<(), StoreError> {
+        self.receipts_db.flush()?;
         Ok(())
     }
 
