@@ -676,7 +676,7 @@ fn orders_payments_and_waybills_can_be_changed_until_their_list_is_with_customs(
         engine.accept(m, start() + Duration::minutes(1));
     }
     let out = engine.advance(start() + Duration::days(1));
-    let duplicate: Vec<(&str, &str)> = out
+    let duplicate: Vec<(&str, std::borrow::Cow<str>)> = out
         .iter()
         .filter(|o| o.root == "CEB304Message")
         .map(|o| (o.status, o.info()))

@@ -562,3 +562,33 @@ fn guid_errors() {
         assert!(!e.expected().is_empty());
     }
 }
+
+proptest! {
+    /// A GUID kept in memory gives back exactly the text it was made from, packed or not.
+    #[test]
+    fn a_kept_guid_gives_back_its_text(text in "[0-9A-Fa-f-]{0,40}|[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}") {
+        let guid = single_window::model::ids::Guid::new(&text);
+        prop_assert_eq!(guid.to_string(), text.clone());
+        prop_assert!(guid == *text.as_str());
+    }
+}
+
+#[test]
+fn only_guids_in_the_spec_form_are_packed() {
+    use single_window::model::ids::Guid;
+    let canonical = "4CDE1CFD-EDED-46B1-946C-B8022E42FC94";
+    assert!(matches!(Guid::new(canonical), Guid::Packed(_)));
+    assert!(matches!(
+        Guid::new(&canonical.to_lowercase()),
+        Guid::Text(_)
+    ));
+    assert!(matches!(
+        Guid::new(&canonical.replace('-', "_")),
+        Guid::Text(_)
+    ));
+    assert!(matches!(
+        Guid::new("4CDE1CFDEDED46B1946CB8022E42FC94"),
+        Guid::Text(_)
+    ));
+    assert_ne!(Guid::new(canonical), Guid::new(&canonical.to_lowercase()));
+}

@@ -77,34 +77,48 @@ impl Scenario {
         found.then_some(s)
     }
 
-    /// The profile's draw for the list with this GUID.
-    pub fn drawn(profile: &Profile, guid: &str) -> Scenario {
+    /// The profile's draw for one list.
+    pub fn drawn(profile: &Profile, draws: Draws) -> Scenario {
         Scenario {
-            review: draw(profile.seed, guid, "review") < u64::from(profile.review_per_mille),
-            inspect: draw(profile.seed, guid, "inspect") < u64::from(profile.inspection_per_mille),
-            refuse: draw(profile.seed, guid, "refuse") < u64::from(profile.refusal_per_mille),
+            review: draws.draw("review") < u64::from(profile.review_per_mille),
+            inspect: draws.draw("inspect") < u64::from(profile.inspection_per_mille),
+            refuse: draws.draw("refuse") < u64::from(profile.refusal_per_mille),
             ..Scenario::default()
         }
     }
 }
 
 /// A delay drawn around `nominal` for one step of one list.
-pub fn jittered(profile: &Profile, guid: &str, step: &str, nominal: Duration) -> Duration {
+pub fn jittered(profile: &Profile, draws: Draws, step: &str, nominal: Duration) -> Duration {
     let spread = i64::from(profile.jitter_per_mille.min(1000));
     // Uniform in [1000 − spread, 1000 + spread] per mille of the nominal delay.
-    let factor = 1000 - spread + (draw(profile.seed, guid, step) as i64 * 2 * spread) / 1000;
+    let factor = 1000 - spread + (draws.draw(step) as i64 * 2 * spread) / 1000;
     Duration::milliseconds(nominal.num_milliseconds() * factor / 1000)
 }
 
-/// A number in 0..1000 fixed by the seed, the list and what is being drawn.
-fn draw(seed: u64, guid: &str, what: &str) -> u64 {
-    let mut h = seed ^ 0xcbf2_9ce4_8422_2325;
-    for b in guid.bytes().chain([0]).chain(what.bytes()) {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+/// The draws of one list: the profile's seed and the list's GUID, hashed once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Draws(u64);
+
+impl Draws {
+    pub fn new(profile: &Profile, guid: &str) -> Draws {
+        Draws(fnv_on(
+            profile.seed ^ 0xcbf2_9ce4_8422_2325,
+            guid.bytes().chain([0]),
+        ))
     }
-    // Final mix so that nearby inputs spread over the whole range.
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h % 1000
+
+    /// A number in 0..1000 fixed by the seed, the list and what is being drawn.
+    fn draw(self, what: &str) -> u64 {
+        let mut h = fnv_on(self.0, what.bytes());
+        // Final mix so that nearby inputs spread over the whole range.
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h % 1000
+    }
+}
+
+fn fnv_on(h: u64, bytes: impl Iterator<Item = u8>) -> u64 {
+    bytes.fold(h, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }

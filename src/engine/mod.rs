@@ -15,16 +15,19 @@
 //! When a list passes the cross-check, its order, payment receipt and waybill get 120 too
 //! (304/404/506); they may be changed or deleted until a list using them is with customs.
 
-use crate::ceb;
 use crate::model::Message;
 use crate::model::cancel::InvtCancel;
-use crate::model::inventory::{Ceb604Message, Inventory, InventoryReturn};
-use crate::model::reply::clip_chars;
-use crate::model::time::format17;
-use crate::rules::links::{Key, ListFacts, OrderFacts, ReceiptFacts, WaybillFacts};
-use crate::rules::{Finding, Params, Related, catalog, cross_check};
-use chrono::{Duration, NaiveDate, NaiveDateTime};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use crate::model::ids::Guid;
+use crate::model::inventory::Inventory;
+use crate::model::reply::fnv;
+use crate::rules::links::Named;
+use crate::rules::links::{Key, KeyRef, ListFacts, OrderFacts, ReceiptFacts, WaybillFacts};
+use crate::rules::{Params, catalog, cross_check};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
+use hashbrown::HashMap;
+use receipts::{Info, InvtNo, ListRecord, PreNo};
+use std::collections::BinaryHeap;
+use std::sync::Arc;
 
 /// `returnStatus` of a list sent again for an order that already has one (spec 2018 table
 /// 7-3: −604001… is "processing failed" for lists).
@@ -46,7 +49,7 @@ pub struct EngineConfig {
     /// Review, inspection, drill refusals and the spread of the delays.
     pub profile: Profile,
     /// Outcomes forced by configuration, by `orderNo` (as the `[SW:…]` note markers do).
-    pub scenarios: HashMap<String, Scenario>,
+    pub scenarios: std::collections::HashMap<String, Scenario>,
 }
 
 impl Default for EngineConfig {
@@ -58,54 +61,8 @@ impl Default for EngineConfig {
             release_delay: Duration::minutes(5),
             release_waits_for_arrival: true,
             profile: Profile::default(),
-            scenarios: HashMap::new(),
+            scenarios: std::collections::HashMap::new(),
         }
-    }
-}
-
-/// A receipt the engine sends, and when.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outgoing {
-    pub due: NaiveDateTime,
-    /// e.g. `CEB604Message`.
-    pub root: &'static str,
-    pub status: &'static str,
-    /// The business key it answers, e.g. `ebpCode / orderNo`.
-    key: String,
-    info: String,
-    /// The receipt itself; encoded only when it is delivered (`xml`). Boxed: receipts are
-    /// moved around in bulk and a message is large.
-    message: Box<Message<'static>>,
-}
-
-impl Outgoing {
-    /// The business key it answers, e.g. `ebpCode / orderNo`.
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
-    /// Its `returnInfo`: the reason, in Chinese.
-    pub fn info(&self) -> &str {
-        &self.info
-    }
-
-    /// The receipt as a typed message.
-    pub fn message(&self) -> &Message<'static> {
-        &self.message
-    }
-
-    /// The receipt as the CEB XML sent to the enterprise.
-    pub fn xml(&self) -> String {
-        ceb::encode(self.message.as_element())
-    }
-
-    /// The GUID of the document this receipt answers (the `guid` of its return record).
-    pub fn answers(&self) -> &str {
-        let root = self.message.as_element();
-        crate::model::schema::documents_member(root)
-            .and_then(|i| root.child(i, 0))
-            .and_then(|ret| crate::model::schema::find_text(ret, "guid"))
-            .unwrap_or_default()
     }
 }
 
@@ -143,25 +100,19 @@ pub enum ListStatus {
     Rejected,
 }
 
-/// What the engine keeps of one list: its facts, the numbers it was given, where it stands.
+/// What the engine keeps of one list: what its receipts say, where it stands.
 #[derive(Debug, Clone)]
 struct ListState {
-    facts: ListFacts,
-    /// The keys of its waybill, kept so lookups need not build them.
-    waybill_key: Key,
-    guid: String,
-    agent_code: String,
-    cop_no: String,
-    customs_code: String,
-    statistics_flag: String,
+    record: Arc<ListRecord>,
     date: Option<NaiveDate>,
-    pre_no: String,
-    invt_no: String,
+    /// Its customs list number (`invtNo`), once stored.
+    invt_no: Option<InvtNo>,
     status: ListStatus,
     /// Concluded, held until the parcel arrives at the supervised site.
     held_for_arrival: bool,
     /// What customs does with it, fixed when it arrives.
     scenario: Scenario,
+    draws: Draws,
 }
 
 /// A timed step of one list.
@@ -193,31 +144,75 @@ impl Step {
     }
 }
 
+/// Lists are kept in a vector and named by their place in it.
+type ListId = u32;
+
 /// What a timer does when it falls due.
 #[derive(Debug, Clone)]
-enum Timer {
-    List(Key, Step),
-    /// A receipt already made (bill-level receipts: 508, 510, 608).
+enum Action {
+    List(ListId, Step),
+    /// A receipt already made.
     Send(Box<Outgoing>),
+}
+
+/// A timer; ordered so that the heap's top is the earliest, and equal times keep their order.
+#[derive(Debug, Clone)]
+struct Timer {
+    due: NaiveDateTime,
+    seq: u64,
+    action: Action,
+}
+
+impl PartialEq for Timer {
+    fn eq(&self, other: &Self) -> bool {
+        (self.due, self.seq) == (other.due, other.seq)
+    }
+}
+
+impl Eq for Timer {}
+
+impl PartialOrd for Timer {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Timer {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (other.due, other.seq).cmp(&(self.due, self.seq))
+    }
+}
+
+/// What the engine knows under an order key (ebpCode, orderNo).
+#[derive(Debug, Default)]
+struct OrderSlot {
+    order: Option<Arc<OrderFacts>>,
+    payment: Option<Arc<ReceiptFacts>>,
+    /// The newest list for the order; a list waiting for its order or payment receipt is
+    /// found through it when they come.
+    list: Option<ListId>,
+}
+
+/// What the engine knows under a waybill key (logisticsCode, logisticsNo).
+#[derive(Debug, Default)]
+struct WaybillSlot {
+    waybill: Option<Arc<WaybillFacts>>,
+    list: Option<ListId>,
+    /// Reported arrived at (507) and departed from (509) the supervised site.
+    arrived: bool,
+    departed: bool,
 }
 
 #[derive(Debug, Default)]
 pub struct Engine {
     config: EngineConfig,
     params: Params,
-    known: Related,
-    lists: HashMap<Key, ListState>,
-    /// Lists waiting on an order, a receipt or a waybill, by that document's key.
-    waiting_on_order: HashMap<Key, Vec<Key>>,
-    waiting_on_waybill: HashMap<Key, Vec<Key>>,
-    /// Waybills (logisticsCode, logisticsNo) reported arrived at and departed from the site.
-    arrived: HashSet<Key>,
-    departed: HashSet<Key>,
-    /// The list (by order key) of each waybill, and of each customs list number.
-    list_of_waybill: HashMap<Key, Key>,
-    by_invt_no: HashMap<String, Key>,
-    /// Timed steps in due order; the sequence number keeps equal times in arrival order.
-    timers: BTreeMap<(NaiveDateTime, u64), Timer>,
+    orders: HashMap<Key, OrderSlot>,
+    waybills: HashMap<Key, WaybillSlot>,
+    lists: Vec<ListState>,
+    /// The list of each customs list number, by its serial.
+    stored: HashMap<u32, ListId>,
+    timers: BinaryHeap<Timer>,
     seq: u64,
     /// Serial of the pre-entry numbers the e-port assigns.
     serial: u64,
@@ -250,17 +245,18 @@ impl Engine {
             Message::Ceb303(m) => {
                 for order in kept(&m.documents, &accepted) {
                     let (key, facts) = OrderFacts::of(order);
-                    let earlier = self.known.orders.get(&key).map(|f| f.guid.as_str());
-                    let used = self.in_customs(&key);
+                    let slot = self.orders.entry(key.clone()).or_default();
+                    let earlier = slot.order.as_deref().map(|f| &f.guid);
+                    let used = in_customs(&self.lists, slot.list);
                     match side_verdict(&order.head.app_type, earlier, &facts.guid, used) {
                         Verdict::Refuse(reason) => {
                             let due = now + self.config.store_delay;
                             self.send(receipts::order_answer(&key, &facts, "-304001", reason, due));
                         }
                         verdict => {
-                            if settle(&mut self.known.orders, &key, facts, verdict) {
-                                let waiting = self.waiting_on_order.remove(&key);
-                                self.wake(waiting, now);
+                            let list = slot.list;
+                            if settle(&mut slot.order, facts, verdict) {
+                                self.wake(list, now);
                             }
                         }
                     }
@@ -269,8 +265,9 @@ impl Engine {
             Message::Ceb403(m) => {
                 for r in kept(&m.documents, &accepted) {
                     let (key, facts) = ReceiptFacts::of(r);
-                    let earlier = self.known.receipts.get(&key).map(|f| f.guid.as_str());
-                    let used = self.in_customs(&key);
+                    let slot = self.orders.entry(key.clone()).or_default();
+                    let earlier = slot.payment.as_deref().map(|f| &f.guid);
+                    let used = in_customs(&self.lists, slot.list);
                     match side_verdict(&r.app_type, earlier, &facts.guid, used) {
                         Verdict::Refuse(reason) => {
                             let due = now + self.config.store_delay;
@@ -279,9 +276,9 @@ impl Engine {
                             ));
                         }
                         verdict => {
-                            if settle(&mut self.known.receipts, &key, facts, verdict) {
-                                let waiting = self.waiting_on_order.remove(&key);
-                                self.wake(waiting, now);
+                            let list = slot.list;
+                            if settle(&mut slot.payment, facts, verdict) {
+                                self.wake(list, now);
                             }
                         }
                     }
@@ -290,9 +287,9 @@ impl Engine {
             Message::Ceb505(m) => {
                 for w in kept(&m.documents, &accepted) {
                     let (key, facts) = WaybillFacts::of(w);
-                    let earlier = self.known.waybills.get(&key).map(|f| f.guid.as_str());
-                    let list = self.list_of_waybill.get(&key).cloned();
-                    let used = list.is_some_and(|l| self.in_customs(&l));
+                    let slot = self.waybills.entry(key.clone()).or_default();
+                    let earlier = slot.waybill.as_deref().map(|f| &f.guid);
+                    let used = in_customs(&self.lists, slot.list);
                     match side_verdict(&w.app_type, earlier, &facts.guid, used) {
                         Verdict::Refuse(reason) => {
                             let due = now + self.config.store_delay;
@@ -301,9 +298,9 @@ impl Engine {
                             ));
                         }
                         verdict => {
-                            if settle(&mut self.known.waybills, &key, facts, verdict) {
-                                let waiting = self.waiting_on_waybill.remove(&key);
-                                self.wake(waiting, now);
+                            let list = slot.list;
+                            if settle(&mut slot.waybill, facts, verdict) {
+                                self.wake(list, now);
                             }
                         }
                     }
@@ -326,7 +323,7 @@ impl Engine {
                         let pre_no = self.next_pre_no(now);
                         let receipt = receipts::waybill(
                             w,
-                            &pre_no,
+                            pre_no,
                             "399",
                             "总分单审核通过",
                             now + self.config.store_delay,
@@ -337,40 +334,42 @@ impl Engine {
             }
             Message::Ceb507(m) => {
                 for a in kept(&m.documents, &accepted) {
-                    let code = a.head.logistics_code.to_string();
                     for item in &a.items {
-                        let key = (code.clone(), item.logistics_no.to_string());
-                        self.arrived.insert(key.clone());
-                        self.on_arrival(&key, now);
+                        let key = KeyRef(&a.head.logistics_code, &item.logistics_no);
+                        let slot = self.waybills.entry(key.to_owned()).or_default();
+                        slot.arrived = true;
+                        // A list held for its parcel's arrival is released now.
+                        if let Some(id) = slot.list
+                            && std::mem::take(&mut self.lists[id as usize].held_for_arrival)
+                        {
+                            self.schedule(now, id, Step::Release);
+                        }
                     }
                     if a.head.msg_seq_no == a.head.msg_count {
                         let pre_no = self.next_pre_no(now);
                         let due = now + self.config.store_delay;
-                        self.send(receipts::arrival(a, &pre_no, "399", "审核成功", due));
-                        self.send(receipts::arrival(a, &pre_no, "800", "放行", due));
+                        self.send(receipts::arrival(a, pre_no, "399", "审核成功", due));
+                        self.send(receipts::arrival(a, pre_no, "800", "放行", due));
                     }
                 }
             }
             Message::Ceb509(m) => {
                 for d in kept(&m.documents, &accepted) {
-                    let code = d.head.logistics_code.to_string();
                     for item in &d.items {
-                        let key = (code.clone(), item.logistics_no.to_string());
-                        self.departed.insert(key.clone());
-                        if let Some(list) = self.list_of_waybill.get(&key).cloned()
-                            && self
-                                .lists
-                                .get(&list)
-                                .is_some_and(|l| l.status == ListStatus::Released)
+                        let key = KeyRef(&d.head.logistics_code, &item.logistics_no);
+                        let slot = self.waybills.entry(key.to_owned()).or_default();
+                        slot.departed = true;
+                        if let Some(list) = slot.list
+                            && self.lists[list as usize].status == ListStatus::Released
                         {
-                            self.schedule(now + self.config.store_delay, &list, Step::Close);
+                            self.schedule(now + self.config.store_delay, list, Step::Close);
                         }
                     }
                     if d.head.msg_seq_no == d.head.msg_count {
                         let pre_no = self.next_pre_no(now);
                         self.send(receipts::departure(
                             d,
-                            &pre_no,
+                            pre_no,
                             "399",
                             "离境审核通过",
                             now + self.config.store_delay,
@@ -382,81 +381,78 @@ impl Engine {
         }
     }
 
-    /// Whether the list of `key` (an order key) is with customs: stored and not yet finished
-    /// with, so the documents it was checked against may no longer change.
-    fn in_customs(&self, key: &Key) -> bool {
-        self.lists
-            .get(key)
-            .is_some_and(|l| (ListStatus::Stored..=ListStatus::Closed).contains(&l.status))
-    }
-
     /// A list: new, delivered again, a duplicate, a change (appType 2) or a deletion (3).
     fn list_arrives(&mut self, list: &Inventory<'_>, now: NaiveDateTime) {
-        let facts = ListFacts::of(list);
-        let key = facts.order_key();
         let h = &list.head;
-        let earlier = self
-            .lists
-            .get(&key)
-            .filter(|l| !matches!(l.status, ListStatus::Rejected | ListStatus::Deleted));
+        let key = KeyRef(&h.ebp_code, &h.order_no);
+        let earlier = (self.orders.get(&key))
+            .and_then(|slot| slot.list)
+            .map(|i| (i, &self.lists[i as usize]))
+            .filter(|(_, l)| !matches!(l.status, ListStatus::Rejected | ListStatus::Deleted))
+            .map(|(i, l)| (i, l.status, l.record.guid == *h.guid));
         let refusal = match (h.app_type.as_ref(), earlier) {
             // The same list delivered again changes nothing.
-            (_, Some(e)) if e.guid == h.guid.as_ref() => return,
-            ("2", Some(e)) if e.status >= ListStatus::Released => {
+            (_, Some((_, _, true))) => return,
+            ("2", Some((_, status, _))) if status >= ListStatus::Released => {
                 Some("处理失败：清单已放行，不能变更")
             }
-            ("2", Some(_)) => {
-                self.change_list(&key, facts, now);
+            ("2", Some((i, _, _))) => {
+                self.change_list(i, ListFacts::of(list), now);
                 None
             }
-            ("3", Some(e)) if e.status >= ListStatus::Stored => {
+            ("3", Some((_, status, _))) if status >= ListStatus::Stored => {
                 Some("处理失败：清单已入库，不能删除，请申请撤销（CEB605）")
             }
-            ("3", Some(_)) => {
-                if let Some(l) = self.lists.get_mut(&key) {
-                    l.status = ListStatus::Deleted;
-                }
+            ("3", Some((i, _, _))) => {
+                self.lists[i as usize].status = ListStatus::Deleted;
                 None
             }
             ("2" | "3", None) => Some("处理失败：没有可变更或删除的清单"),
             (_, Some(_)) => Some("处理失败，业务主键重复：该订单的清单已申报"),
             (_, None) => {
-                let state = self.new_list(list, facts, now);
-                self.list_of_waybill
-                    .insert(state.waybill_key.clone(), key.clone());
-                self.lists.insert(key.clone(), state);
-                let window = self.config.wait_window;
-                self.schedule(now + window, &key, Step::Expire);
-                self.try_complete(&key, now);
+                let id = self.lists.len() as ListId;
+                let state = self.new_list(list, now);
+                let waybill_key = state.record.facts.waybill_key().to_owned();
+                self.waybills.entry(waybill_key).or_default().list = Some(id);
+                self.orders.entry(key.to_owned()).or_default().list = Some(id);
+                self.lists.push(state);
+                self.try_complete(id, now);
+                // Only a list still waiting needs the end of its window.
+                if self.lists[id as usize].status == ListStatus::Waiting {
+                    let window = self.config.wait_window;
+                    self.schedule(now + window, id, Step::Expire);
+                }
                 None
             }
         };
         if let Some(reason) = refusal {
             // Answered on the document sent, which never becomes a second record.
-            let answered = self.new_list(list, ListFacts::of(list), now);
+            let answered = self.new_list(list, now);
             let info = format!("{reason}[{}]", h.guid);
             let due = now + self.config.store_delay;
-            self.send(list_receipt(&answered, STATUS_DUPLICATE, &info, due));
+            let receipt =
+                receipts::list(&answered.record, None, STATUS_DUPLICATE, info.into(), due);
+            self.send(receipt);
         }
     }
 
-    fn new_list(
-        &mut self,
-        list: &Inventory<'_>,
-        facts: ListFacts,
-        now: NaiveDateTime,
-    ) -> ListState {
+    fn new_list(&mut self, list: &Inventory<'_>, now: NaiveDateTime) -> ListState {
         let h = &list.head;
-        ListState {
-            waybill_key: facts.waybill_key(),
-            guid: h.guid.to_string(),
-            agent_code: h.agent_code.to_string(),
-            cop_no: h.cop_no.to_string(),
-            customs_code: h.customs_code.to_string(),
-            statistics_flag: h.statistics_flag.to_string(),
-            date: crate::model::time::date_of(&h.app_time),
+        let record = ListRecord {
+            facts: ListFacts::of(list),
+            guid: Guid::new(&h.guid),
+            agent_code: h.agent_code.as_ref().into(),
+            cop_no: h.cop_no.as_ref().into(),
+            customs_code: h.customs_code.as_ref().into(),
+            statistics_flag: h.statistics_flag.as_ref().into(),
             pre_no: self.next_pre_no(now),
-            invt_no: String::new(),
+        };
+        let draws = Draws::new(&self.config.profile, &h.guid);
+        ListState {
+            record: Arc::new(record),
+            draws,
+            date: crate::model::time::date_of(&h.app_time),
+            invt_no: None,
             status: ListStatus::Waiting,
             held_for_arrival: false,
             scenario: self
@@ -465,46 +461,62 @@ impl Engine {
                 .get(h.order_no.as_ref())
                 .copied()
                 .or_else(|| h.note.as_deref().and_then(Scenario::from_note))
-                .unwrap_or_else(|| Scenario::drawn(&self.config.profile, &h.guid)),
-            facts,
+                .unwrap_or_else(|| Scenario::drawn(&self.config.profile, draws)),
         }
     }
 
     /// A change before release: the new facts count; a list customs already stored is
     /// cross-checked again at once.
-    fn change_list(&mut self, key: &Key, facts: ListFacts, now: NaiveDateTime) {
-        let Some(list) = self.lists.get_mut(key) else {
-            return;
-        };
-        list.facts = facts;
+    fn change_list(&mut self, id: ListId, facts: ListFacts, now: NaiveDateTime) {
+        let list = &mut self.lists[id as usize];
+        let mut record = (*list.record).clone();
+        record.facts = facts;
+        list.record = Arc::new(record);
         if list.status == ListStatus::Waiting {
-            self.try_complete(key, now);
+            self.try_complete(id, now);
             return;
         }
         if list.status < ListStatus::Stored {
             return;
         }
-        let findings = cross_check(&list.facts, list.date, &self.known, &self.params);
-        let reasons: Vec<String> = findings
-            .iter()
-            .filter(|f| f.rule.severity == crate::diagnostic::Severity::Error)
-            .map(|f| format!("[{}] {}", f.rule.code, f.zh))
-            .collect();
+        let reasons = self.cross_check_errors(id);
         if !reasons.is_empty() {
+            let list = &mut self.lists[id as usize];
             list.status = ListStatus::Rejected;
             let info = format!("海关退单：变更后{}", reasons.join("；"));
-            let receipt = list_receipt(list, "100", &info, now + self.config.store_delay);
+            let due = now + self.config.store_delay;
+            let receipt = receipts::list(&list.record, list.invt_no, "100", info.into(), due);
             self.send(receipt);
         }
     }
 
+    /// The errors of the cross-check of a list, each as `[code] reason`.
+    fn cross_check_errors(&self, id: ListId) -> Vec<String> {
+        let list = &self.lists[id as usize];
+        let facts = &list.record.facts;
+        let (order, waybill) = self.slots(facts);
+        let named = Named {
+            order: order.and_then(|o| o.order.as_deref()),
+            receipt: order.and_then(|o| o.payment.as_deref()),
+            waybill: waybill.and_then(|w| w.waybill.as_deref()),
+        };
+        cross_check(facts, list.date, named, &self.params)
+            .iter()
+            .filter(|f| f.rule.severity == crate::diagnostic::Severity::Error)
+            .map(|f| format!("[{}] {}", f.rule.code, f.zh))
+            .collect()
+    }
+
     /// A cancellation (605) of a recorded list, not yet closed.
     fn cancel(&mut self, c: &InvtCancel<'_>, now: NaiveDateTime) {
-        let key = self.by_invt_no.get(c.invt_no.as_ref()).cloned();
-        let status = key
-            .as_ref()
-            .and_then(|k| self.lists.get(k))
-            .map(|l| l.status);
+        let id = InvtNo::serial_of(&c.invt_no)
+            .and_then(|serial| self.stored.get(&serial))
+            .copied()
+            .filter(|&i| {
+                let list = &self.lists[i as usize];
+                list.invt_no.map(|n| n.format(&list.record)).as_deref() == Some(&c.invt_no)
+            });
+        let status = id.map(|i| self.lists[i as usize].status);
         let (code, info) = match status {
             Some(ListStatus::Closed) => ("100", "清单已结关，不能撤销：请申请退货（CEB213）"),
             Some(ListStatus::Cancelled) => ("100", "重复申报：清单已撤销"),
@@ -512,45 +524,39 @@ impl Engine {
             _ => ("100", "清单不存在或尚未入库"),
         };
         if code == "399"
-            && let Some(list) = key.and_then(|k| self.lists.get_mut(&k))
+            && let Some(i) = id
         {
-            list.status = ListStatus::Cancelled;
+            self.lists[i as usize].status = ListStatus::Cancelled;
         }
         let pre_no = self.next_pre_no(now);
-        let receipt = receipts::cancel(c, &pre_no, code, info, now + self.config.store_delay);
+        let receipt = receipts::cancel(c, pre_no, code, info, now + self.config.store_delay);
         self.send(receipt);
     }
 
-    /// A held list is released once its parcel has arrived.
-    fn on_arrival(&mut self, waybill: &Key, now: NaiveDateTime) {
-        let Some(key) = self.list_of_waybill.get(waybill).cloned() else {
-            return;
-        };
-        if let Some(list) = self.lists.get_mut(&key)
-            && list.held_for_arrival
-        {
-            list.held_for_arrival = false;
-            self.schedule(now, &key, Step::Release);
-        }
+    fn send(&mut self, receipt: Outgoing) {
+        self.push_timer(receipt.due, Action::Send(Box::new(receipt)));
     }
 
-    fn send(&mut self, receipt: Outgoing) {
+    fn schedule(&mut self, due: NaiveDateTime, list: ListId, step: Step) {
+        self.push_timer(due, Action::List(list, step));
+    }
+
+    fn push_timer(&mut self, due: NaiveDateTime, action: Action) {
         self.seq += 1;
-        self.timers
-            .insert((receipt.due, self.seq), Timer::Send(Box::new(receipt)));
+        let seq = self.seq;
+        self.timers.push(Timer { due, seq, action });
     }
 
     /// Every receipt due by `now`, in order; steps due later stay scheduled.
     pub fn advance(&mut self, now: NaiveDateTime) -> Vec<Outgoing> {
         let mut out = Vec::new();
-        while let Some(entry) = self.timers.first_entry() {
-            if entry.key().0 > now {
+        while self.timers.peek().is_some_and(|t| t.due <= now) {
+            let Some(timer) = self.timers.pop() else {
                 break;
-            }
-            let ((due, _), timer) = entry.remove_entry();
-            match timer {
-                Timer::List(key, step) => out.extend(self.step(&key, step, due)),
-                Timer::Send(receipt) => out.push(*receipt),
+            };
+            match timer.action {
+                Action::List(list, step) => out.extend(self.step(list, step, timer.due)),
+                Action::Send(receipt) => out.push(*receipt),
             }
         }
         out
@@ -558,9 +564,8 @@ impl Engine {
 
     /// Where the list of an order stands.
     pub fn list_status(&self, ebp_code: &str, order_no: &str) -> Option<ListStatus> {
-        self.lists
-            .get(&(ebp_code.to_string(), order_no.to_string()))
-            .map(|l| l.status)
+        let slot = self.orders.get(&KeyRef(ebp_code, order_no))?;
+        slot.list.map(|i| self.lists[i as usize].status)
     }
 
     /// Test support: makes customs do `event` to the list of an order now, whatever its own
@@ -573,25 +578,30 @@ impl Engine {
         event: Forced,
         now: NaiveDateTime,
     ) -> Result<(), &'static str> {
-        let key = (ebp_code.to_string(), order_no.to_string());
-        let Some(list) = self.lists.get_mut(&key) else {
+        let Some(id) = self
+            .orders
+            .get(&KeyRef(ebp_code, order_no))
+            .and_then(|slot| slot.list)
+        else {
             return Err("no list for this order");
         };
+        let list = &mut self.lists[id as usize];
         match (event, list.status) {
             (Forced::Reject, s) if s <= ListStatus::Concluded => {
                 list.status = ListStatus::Rejected;
-                let info = format!("海关退单：测试注入[{}]", list.guid);
-                let receipt = list_receipt(list, "100", &info, now);
+                let info = Info::Tagged("海关退单：测试注入");
+                let receipt = receipts::list(&list.record, list.invt_no, "100", info, now);
                 self.send(receipt);
             }
             (Forced::Inspect, ListStatus::Stored | ListStatus::Review) => {
-                self.schedule(now, &key, Step::Inspect);
+                self.schedule(now, id, Step::Inspect);
             }
             (Forced::Release, s) if (ListStatus::Stored..=ListStatus::Concluded).contains(&s) => {
                 list.status = ListStatus::Concluded;
                 list.held_for_arrival = false;
-                self.arrived.insert(list.waybill_key.clone());
-                self.schedule(now, &key, Step::Release);
+                let waybill = list.record.facts.waybill_key();
+                self.waybills.entry(waybill.to_owned()).or_default().arrived = true;
+                self.schedule(now, id, Step::Release);
             }
             (Forced::Reject, _) => return Err("the list is already finished with"),
             (Forced::Inspect, _) => return Err("only a stored list (120 or 300) can be inspected"),
@@ -601,104 +611,85 @@ impl Engine {
     }
 
     /// The delay before `step` of a list: drawn around the nominal one, plus any scenario delay.
-    fn delay_for(&self, key: &Key, step: Step, nominal: Duration) -> Duration {
-        let Some(list) = self.lists.get(key) else {
-            return nominal;
-        };
-        customs::jittered(&self.config.profile, &list.guid, step.name(), nominal)
+    fn delay_for(&self, id: ListId, step: Step, nominal: Duration) -> Duration {
+        let list = &self.lists[id as usize];
+        customs::jittered(&self.config.profile, list.draws, step.name(), nominal)
             + list.scenario.extra_delay
     }
 
-    /// The e-port's pre-entry number: B + date + 9-digit serial (spec §5).
-    fn next_pre_no(&mut self, now: NaiveDateTime) -> String {
+    fn next_pre_no(&mut self, now: NaiveDateTime) -> PreNo {
         self.serial += 1;
-        format!("B{}{:09}", now.format("%Y%m%d"), self.serial)
-    }
-
-    fn wake(&mut self, lists: Option<Vec<Key>>, now: NaiveDateTime) {
-        for key in lists.unwrap_or_default() {
-            self.try_complete(&key, now);
+        PreNo {
+            date: now.date(),
+            serial: self.serial,
         }
     }
 
-    fn schedule(&mut self, due: NaiveDateTime, key: &Key, step: Step) {
-        self.seq += 1;
-        self.timers
-            .insert((due, self.seq), Timer::List(key.clone(), step));
+    fn wake(&mut self, list: Option<ListId>, now: NaiveDateTime) {
+        if let Some(id) = list {
+            self.try_complete(id, now);
+        }
+    }
+
+    /// What the engine knows under the order and the waybill keys of a list.
+    fn slots(&self, facts: &ListFacts) -> (Option<&OrderSlot>, Option<&WaybillSlot>) {
+        (
+            self.orders.get(&facts.order_key()),
+            self.waybills.get(&facts.waybill_key()),
+        )
     }
 
     /// The documents a waiting list still lacks, named (in Chinese) for the reply.
     fn missing(&self, list: &ListState) -> Vec<&'static str> {
-        let order_key = (list.facts.ebp_code.clone(), list.facts.order_no.clone());
+        let facts = &list.record.facts;
+        let (order, waybill) = self.slots(facts);
         let mut missing = Vec::new();
-        if !self.known.orders.contains_key(&order_key) {
+        if order.is_none_or(|o| o.order.is_none()) {
             missing.push("订单");
         }
         // The dated rule of the catalog says when a 9610 list needs its payment receipt.
-        let receipt_required = list.facts.trade_mode == "9610"
+        let receipt_required = facts.trade_mode == "9610"
             && catalog::rule("TM-9610-RECEIPT")
                 .is_some_and(|r| list.date.is_none_or(|d| r.in_force(d)));
-        if receipt_required && !self.known.receipts.contains_key(&order_key) {
+        if receipt_required && order.is_none_or(|o| o.payment.is_none()) {
             missing.push("收款单");
         }
-        if !self.known.waybills.contains_key(&list.waybill_key) {
+        if waybill.is_none_or(|w| w.waybill.is_none()) {
             missing.push("运单");
         }
         missing
     }
 
     /// Moves a waiting list on when everything it names has arrived.
-    fn try_complete(&mut self, key: &Key, now: NaiveDateTime) {
-        let Some(list) = self.lists.get(key) else {
-            return;
-        };
-        if list.status != ListStatus::Waiting {
+    fn try_complete(&mut self, id: ListId, now: NaiveDateTime) {
+        let list = &self.lists[id as usize];
+        if list.status != ListStatus::Waiting || !self.missing(list).is_empty() {
             return;
         }
-        let missing = self.missing(list);
-        if missing.is_empty() {
-            if let Some(list) = self.lists.get_mut(key) {
-                list.status = ListStatus::Checked;
-            }
-            let delay = self.delay_for(key, Step::Decide, self.config.store_delay);
-            self.schedule(now + delay, key, Step::Decide);
-            return;
-        }
-        let (order_key, waybill_key) = (list.facts.order_key(), list.waybill_key.clone());
-        let waiting = self.waiting_on_order.entry(order_key).or_default();
-        if !waiting.contains(key) {
-            waiting.push(key.clone());
-        }
-        let waiting = self.waiting_on_waybill.entry(waybill_key).or_default();
-        if !waiting.contains(key) {
-            waiting.push(key.clone());
-        }
+        self.lists[id as usize].status = ListStatus::Checked;
+        let delay = self.delay_for(id, Step::Decide, self.config.store_delay);
+        self.schedule(now + delay, id, Step::Decide);
     }
 
-    fn step(&mut self, key: &Key, step: Step, due: NaiveDateTime) -> Option<Outgoing> {
-        let list = self.lists.get(key)?;
-        let (status, info, next) = match (step, list.status) {
+    fn step(&mut self, id: ListId, step: Step, due: NaiveDateTime) -> Option<Outgoing> {
+        let list = &self.lists[id as usize];
+        let (status, (code, info), next) = match (step, list.status) {
             (Step::Expire, ListStatus::Waiting) => {
                 let zh = self.missing(list);
                 let info = format!(
                     "海关退单：超过{}分钟未收到{}[{}]",
                     self.config.wait_window.num_minutes(),
                     zh.join("、"),
-                    list.guid
+                    list.record.guid
                 );
-                (ListStatus::Rejected, ("100", info), None)
+                (ListStatus::Rejected, ("100", info.into()), None)
             }
             (Step::Decide, ListStatus::Checked) => {
-                let findings = cross_check(&list.facts, list.date, &self.known, &self.params);
-                let errors: Vec<&Finding> = findings
-                    .iter()
-                    .filter(|f| f.rule.severity == crate::diagnostic::Severity::Error)
-                    .collect();
+                let errors = self.cross_check_errors(id);
                 if list.scenario.refuse {
-                    let info = format!("海关退单：模拟退单（场景设定）[{}]", list.guid);
+                    let info = Info::Tagged("海关退单：模拟退单（场景设定）");
                     (ListStatus::Rejected, ("100", info), None)
                 } else if errors.is_empty() {
-                    let info = format!("逻辑校验通过[{}]", list.guid);
                     let next = if list.scenario.review {
                         Step::Review
                     } else if list.scenario.inspect {
@@ -708,19 +699,12 @@ impl Engine {
                     };
                     (
                         ListStatus::Stored,
-                        ("120", info),
+                        ("120", Info::Tagged("逻辑校验通过")),
                         Some((self.config.conclude_delay, next)),
                     )
                 } else {
-                    let reasons: Vec<String> = errors
-                        .iter()
-                        .map(|f| format!("[{}] {}", f.rule.code, f.zh))
-                        .collect();
-                    (
-                        ListStatus::Rejected,
-                        ("100", format!("海关退单：{}", reasons.join("；"))),
-                        None,
-                    )
+                    let info = format!("海关退单：{}", errors.join("；"));
+                    (ListStatus::Rejected, ("100", info.into()), None)
                 }
             }
             (Step::Review, ListStatus::Stored) => {
@@ -732,7 +716,7 @@ impl Engine {
                 let delay = self.config.profile.review_delay;
                 (
                     ListStatus::Review,
-                    ("300", format!("人工审核[{}]", list.guid)),
+                    ("300", Info::Tagged("人工审核")),
                     Some((delay, next)),
                 )
             }
@@ -740,72 +724,89 @@ impl Engine {
                 let delay = self.config.profile.inspection_delay;
                 (
                     ListStatus::Inspection,
-                    ("500", format!("查验[{}]", list.guid)),
+                    ("500", Info::Tagged("查验")),
                     Some((delay, Step::Conclude)),
                 )
             }
             (Step::Conclude, ListStatus::Stored | ListStatus::Review | ListStatus::Inspection) => (
                 ListStatus::Concluded,
-                ("399", format!("海关审结[{}]", list.guid)),
+                ("399", Info::Tagged("海关审结")),
                 Some((self.config.release_delay, Step::Release)),
             ),
             (Step::Release, ListStatus::Concluded) => {
-                let waybill = &list.waybill_key;
-                if self.config.release_waits_for_arrival && !self.arrived.contains(waybill) {
-                    if let Some(list) = self.lists.get_mut(key) {
-                        list.held_for_arrival = true;
-                    }
+                let site = self.slots(&list.record.facts).1;
+                let arrived = site.is_some_and(|w| w.arrived);
+                if self.config.release_waits_for_arrival && !arrived {
+                    self.lists[id as usize].held_for_arrival = true;
                     return None;
                 }
-                let next = self
-                    .departed
-                    .contains(waybill)
+                let next = (site.is_some_and(|w| w.departed))
                     .then_some((self.config.store_delay, Step::Close));
-                (
-                    ListStatus::Released,
-                    ("800", format!("放行[{}]", list.guid)),
-                    next,
-                )
+                (ListStatus::Released, ("800", Info::Tagged("放行")), next)
             }
-            (Step::Close, ListStatus::Released) => (
-                ListStatus::Closed,
-                ("899", format!("结关[{}]", list.guid)),
-                None,
-            ),
+            (Step::Close, ListStatus::Released) => {
+                (ListStatus::Closed, ("899", Info::Tagged("结关")), None)
+            }
             // A step for a state the list already left (e.g. the window of a completed list).
             _ => return None,
         };
-        let list = self.lists.get_mut(key)?;
-        if status == ListStatus::Stored {
-            // 4-digit customs + year + E + 9 digits (spec §5; the E for export is unverified).
-            // The digits come from the list's GUID, so a list keeps its number in any replay.
-            let serial = crate::model::reply::fnv(list.guid.as_bytes()) % 1_000_000_000;
-            list.invt_no = format!("{}{}E{serial:09}", list.customs_code, due.format("%Y"));
-            let invt_no = list.invt_no.clone();
-            self.by_invt_no.insert(invt_no, key.clone());
-        }
+        let list = &mut self.lists[id as usize];
         list.status = status;
         let silent = list.scenario.silent;
-        let receipt = list_receipt(list, info.0, &info.1, due);
+        if status == ListStatus::Stored {
+            // The serial comes from the list's GUID, so a list keeps its number in any run;
+            // the next free one is taken when two GUIDs meet.
+            let hash = list.record.guid.with_str(|g| fnv(g.as_bytes()));
+            let mut serial = (hash % u64::from(INVT_SERIALS)) as u32;
+            while self.stored.contains_key(&serial) {
+                serial = (serial + 1) % INVT_SERIALS;
+            }
+            self.stored.insert(serial, id);
+            list.invt_no = Some(InvtNo {
+                year: u16::try_from(due.year()).unwrap_or_default(),
+                serial,
+            });
+        }
+        let list = &self.lists[id as usize];
+        let receipt = receipts::list(&list.record, list.invt_no, code, info, due);
         if status == ListStatus::Stored && !silent {
             // The order, payment receipt and waybill learn that they matched (304/404/506).
-            let linked = receipts::linked(key, &list.waybill_key, &self.known, "120", due);
+            let (order, waybill) = self.slots(&list.record.facts);
+            let linked = receipts::linked(
+                &list.record,
+                order.and_then(|o| o.order.as_ref()),
+                order.and_then(|o| o.payment.as_ref()),
+                waybill.and_then(|w| w.waybill.as_ref()),
+                due,
+            );
             for r in linked {
                 self.send(r);
             }
         }
         if let Some((delay, step)) = next {
-            let delay = self.delay_for(key, step, delay);
-            self.schedule(due + delay, key, step);
+            let delay = self.delay_for(id, step, delay);
+            self.schedule(due + delay, id, step);
         }
         (!silent).then_some(receipt)
     }
 }
 
+/// How many serials a customs list number has (9 digits).
+const INVT_SERIALS: u32 = 1_000_000_000;
+
+/// Whether a list is with customs: stored and not yet finished with, so the documents it
+/// was checked against may no longer change.
+fn in_customs(lists: &[ListState], list: Option<ListId>) -> bool {
+    list.is_some_and(|i| {
+        (ListStatus::Stored..=ListStatus::Closed).contains(&lists[i as usize].status)
+    })
+}
+
 pub mod customs;
 mod receipts;
 
-pub use customs::{Profile, Scenario};
+pub use customs::{Draws, Profile, Scenario};
+pub use receipts::Outgoing;
 
 /// What becomes of an order, payment receipt or waybill the e-port accepted.
 #[derive(Debug, PartialEq, Eq)]
@@ -819,7 +820,7 @@ enum Verdict {
 
 /// New (appType 1), change (2) or deletion (3) of a document customs may already have (its
 /// GUID is `earlier`) and that a list in customs may be using (`used`).
-fn side_verdict(app_type: &str, earlier: Option<&str>, guid: &str, used: bool) -> Verdict {
+fn side_verdict(app_type: &str, earlier: Option<&Guid>, guid: &Guid, used: bool) -> Verdict {
     match (app_type, earlier) {
         (_, Some(e)) if e == guid => Verdict::Ignore,
         ("2" | "3", None) => Verdict::Refuse("处理失败：没有可变更或删除的单证"),
@@ -835,14 +836,14 @@ fn side_verdict(app_type: &str, earlier: Option<&str>, guid: &str, used: bool) -
 
 /// Stores or removes the facts of an order, payment or waybill as `verdict` says; true when
 /// new facts were stored, so lists waiting for them may go on.
-fn settle<F>(map: &mut HashMap<Key, F>, key: &Key, facts: F, verdict: Verdict) -> bool {
+fn settle<F>(slot: &mut Option<Arc<F>>, facts: F, verdict: Verdict) -> bool {
     match verdict {
         Verdict::Store => {
-            map.insert(key.clone(), facts);
+            *slot = Some(Arc::new(facts));
             true
         }
         Verdict::Remove => {
-            map.remove(key);
+            *slot = None;
             false
         }
         Verdict::Ignore | Verdict::Refuse(_) => false,
@@ -855,57 +856,4 @@ fn kept<'d, T>(docs: &'d [T], accepted: &impl Fn(usize) -> bool) -> impl Iterato
         .enumerate()
         .filter(|(k, _)| accepted(*k))
         .map(|(_, d)| d)
-}
-
-/// CEB604 for one list.
-fn list_receipt(
-    list: &ListState,
-    status: &'static str,
-    info: &str,
-    due: NaiveDateTime,
-) -> Outgoing {
-    let f = &list.facts;
-    let ret = InventoryReturn {
-        guid: list.guid.clone().into(),
-        agent_code: list.agent_code.clone().into(),
-        cop_no: list.cop_no.clone().into(),
-        pre_no: list.pre_no.clone().into(),
-        invt_no: list.invt_no.clone().into(),
-        ebc_code: f.ebc_code.clone().into(),
-        ebp_code: f.ebp_code.clone().into(),
-        order_no: f.order_no.clone().into(),
-        statistics_flag: list.statistics_flag.clone().into(),
-        return_status: status.into(),
-        return_time: format17(due).into(),
-        return_info: clip_chars(info, 1000).into(),
-    };
-    let message = Ceb604Message {
-        guid: receipt_guid(&list.guid, status, info).into(),
-        version: "1.0".into(),
-        returns: vec![ret],
-    };
-    Outgoing {
-        due,
-        root: "CEB604Message",
-        key: format!("{} / {}", f.ebp_code, f.order_no),
-        status,
-        info: info.to_string(),
-        message: Box::new(Message::Ceb604(message)),
-    }
-}
-
-/// A receipt's own GUID, derived from what it answers so a replay gives the same one.
-fn receipt_guid(answered: &str, status: &str, info: &str) -> String {
-    let fnv = |h: u64, bytes: &[u8]| {
-        bytes
-            .iter()
-            .fold(h, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
-    };
-    let second = fnv(
-        fnv(0xcbf2_9ce4_8422_2325, status.as_bytes()),
-        info.as_bytes(),
-    );
-    let id = uuid::Uuid::from_u64_pair(crate::model::reply::fnv(answered.as_bytes()), second);
-    let mut buf = uuid::Uuid::encode_buffer();
-    id.hyphenated().encode_upper(&mut buf).to_string()
 }

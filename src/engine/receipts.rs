@@ -1,23 +1,444 @@
-//! Receipts for the messages that are not lists: orders (304), payment receipts (404),
+//! The receipts the engine sends: lists (604), orders (304), payment receipts (404),
 //! waybills (506), consolidation (608), arrival (508), departure (510), cancellation (606).
+//!
+//! A list's receipts and those of the documents it was checked against are the bulk of the
+//! traffic, so they are kept as a shared reference to what they answer and built into a
+//! message only when read (`message`, `xml`). The others are few and built when made.
 
-use super::{Outgoing, receipt_guid};
+use crate::ceb;
 use crate::model::Message;
 use crate::model::arrival::{Arrival, ArrivalReturn, Ceb508Message};
 use crate::model::cancel::{Ceb606Message, InvtCancel, InvtCancelReturn};
 use crate::model::departure::{Ceb510Message, Departure, DepartureReturn};
+use crate::model::ids::Guid;
+use crate::model::inventory::{Ceb604Message, InventoryReturn};
 use crate::model::logistics::{Ceb506Message, LogisticsReturn};
 use crate::model::order::{Ceb304Message, OrderReturn};
 use crate::model::receipts::{Ceb404Message, ReceiptsReturn};
+use crate::model::reply::{clip_chars, fnv};
+use crate::model::schema::{documents_member, find_text};
 use crate::model::time::format17;
 use crate::model::waybill::{Ceb608Message, WayBill, WayBillReturn};
-use crate::rules::Related;
-use crate::rules::links::{Key, OrderFacts, ReceiptFacts, WaybillFacts};
-use chrono::NaiveDateTime;
+use crate::rules::links::{Key, ListFacts, OrderFacts, ReceiptFacts, WaybillFacts};
+use chrono::{NaiveDate, NaiveDateTime};
+use compact_str::CompactString;
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+/// A receipt the engine sends, and when.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub due: NaiveDateTime,
+    /// e.g. `CEB604Message`.
+    pub root: &'static str,
+    pub status: &'static str,
+    body: Body,
+}
+
+#[derive(Debug, Clone)]
+enum Body {
+    /// CEB604 for a list as it stood.
+    List {
+        list: Arc<ListRecord>,
+        invt_no: Option<InvtNo>,
+        info: Info,
+    },
+    /// CEB304, CEB404 or CEB506 for a document the list was checked against.
+    Linked { list: Arc<ListRecord>, doc: Linked },
+    /// Any other receipt, built when it was made.
+    Built {
+        key: String,
+        info: String,
+        message: Box<Message<'static>>,
+    },
+}
+
+#[derive(Debug, Clone)]
+enum Linked {
+    Order(Arc<OrderFacts>),
+    Payment(Arc<ReceiptFacts>),
+    Waybill(Arc<WaybillFacts>),
+}
+
+/// A receipt's `returnInfo`.
+#[derive(Debug, Clone)]
+pub(super) enum Info {
+    /// The text followed by the answered document's GUID in brackets.
+    Tagged(&'static str),
+    Text(Box<str>),
+}
+
+impl Info {
+    fn text(&self, guid: &str) -> Cow<'_, str> {
+        match self {
+            Info::Tagged(text) => Cow::Owned(format!("{text}[{guid}]")),
+            Info::Text(text) => Cow::Borrowed(text),
+        }
+    }
+}
+
+impl From<String> for Info {
+    fn from(text: String) -> Self {
+        Info::Text(text.into_boxed_str())
+    }
+}
+
+impl Outgoing {
+    /// The business key it answers, e.g. `ebpCode / orderNo`.
+    pub fn key(&self) -> String {
+        match &self.body {
+            Body::List { list, .. } => order_key(&list.facts),
+            Body::Linked { list, doc } => match doc {
+                Linked::Waybill(_) => {
+                    format!(
+                        "{} / {}",
+                        list.facts.logistics_code, list.facts.logistics_no
+                    )
+                }
+                Linked::Order(_) | Linked::Payment(_) => order_key(&list.facts),
+            },
+            Body::Built { key, .. } => key.clone(),
+        }
+    }
+
+    /// Its `returnInfo`: the reason, in Chinese.
+    pub fn info(&self) -> Cow<'_, str> {
+        match &self.body {
+            Body::List { info, .. } => info.text(&self.answers()),
+            Body::Linked { .. } => Cow::Owned(format!("{LINKED_INFO}[{}]", self.answers())),
+            Body::Built { info, .. } => Cow::Borrowed(info),
+        }
+    }
+
+    /// The GUID of the document this receipt answers (the `guid` of its return record).
+    pub fn answers(&self) -> String {
+        match &self.body {
+            Body::List { list, .. } => list.guid.to_string(),
+            Body::Linked { doc, .. } => match doc {
+                Linked::Order(o) => o.guid.to_string(),
+                Linked::Payment(p) => p.guid.to_string(),
+                Linked::Waybill(w) => w.guid.to_string(),
+            },
+            Body::Built { message, .. } => {
+                let root = message.as_element();
+                documents_member(root)
+                    .and_then(|i| root.child(i, 0))
+                    .and_then(|ret| find_text(ret, "guid"))
+                    .unwrap_or_default()
+                    .to_string()
+            }
+        }
+    }
+
+    /// The receipt as a typed message.
+    pub fn message(&self) -> Message<'static> {
+        let (status, due) = (self.status, self.due);
+        let info = self.info();
+        match &self.body {
+            Body::List { list, invt_no, .. } => list_message(list, *invt_no, status, &info, due),
+            Body::Linked { list, doc } => {
+                let f = &list.facts;
+                match doc {
+                    Linked::Order(o) => order_message(
+                        o,
+                        Key(f.ebp_code.clone(), f.order_no.clone()),
+                        status,
+                        &info,
+                        due,
+                    ),
+                    Linked::Payment(p) => payment_message(p, &f.order_no, status, &info, due),
+                    Linked::Waybill(w) => {
+                        waybill_message(w, f.waybill_key().to_owned(), status, &info, due)
+                    }
+                }
+            }
+            Body::Built { message, .. } => (**message).clone(),
+        }
+    }
+
+    /// The receipt as the CEB XML sent to the enterprise.
+    pub fn xml(&self) -> String {
+        ceb::encode(self.message().as_element())
+    }
+}
+
+/// Two receipts are the same when they say the same thing at the same time.
+impl PartialEq for Outgoing {
+    fn eq(&self, other: &Self) -> bool {
+        (self.due, self.root, self.status) == (other.due, other.root, other.status)
+            && self.key() == other.key()
+            && self.info() == other.info()
+            && self.message() == other.message()
+    }
+}
+
+fn order_key(f: &ListFacts) -> String {
+    format!("{} / {}", f.ebp_code, f.order_no)
+}
+
+/// The `returnInfo` of the receipts an order, payment receipt and waybill get when the list
+/// naming them passed the cross-check.
+const LINKED_INFO: &str = "逻辑校验通过";
+
+/// The e-port's pre-entry number: B + date + 9-digit serial (spec §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct PreNo {
+    pub date: NaiveDate,
+    pub serial: u64,
+}
+
+impl fmt::Display for PreNo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "B{}{:09}", self.date.format("%Y%m%d"), self.serial)
+    }
+}
+
+/// What a list's receipts say of it; shared by the list and its receipts in flight, and
+/// replaced (not changed) when the list is.
+#[derive(Debug, Clone)]
+pub(super) struct ListRecord {
+    pub facts: ListFacts,
+    pub guid: Guid,
+    pub agent_code: CompactString,
+    pub cop_no: CompactString,
+    pub customs_code: CompactString,
+    pub statistics_flag: CompactString,
+    pub pre_no: PreNo,
+}
+
+/// A customs list number: the list's 4-digit customs + year + E + a 9-digit serial (spec §5;
+/// the E for export is unverified).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct InvtNo {
+    pub year: u16,
+    pub serial: u32,
+}
+
+impl InvtNo {
+    pub fn format(self, list: &ListRecord) -> String {
+        format!("{}{}E{:09}", list.customs_code, self.year, self.serial)
+    }
+
+    /// The serial of a list number in this form, if it is one.
+    pub fn serial_of(invt_no: &str) -> Option<u32> {
+        let (_, digits) = invt_no.rsplit_once('E')?;
+        digits.parse().ok()
+    }
+}
+
+/// CEB604 for one list.
+pub(super) fn list(
+    list: &Arc<ListRecord>,
+    invt_no: Option<InvtNo>,
+    status: &'static str,
+    info: Info,
+    due: NaiveDateTime,
+) -> Outgoing {
+    Outgoing {
+        due,
+        root: "CEB604Message",
+        status,
+        body: Body::List {
+            list: Arc::clone(list),
+            invt_no,
+            info,
+        },
+    }
+}
+
+fn list_message(
+    list: &ListRecord,
+    invt_no: Option<InvtNo>,
+    status: &str,
+    info: &str,
+    due: NaiveDateTime,
+) -> Message<'static> {
+    let f = &list.facts;
+    let ret = InventoryReturn {
+        guid: list.guid.to_string().into(),
+        agent_code: list.agent_code.to_string().into(),
+        cop_no: list.cop_no.to_string().into(),
+        pre_no: list.pre_no.to_string().into(),
+        invt_no: invt_no.map(|n| n.format(list)).unwrap_or_default().into(),
+        ebc_code: f.ebc_code.clone().into(),
+        ebp_code: f.ebp_code.clone().into(),
+        order_no: f.order_no.clone().into(),
+        statistics_flag: list.statistics_flag.to_string().into(),
+        return_status: status.to_string().into(),
+        return_time: format17(due).into(),
+        return_info: clip_chars(info, 1000).into(),
+    };
+    Message::Ceb604(Ceb604Message {
+        guid: receipt_guid(&list.guid, status, info).into(),
+        version: "1.0".into(),
+        returns: vec![ret],
+    })
+}
+
+/// 304, 404 and 506 once the list naming the order, payment and waybill passed the
+/// cross-check: 120 逻辑校验通过.
+pub(super) fn linked(
+    list: &Arc<ListRecord>,
+    order: Option<&Arc<OrderFacts>>,
+    payment: Option<&Arc<ReceiptFacts>>,
+    waybill: Option<&Arc<WaybillFacts>>,
+    due: NaiveDateTime,
+) -> Vec<Outgoing> {
+    let order = order.map(|o| Linked::Order(Arc::clone(o)));
+    let payment = payment.map(|p| Linked::Payment(Arc::clone(p)));
+    let waybill = waybill.map(|w| Linked::Waybill(Arc::clone(w)));
+    [order, payment, waybill]
+        .into_iter()
+        .flatten()
+        .map(|doc| Outgoing {
+            due,
+            root: match doc {
+                Linked::Order(_) => "CEB304Message",
+                Linked::Payment(_) => "CEB404Message",
+                Linked::Waybill(_) => "CEB506Message",
+            },
+            status: "120",
+            body: Body::Linked {
+                list: Arc::clone(list),
+                doc,
+            },
+        })
+        .collect()
+}
+
+/// A receipt built now.
+fn built(
+    due: NaiveDateTime,
+    root: &'static str,
+    key: String,
+    status: &'static str,
+    info: String,
+    message: Message<'static>,
+) -> Outgoing {
+    Outgoing {
+        due,
+        root,
+        status,
+        body: Body::Built {
+            key,
+            info,
+            message: Box::new(message),
+        },
+    }
+}
+
+/// 304 for an order (its key and facts) that is not answered through its list: a refused
+/// duplicate, change or deletion.
+pub(super) fn order_answer(
+    key: &Key,
+    order: &OrderFacts,
+    status: &'static str,
+    info: &str,
+    due: NaiveDateTime,
+) -> Outgoing {
+    let info = format!("{info}[{}]", order.guid);
+    let message = order_message(order, key.clone(), status, &info, due);
+    let key = format!("{} / {}", key.0, key.1);
+    built(due, "CEB304Message", key, status, info, message)
+}
+
+fn order_message(
+    order: &OrderFacts,
+    Key(ebp_code, order_no): Key,
+    status: &str,
+    info: &str,
+    due: NaiveDateTime,
+) -> Message<'static> {
+    Message::Ceb304(Ceb304Message {
+        guid: receipt_guid(&order.guid, status, info).into(),
+        version: "1.0".into(),
+        returns: vec![OrderReturn {
+            guid: order.guid.to_string().into(),
+            ebp_code: ebp_code.into(),
+            ebc_code: order.ebc_code.clone().into(),
+            order_no: order_no.into(),
+            return_status: status.to_string().into(),
+            return_time: format17(due).into(),
+            return_info: info.to_string().into(),
+        }],
+    })
+}
+
+/// 404 for a payment receipt not answered through its list.
+pub(super) fn payment_answer(
+    key: &Key,
+    receipt: &ReceiptFacts,
+    status: &'static str,
+    info: &str,
+    due: NaiveDateTime,
+) -> Outgoing {
+    let info = format!("{info}[{}]", receipt.guid);
+    let message = payment_message(receipt, &key.1, status, &info, due);
+    let key = format!("{} / {}", key.0, key.1);
+    built(due, "CEB404Message", key, status, info, message)
+}
+
+fn payment_message(
+    receipt: &ReceiptFacts,
+    order_no: &str,
+    status: &str,
+    info: &str,
+    due: NaiveDateTime,
+) -> Message<'static> {
+    Message::Ceb404(Ceb404Message {
+        guid: receipt_guid(&receipt.guid, status, info).into(),
+        version: "1.0".into(),
+        returns: vec![ReceiptsReturn {
+            guid: receipt.guid.to_string().into(),
+            ebc_code: receipt.ebc_code.clone().into(),
+            order_no: order_no.to_string().into(),
+            pay_no: receipt.pay_no.clone().map(Into::into),
+            return_status: status.to_string().into(),
+            return_time: format17(due).into(),
+            return_info: info.to_string().into(),
+        }],
+    })
+}
+
+/// 506 for a waybill not answered through its list.
+pub(super) fn waybill_answer(
+    key: &Key,
+    waybill: &WaybillFacts,
+    status: &'static str,
+    info: &str,
+    due: NaiveDateTime,
+) -> Outgoing {
+    let info = format!("{info}[{}]", waybill.guid);
+    let message = waybill_message(waybill, key.clone(), status, &info, due);
+    let key = format!("{} / {}", key.0, key.1);
+    built(due, "CEB506Message", key, status, info, message)
+}
+
+fn waybill_message(
+    waybill: &WaybillFacts,
+    Key(logistics_code, logistics_no): Key,
+    status: &str,
+    info: &str,
+    due: NaiveDateTime,
+) -> Message<'static> {
+    Message::Ceb506(Ceb506Message {
+        guid: receipt_guid(&waybill.guid, status, info).into(),
+        version: "1.0".into(),
+        returns: vec![LogisticsReturn {
+            guid: waybill.guid.to_string().into(),
+            logistics_code: logistics_code.into(),
+            logistics_no: logistics_no.into(),
+            return_status: status.to_string().into(),
+            return_time: format17(due).into(),
+            return_info: info.to_string().into(),
+        }],
+    })
+}
 
 pub(super) fn waybill(
     w: &WayBill<'_>,
-    pre_no: &str,
+    pre_no: PreNo,
     status: &'static str,
     info: &str,
     due: NaiveDateTime,
@@ -40,7 +461,7 @@ pub(super) fn waybill(
             return_info: info.clone().into(),
         }],
     };
-    outgoing(
+    built(
         due,
         "CEB608Message",
         format!("{} / {}", h.cop_no, h.bill_no),
@@ -52,7 +473,7 @@ pub(super) fn waybill(
 
 pub(super) fn arrival(
     a: &Arrival<'_>,
-    pre_no: &str,
+    pre_no: PreNo,
     status: &'static str,
     info: &str,
     due: NaiveDateTime,
@@ -76,7 +497,7 @@ pub(super) fn arrival(
             return_info: info.clone().into(),
         }],
     };
-    outgoing(
+    built(
         due,
         "CEB508Message",
         format!("{} / {bill}", h.cop_no),
@@ -88,7 +509,7 @@ pub(super) fn arrival(
 
 pub(super) fn departure(
     d: &Departure<'_>,
-    pre_no: &str,
+    pre_no: PreNo,
     status: &'static str,
     info: &str,
     due: NaiveDateTime,
@@ -110,7 +531,7 @@ pub(super) fn departure(
         }],
     };
     let bill = h.bill_no.as_deref().unwrap_or_default();
-    outgoing(
+    built(
         due,
         "CEB510Message",
         format!("{} / {bill}", h.cop_no),
@@ -120,27 +541,9 @@ pub(super) fn departure(
     )
 }
 
-fn outgoing(
-    due: NaiveDateTime,
-    root: &'static str,
-    key: String,
-    status: &'static str,
-    info: String,
-    message: Message<'static>,
-) -> Outgoing {
-    Outgoing {
-        due,
-        root,
-        key,
-        status,
-        info,
-        message: Box::new(message),
-    }
-}
-
 pub(super) fn cancel(
     c: &InvtCancel<'_>,
-    pre_no: &str,
+    pre_no: PreNo,
     status: &'static str,
     info: &str,
     due: NaiveDateTime,
@@ -160,7 +563,7 @@ pub(super) fn cancel(
             return_info: info.clone().into(),
         }],
     };
-    outgoing(
+    built(
         due,
         "CEB606Message",
         c.invt_no.to_string(),
@@ -170,125 +573,18 @@ pub(super) fn cancel(
     )
 }
 
-/// 304, 404 and 506 once the list naming the order, payment and waybill passed the
-/// cross-check (120 逻辑校验通过).
-pub(super) fn linked(
-    key: &Key,
-    waybill: &Key,
-    known: &Related,
-    status: &'static str,
-    due: NaiveDateTime,
-) -> Vec<Outgoing> {
-    let info = "逻辑校验通过";
-    let order = known
-        .orders
-        .get(key)
-        .map(|o| order_answer(key, o, status, info, due));
-    let payment = known
-        .receipts
-        .get(key)
-        .map(|r| payment_answer(key, r, status, info, due));
-    let shipment = known
-        .waybills
-        .get(waybill)
-        .map(|w| waybill_answer(waybill, w, status, info, due));
-    order.into_iter().chain(payment).chain(shipment).collect()
-}
-
-/// 304 for an order (its key and facts): passed, or a refused duplicate, change or deletion.
-pub(super) fn order_answer(
-    key: &Key,
-    order: &OrderFacts,
-    status: &'static str,
-    info: &str,
-    due: NaiveDateTime,
-) -> Outgoing {
-    let info = format!("{info}[{}]", order.guid);
-    let message = Ceb304Message {
-        guid: receipt_guid(&order.guid, status, &info).into(),
-        version: "1.0".into(),
-        returns: vec![OrderReturn {
-            guid: order.guid.clone().into(),
-            ebp_code: key.0.clone().into(),
-            ebc_code: order.ebc_code.clone().into(),
-            order_no: key.1.clone().into(),
-            return_status: status.into(),
-            return_time: format17(due).into(),
-            return_info: info.clone().into(),
-        }],
+/// A receipt's own GUID, derived from what it answers so a replay gives the same one.
+fn receipt_guid(answered: &impl fmt::Display, status: &str, info: &str) -> String {
+    let fnv_on = |h: u64, bytes: &[u8]| {
+        bytes
+            .iter()
+            .fold(h, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
     };
-    let key = format!("{} / {}", key.0, key.1);
-    outgoing(
-        due,
-        "CEB304Message",
-        key,
-        status,
-        info,
-        Message::Ceb304(message),
-    )
-}
-
-/// 404 for a payment receipt.
-pub(super) fn payment_answer(
-    key: &Key,
-    receipt: &ReceiptFacts,
-    status: &'static str,
-    info: &str,
-    due: NaiveDateTime,
-) -> Outgoing {
-    let info = format!("{info}[{}]", receipt.guid);
-    let message = Ceb404Message {
-        guid: receipt_guid(&receipt.guid, status, &info).into(),
-        version: "1.0".into(),
-        returns: vec![ReceiptsReturn {
-            guid: receipt.guid.clone().into(),
-            ebc_code: receipt.ebc_code.clone().into(),
-            order_no: key.1.clone().into(),
-            pay_no: receipt.pay_no.clone().map(Into::into),
-            return_status: status.into(),
-            return_time: format17(due).into(),
-            return_info: info.clone().into(),
-        }],
-    };
-    let key = format!("{} / {}", key.0, key.1);
-    outgoing(
-        due,
-        "CEB404Message",
-        key,
-        status,
-        info,
-        Message::Ceb404(message),
-    )
-}
-
-/// 506 for a waybill.
-pub(super) fn waybill_answer(
-    key: &Key,
-    waybill: &WaybillFacts,
-    status: &'static str,
-    info: &str,
-    due: NaiveDateTime,
-) -> Outgoing {
-    let info = format!("{info}[{}]", waybill.guid);
-    let message = Ceb506Message {
-        guid: receipt_guid(&waybill.guid, status, &info).into(),
-        version: "1.0".into(),
-        returns: vec![LogisticsReturn {
-            guid: waybill.guid.clone().into(),
-            logistics_code: key.0.clone().into(),
-            logistics_no: key.1.clone().into(),
-            return_status: status.into(),
-            return_time: format17(due).into(),
-            return_info: info.clone().into(),
-        }],
-    };
-    let key = format!("{} / {}", key.0, key.1);
-    outgoing(
-        due,
-        "CEB506Message",
-        key,
-        status,
-        info,
-        Message::Ceb506(message),
-    )
+    let second = fnv_on(
+        fnv_on(0xcbf2_9ce4_8422_2325, status.as_bytes()),
+        info.as_bytes(),
+    );
+    let id = uuid::Uuid::from_u64_pair(fnv(answered.to_string().as_bytes()), second);
+    let mut buf = uuid::Uuid::encode_buffer();
+    id.hyphenated().encode_upper(&mut buf).to_string()
 }

@@ -472,6 +472,77 @@ impl fmt::Display for GuidError {
 
 impl std::error::Error for GuidError {}
 
+/// A document's GUID as kept in memory: 16 bytes when it is in the spec's form (36
+/// characters, 8-4-4-4-12 upper-case hexadecimal), else its text as sent. Either way it gives
+/// back exactly the text it was made from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Guid {
+    Packed([u8; 16]),
+    Text(compact_str::CompactString),
+}
+
+impl Guid {
+    pub fn new(text: &str) -> Guid {
+        match packed(text.as_bytes()) {
+            Some(bytes) => Guid::Packed(bytes),
+            None => Guid::Text(text.into()),
+        }
+    }
+
+    /// Calls `f` with the GUID's text (written on the stack when packed).
+    pub fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        match self {
+            Guid::Packed(bytes) => {
+                let mut buf = uuid::Uuid::encode_buffer();
+                f(uuid::Uuid::from_bytes(*bytes)
+                    .hyphenated()
+                    .encode_upper(&mut buf))
+            }
+            Guid::Text(text) => f(text),
+        }
+    }
+}
+
+/// The 16 bytes of a GUID in the spec's form (8-4-4-4-12 upper-case hexadecimal), which is
+/// exactly what packing gives back.
+fn packed(text: &[u8]) -> Option<[u8; 16]> {
+    if text.len() != 36 {
+        return None;
+    }
+    let mut bytes = [0u8; 16];
+    let mut digits = text
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !matches!(i, 8 | 13 | 18 | 23));
+    for byte in &mut bytes {
+        for _ in 0..2 {
+            let (_, c) = digits.next()?;
+            let nibble = match c {
+                b'0'..=b'9' => c - b'0',
+                b'A'..=b'F' => c - b'A' + 10,
+                _ => return None,
+            };
+            *byte = *byte << 4 | nibble;
+        }
+    }
+    [8, 13, 18, 23]
+        .iter()
+        .all(|&i| text[i] == b'-')
+        .then_some(bytes)
+}
+
+impl fmt::Display for Guid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.with_str(|s| f.write_str(s))
+    }
+}
+
+impl PartialEq<str> for Guid {
+    fn eq(&self, other: &str) -> bool {
+        self.with_str(|s| s == other)
+    }
+}
+
 /// GUID: 36 characters in the 8-4-4-4-12 hex form. The spec asks for upper-case, but
 /// official samples are lower-case, so case is reported rather than rejected.
 pub fn check_guid(guid: &str) -> Result<GuidCase, GuidError> {

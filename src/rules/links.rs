@@ -4,15 +4,41 @@
 
 use super::{Context, Out, Params, Place};
 use crate::model::Message;
+use crate::model::ids::Guid;
 use crate::model::inventory::Inventory;
 use crate::model::logistics::Logistics;
 use crate::model::order::Order;
 use crate::model::receipts::Receipts;
+use compact_str::CompactString;
+use hashbrown::{Equivalent, HashMap};
 use rust_decimal::Decimal;
-use std::collections::HashMap;
 
 /// (ebpCode, orderNo) or (logisticsCode, logisticsNo).
-pub type Key = (String, String);
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Key(pub CompactString, pub CompactString);
+
+/// A key borrowed from a document's fields: looks a `Key` up without building one. Hashes
+/// as `Key` does (a `CompactString` hashes as its `str`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyRef<'a>(pub &'a str, pub &'a str);
+
+impl Equivalent<Key> for KeyRef<'_> {
+    fn equivalent(&self, key: &Key) -> bool {
+        self.0 == key.0 && self.1 == key.1
+    }
+}
+
+impl Key {
+    pub fn as_ref(&self) -> KeyRef<'_> {
+        KeyRef(&self.0, &self.1)
+    }
+}
+
+impl KeyRef<'_> {
+    pub fn to_owned(self) -> Key {
+        Key(self.0.into(), self.1.into())
+    }
+}
 
 /// What the other documents of the run say.
 #[derive(Debug, Clone, Default)]
@@ -25,42 +51,42 @@ pub struct Related {
 #[derive(Debug, Clone)]
 pub struct OrderFacts {
     /// The order's own GUID, which its receipts (304) answer.
-    pub guid: String,
-    pub order_type: String,
-    pub ebc_code: String,
+    pub guid: Guid,
+    pub order_type: CompactString,
+    pub ebc_code: CompactString,
     pub goods_value: Decimal,
     pub freight: Decimal,
-    pub currency: String,
+    pub currency: CompactString,
     pub items: Vec<ItemFacts>,
 }
 
 #[derive(Debug, Clone)]
 pub struct ItemFacts {
     pub gnum: i64,
-    pub item_no: String,
+    pub item_no: CompactString,
     pub qty: Decimal,
     pub total_price: Decimal,
-    pub currency: String,
+    pub currency: CompactString,
 }
 
 #[derive(Debug, Clone)]
 pub struct ReceiptFacts {
-    pub guid: String,
-    pub pay_no: Option<String>,
-    pub ebc_code: String,
+    pub guid: Guid,
+    pub pay_no: Option<CompactString>,
+    pub ebc_code: CompactString,
     pub charge: Decimal,
-    pub currency: String,
+    pub currency: CompactString,
 }
 
 /// What the cross-check needs of a declaration list (kept by the engine while it waits).
 #[derive(Debug, Clone)]
 pub struct ListFacts {
-    pub ebp_code: String,
-    pub order_no: String,
-    pub ebc_code: String,
-    pub trade_mode: String,
-    pub logistics_code: String,
-    pub logistics_no: String,
+    pub ebp_code: CompactString,
+    pub order_no: CompactString,
+    pub ebc_code: CompactString,
+    pub trade_mode: CompactString,
+    pub logistics_code: CompactString,
+    pub logistics_no: CompactString,
     pub gross_weight: Decimal,
     pub items: Vec<ItemFacts>,
 }
@@ -69,44 +95,61 @@ impl ListFacts {
     pub fn of(list: &Inventory<'_>) -> Self {
         let h = &list.head;
         ListFacts {
-            ebp_code: h.ebp_code.to_string(),
-            order_no: h.order_no.to_string(),
-            ebc_code: h.ebc_code.to_string(),
-            trade_mode: h.trade_mode.to_string(),
-            logistics_code: h.logistics_code.to_string(),
-            logistics_no: h.logistics_no.to_string(),
+            ebp_code: h.ebp_code.as_ref().into(),
+            order_no: h.order_no.as_ref().into(),
+            ebc_code: h.ebc_code.as_ref().into(),
+            trade_mode: h.trade_mode.as_ref().into(),
+            logistics_code: h.logistics_code.as_ref().into(),
+            logistics_no: h.logistics_no.as_ref().into(),
             gross_weight: h.gross_weight,
             items: list
                 .items
                 .iter()
                 .map(|i| ItemFacts {
                     gnum: i.gnum,
-                    item_no: i.item_no.to_string(),
+                    item_no: i.item_no.as_ref().into(),
                     qty: i.qty,
                     total_price: i.total_price,
-                    currency: i.currency.to_string(),
+                    currency: i.currency.as_ref().into(),
                 })
                 .collect(),
         }
     }
 
-    pub fn order_key(&self) -> Key {
-        (self.ebp_code.clone(), self.order_no.clone())
+    pub fn order_key(&self) -> KeyRef<'_> {
+        KeyRef(&self.ebp_code, &self.order_no)
     }
 
-    pub fn waybill_key(&self) -> Key {
-        (self.logistics_code.clone(), self.logistics_no.clone())
+    pub fn waybill_key(&self) -> KeyRef<'_> {
+        KeyRef(&self.logistics_code, &self.logistics_no)
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct WaybillFacts {
-    pub guid: String,
-    pub ebc_code: Option<String>,
+    pub guid: Guid,
+    pub ebc_code: Option<CompactString>,
     pub gross_weight: Decimal,
 }
 
+/// The documents a list names, where known.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Named<'a> {
+    pub order: Option<&'a OrderFacts>,
+    pub receipt: Option<&'a ReceiptFacts>,
+    pub waybill: Option<&'a WaybillFacts>,
+}
+
 impl Related {
+    /// The documents of the run that `list` names.
+    pub fn named(&self, list: &ListFacts) -> Named<'_> {
+        Named {
+            order: self.orders.get(&list.order_key()),
+            receipt: self.receipts.get(&list.order_key()),
+            waybill: self.waybills.get(&list.waybill_key()),
+        }
+    }
+
     /// Remembers the documents of `message` whose index `accepted` says passed their checks.
     pub fn note(&mut self, message: &Message<'_>, accepted: impl Fn(usize) -> bool) {
         let kept = |k: &usize| accepted(*k);
@@ -139,25 +182,28 @@ impl OrderFacts {
     pub fn of(order: &Order<'_>) -> (Key, OrderFacts) {
         let h = &order.head;
         let facts = OrderFacts {
-            guid: h.guid.to_string(),
-            order_type: h.order_type.to_string(),
-            ebc_code: h.ebc_code.to_string(),
+            guid: Guid::new(&h.guid),
+            order_type: h.order_type.as_ref().into(),
+            ebc_code: h.ebc_code.as_ref().into(),
             goods_value: h.goods_value,
             freight: h.freight,
-            currency: h.currency.to_string(),
+            currency: h.currency.as_ref().into(),
             items: order
                 .items
                 .iter()
                 .map(|i| ItemFacts {
                     gnum: i.gnum,
-                    item_no: i.item_no.to_string(),
+                    item_no: i.item_no.as_ref().into(),
                     qty: i.qty,
                     total_price: i.total_price,
-                    currency: i.currency.to_string(),
+                    currency: i.currency.as_ref().into(),
                 })
                 .collect(),
         };
-        ((h.ebp_code.to_string(), h.order_no.to_string()), facts)
+        (
+            Key(h.ebp_code.as_ref().into(), h.order_no.as_ref().into()),
+            facts,
+        )
     }
 }
 
@@ -165,13 +211,16 @@ impl ReceiptFacts {
     /// The facts of a payment receipt and its key (ebpCode, orderNo).
     pub fn of(r: &Receipts<'_>) -> (Key, ReceiptFacts) {
         let facts = ReceiptFacts {
-            guid: r.guid.to_string(),
-            pay_no: r.pay_no.as_ref().map(|n| n.to_string()),
-            ebc_code: r.ebc_code.to_string(),
+            guid: Guid::new(&r.guid),
+            pay_no: r.pay_no.as_deref().map(Into::into),
+            ebc_code: r.ebc_code.as_ref().into(),
             charge: r.charge,
-            currency: r.currency.to_string(),
+            currency: r.currency.as_ref().into(),
         };
-        ((r.ebp_code.to_string(), r.order_no.to_string()), facts)
+        (
+            Key(r.ebp_code.as_ref().into(), r.order_no.as_ref().into()),
+            facts,
+        )
     }
 }
 
@@ -179,12 +228,15 @@ impl WaybillFacts {
     /// The facts of a waybill and its key (logisticsCode, logisticsNo).
     pub fn of(w: &Logistics<'_>) -> (Key, WaybillFacts) {
         let facts = WaybillFacts {
-            guid: w.guid.to_string(),
-            ebc_code: w.ebc_code.as_ref().map(|c| c.to_string()),
+            guid: Guid::new(&w.guid),
+            ebc_code: w.ebc_code.as_deref().map(Into::into),
             gross_weight: w.gross_weight,
         };
         (
-            (w.logistics_code.to_string(), w.logistics_no.to_string()),
+            Key(
+                w.logistics_code.as_ref().into(),
+                w.logistics_no.as_ref().into(),
+            ),
             facts,
         )
     }
@@ -193,7 +245,8 @@ impl WaybillFacts {
 /// The list against the documents it names, when the run has them.
 pub(super) fn inventory(list: &Inventory<'_>, path: &str, ctx: &Context<'_>, out: &mut Out<'_>) {
     if let Some(related) = ctx.related {
-        compare(&ListFacts::of(list), path, related, ctx.params, out);
+        let facts = ListFacts::of(list);
+        compare(&facts, path, related.named(&facts), ctx.params, out);
     }
 }
 
@@ -201,13 +254,12 @@ pub(super) fn inventory(list: &Inventory<'_>, path: &str, ctx: &Context<'_>, out
 pub(super) fn compare(
     list: &ListFacts,
     path: &str,
-    related: &Related,
+    named: Named<'_>,
     params: &Params,
     out: &mut Out<'_>,
 ) {
     let head = Place(path, "InventoryHead");
-    let order_key = list.order_key();
-    if let Some(order) = related.orders.get(&order_key) {
+    if let Some(order) = named.order {
         order_type(
             &order.order_type,
             &list.trade_mode,
@@ -226,7 +278,7 @@ pub(super) fn compare(
             "order",
         );
         items(list, order, path, params, out);
-        match related.receipts.get(&order_key) {
+        match named.receipt {
             Some(receipt) => {
                 differ(
                     out,
@@ -257,14 +309,14 @@ pub(super) fn compare(
                 "TM-9610-RECEIPT",
                 format!("{head}/orderNo"),
                 &[],
-                list.order_no.clone(),
+                list.order_no.to_string(),
                 "a payment receipt (CEB403) for this order".into(),
                 format!("订单 {} 没有收款单。", list.order_no),
                 format!("Order {} has no payment receipt.", list.order_no),
             ),
         }
     }
-    if let Some(waybill) = related.waybills.get(&list.waybill_key()) {
+    if let Some(waybill) = named.waybill {
         if let Some(ebc) = &waybill.ebc_code {
             differ(
                 out,

@@ -278,12 +278,12 @@ pub fn check_message(
     }
 }
 
-/// The cross-check (三单比对) of a list against the documents in `related`, as findings at the
+/// The cross-check (三单比对) of a list against the documents it names, as findings at the
 /// list's paths; for the engine, which keeps a list's facts while its documents arrive.
 pub fn cross_check(
     list: &links::ListFacts,
     date: Option<NaiveDate>,
-    related: &Related,
+    named: links::Named<'_>,
     params: &Params,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -294,13 +294,7 @@ pub fn cross_check(
         date,
         broken: &[],
     };
-    links::compare(
-        list,
-        "/CEB603Message/Inventory[1]",
-        related,
-        params,
-        &mut out,
-    );
+    links::compare(list, "/CEB603Message/Inventory[1]", named, params, &mut out);
     findings
 }
 
