@@ -18,7 +18,6 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::rt::TokioIo;
 use single_window::load::parcels::{self, Rng};
-use single_window::model::Message;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -93,12 +92,7 @@ fn corpus(parcels: u64) -> Vec<(String, Bytes)> {
     for serial in 1..=parcels {
         let mut p = parcels::parcel(&mut rng, serial, ENTERPRISES);
         p.waybill.base_transfer.dxp_id = CARRIER_DXP.into();
-        for m in [
-            Message::Ceb303(p.order),
-            Message::Ceb403(p.receipt),
-            Message::Ceb505(p.waybill),
-            Message::Ceb603(p.list),
-        ] {
+        for m in p.into_messages() {
             let xml = single_window::ceb::encode(m.as_element());
             let dxp = single_window::model::schema::find_text(m.as_element(), "dxpId")
                 .unwrap_or_default()

@@ -3,7 +3,6 @@
 
 use serde_json::Value;
 use single_window::load::parcels::{self, Rng};
-use single_window::model::Message;
 use single_window::model::schema::{documents_member, find_text};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
@@ -620,16 +619,13 @@ fn test_support_forces_customs_events_shows_history_and_resets() {
     server.pull_until(MY_TOKEN, |r| {
         statuses(r, "CEB604Message").contains(&"800".into())
     });
+    let document = || {
+        let path = "/test/documents?ebpCode=4403966Z01&orderNo=ORD202503100001";
+        server.http("GET", path, Some(ADMIN), b"").json()
+    };
     let reject = force("reject", ADMIN);
     assert_eq!(reject.status, 409, "a released list cannot be sent back");
-    let doc = server
-        .http(
-            "GET",
-            "/test/documents?ebpCode=4403966Z01&orderNo=ORD202503100001",
-            Some(ADMIN),
-            b"",
-        )
-        .json();
+    let doc = document();
     assert_eq!(doc["listStatus"], "Released", "{doc}");
     let history: Vec<(&str, &str)> = doc["history"]
         .as_array()
@@ -656,14 +652,7 @@ fn test_support_forces_customs_events_shows_history_and_resets() {
         server.http("POST", "/test/reset", Some(ADMIN), b"").status,
         200
     );
-    let doc = server
-        .http(
-            "GET",
-            "/test/documents?ebpCode=4403966Z01&orderNo=ORD202503100001",
-            Some(ADMIN),
-            b"",
-        )
-        .json();
+    let doc = document();
     assert!(doc["listStatus"].is_null(), "{doc}");
     // After a reset the same list is new again.
     assert_eq!(server.post(MY_TOKEN, &seed(PARCEL[3])).status, 200);
@@ -718,12 +707,7 @@ fn traffic(parcels: u64) -> Traffic {
     for serial in 1..=parcels {
         let mut p = parcels::parcel(&mut rng, serial, 3);
         p.waybill.base_transfer.dxp_id = CARRIER.into();
-        for m in [
-            Message::Ceb303(p.order),
-            Message::Ceb403(p.receipt),
-            Message::Ceb505(p.waybill),
-            Message::Ceb603(p.list),
-        ] {
+        for m in p.into_messages() {
             let dxp = find_text(m.as_element(), "dxpId").unwrap().to_string();
             // The document's GUID, which its receipts name (not the message's).
             let root = m.as_element();

@@ -88,10 +88,10 @@ impl Metrics {
     }
 }
 
-fn counter(out: &mut String, name: &str, help: &str, kind: &str, value: impl std::fmt::Display) {
+fn counter(out: &mut String, name: &str, help: &str, value: u64) {
     let _ = writeln!(
         out,
-        "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+        "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
     );
 }
 
@@ -105,7 +105,6 @@ pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
         &mut out,
         "sw_ingested_total",
         "Messages durably stored and acknowledged.",
-        "counter",
         get(&m.ingested),
     );
     let _ = writeln!(
@@ -131,34 +130,30 @@ pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
     ] {
         let _ = writeln!(out, "sw_queue_depth{{queue=\"{queue}\"}} {}", depth(a));
     }
-    counter(
-        &mut out,
-        "sw_receipts_stored_total",
-        "Receipts stored for delivery.",
-        "counter",
-        get(&m.receipts),
-    );
-    counter(
-        &mut out,
-        "sw_receipts_pushed_total",
-        "Receipts delivered to callback URLs.",
-        "counter",
-        get(&m.pushed),
-    );
-    counter(
-        &mut out,
-        "sw_push_failures_total",
-        "Push attempts that failed (retried with back-off).",
-        "counter",
-        get(&m.push_failures),
-    );
-    counter(
-        &mut out,
-        "sw_receipts_dropped_total",
-        "Receipts written to file-drop outboxes.",
-        "counter",
-        get(&m.dropped),
-    );
+    for (name, help, value) in [
+        (
+            "sw_receipts_stored_total",
+            "Receipts stored for delivery.",
+            &m.receipts,
+        ),
+        (
+            "sw_receipts_pushed_total",
+            "Receipts delivered to callback URLs.",
+            &m.pushed,
+        ),
+        (
+            "sw_push_failures_total",
+            "Push attempts that failed (retried with back-off).",
+            &m.push_failures,
+        ),
+        (
+            "sw_receipts_dropped_total",
+            "Receipts written to file-drop outboxes.",
+            &m.dropped,
+        ),
+    ] {
+        counter(&mut out, name, help, get(value));
+    }
     let _ = writeln!(
         out,
         "# HELP sw_receipt_backlog Receipts not yet delivered, by channel and enterprise.\n# TYPE sw_receipt_backlog gauge"
@@ -169,20 +164,20 @@ pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
             "sw_receipt_backlog{{channel=\"{channel}\",dxp_id=\"{dxp}\"}} {backlog}"
         );
     }
-    counter(
-        &mut out,
-        "sw_flushes_total",
-        "Group-commit flushes of the log.",
-        "counter",
-        get(&m.flushes),
-    );
-    counter(
-        &mut out,
-        "sw_flushed_entries_total",
-        "Log entries written by those flushes.",
-        "counter",
-        get(&m.flushed_entries),
-    );
+    for (name, help, value) in [
+        (
+            "sw_flushes_total",
+            "Group-commit flushes of the log.",
+            &m.flushes,
+        ),
+        (
+            "sw_flushed_entries_total",
+            "Log entries written by those flushes.",
+            &m.flushed_entries,
+        ),
+    ] {
+        counter(&mut out, name, help, get(value));
+    }
     m.ack_latency.write(
         &mut out,
         "sw_ack_latency_seconds",

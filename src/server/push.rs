@@ -86,12 +86,9 @@ pub fn spawn_all(app: &Arc<App>, stop: &watch::Receiver<bool>, tasks: &mut JoinS
 
 /// GET /push: the caller's push channel.
 pub async fn status(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let dxp = match app.enterprise(&headers) {
-        Ok(d) => d,
-        Err(r) => return r.into_response(),
-    };
-    let Some(channel) = app.channel("push", &dxp) else {
-        return plain(StatusCode::NOT_FOUND, "no callback is configured for you");
+    let (dxp, channel) = match own_channel(&app, &headers) {
+        Ok(c) => c,
+        Err(r) => return r,
     };
     let state = channel.state();
     let (backlog, _) = channel.backlog(&app.store);
@@ -112,17 +109,28 @@ pub async fn status(State(app): State<Arc<App>>, headers: HeaderMap) -> Response
 
 /// DELETE /push: skips every receipt not yet pushed.
 pub async fn clear(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let dxp = match app.enterprise(&headers) {
-        Ok(d) => d,
-        Err(r) => return r.into_response(),
-    };
-    let Some(channel) = app.channel("push", &dxp) else {
-        return plain(StatusCode::NOT_FOUND, "no callback is configured for you");
+    let (_, channel) = match own_channel(&app, &headers) {
+        Ok(c) => c,
+        Err(r) => return r,
     };
     match channel.clear(&app.store) {
         Ok(n) => Json(serde_json::json!({ "cleared": n, "cursor": channel.state().cursor }))
             .into_response(),
         Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// The caller and its push channel; 401 or 404 when there is none.
+fn own_channel(app: &App, headers: &HeaderMap) -> Result<(String, Arc<Channel>), Response> {
+    let dxp = app
+        .enterprise(headers)
+        .map_err(IntoResponse::into_response)?;
+    match app.channel("push", &dxp) {
+        Some(channel) => Ok((dxp, channel)),
+        None => Err(plain(
+            StatusCode::NOT_FOUND,
+            "no callback is configured for you",
+        )),
     }
 }
 
