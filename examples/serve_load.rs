@@ -320,8 +320,8 @@ fn main() -> anyhow::Result<()> {
         print_metrics(port).await
     });
     // SIGTERM, so the server stops gracefully.
-    let _ = std::process::Command::new("kill")
-        .arg(server.id().to_string())
+    let _ = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", server.id())])
         .status();
     let _ = server.wait();
     result

@@ -662,7 +662,15 @@ fn test_support_forces_customs_events_shows_history_and_resets() {
         .pull_until(MY_TOKEN, |r| statuses(r, "CEB604Message").len() >= 5)
         .len();
     let pid = server.child.id().to_string();
-    assert!(Command::new("kill").arg(&pid).status().unwrap().success());
+    // The shell's own kill: no procps needed.
+    let term = format!("kill -TERM {pid}");
+    assert!(
+        Command::new("sh")
+            .args(["-c", &term])
+            .status()
+            .unwrap()
+            .success()
+    );
     let mut server = server;
     let started = Instant::now();
     let exit = loop {

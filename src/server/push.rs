@@ -88,7 +88,7 @@ pub fn spawn_all(app: &Arc<App>, stop: &watch::Receiver<bool>, tasks: &mut JoinS
 pub async fn status(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     let (dxp, channel) = match own_channel(&app, &headers) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let state = channel.state();
     let (backlog, _) = channel.backlog(&app.store);
@@ -111,7 +111,7 @@ pub async fn status(State(app): State<Arc<App>>, headers: HeaderMap) -> Response
 pub async fn clear(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     let (_, channel) = match own_channel(&app, &headers) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match channel.clear(&app.store) {
         Ok(n) => Json(serde_json::json!({ "cleared": n, "cursor": channel.state().cursor }))
@@ -121,16 +121,16 @@ pub async fn clear(State(app): State<Arc<App>>, headers: HeaderMap) -> Response 
 }
 
 /// The caller and its push channel; 401 or 404 when there is none.
-fn own_channel(app: &App, headers: &HeaderMap) -> Result<(String, Arc<Channel>), Response> {
+fn own_channel(app: &App, headers: &HeaderMap) -> Result<(String, Arc<Channel>), Box<Response>> {
     let dxp = app
         .enterprise(headers)
-        .map_err(IntoResponse::into_response)?;
+        .map_err(|r| Box::new(r.into_response()))?;
     match app.channel("push", &dxp) {
         Some(channel) => Ok((dxp, channel)),
-        None => Err(plain(
+        None => Err(Box::new(plain(
             StatusCode::NOT_FOUND,
             "no callback is configured for you",
-        )),
+        ))),
     }
 }
 
