@@ -143,6 +143,25 @@ pub fn run_lifecycle(
 
 /// Checks one received message: format, then the rules of the catalog.
 pub fn check_bytes_in(bytes: &[u8], now: NaiveDateTime, ctx: &Context<'_>) -> MessageReport {
+    check_inner(bytes, now, ctx, false).0
+}
+
+/// Like `check_bytes_in`, also handing back the decoded message when it could be read, so a
+/// caller feeding the engine need not decode it twice.
+pub fn check_and_decode(
+    bytes: &[u8],
+    now: NaiveDateTime,
+    ctx: &Context<'_>,
+) -> (MessageReport, Option<Message<'static>>) {
+    check_inner(bytes, now, ctx, true)
+}
+
+fn check_inner(
+    bytes: &[u8],
+    now: NaiveDateTime,
+    ctx: &Context<'_>,
+    keep: bool,
+) -> (MessageReport, Option<Message<'static>>) {
     let prepared = match ceb::prepare(bytes) {
         Ok(p) => p,
         Err(unreadable) => {
@@ -154,10 +173,11 @@ pub fn check_bytes_in(bytes: &[u8], now: NaiveDateTime, ctx: &Context<'_>) -> Me
                 unreadable.transport.as_ref(),
                 now,
             );
-            return MessageReport {
+            let report = MessageReport {
                 transport: unreadable.transport,
                 ..report
             };
+            return (report, None);
         }
     };
     let decoded = ceb::decode_str(&prepared.text);
@@ -181,7 +201,8 @@ pub fn check_bytes_in(bytes: &[u8], now: NaiveDateTime, ctx: &Context<'_>) -> Me
     };
     report.encoding = prepared.encoding;
     report.transport = prepared.transport;
-    report
+    let message = decoded.message.filter(|_| keep).map(Message::into_static);
+    (report, message)
 }
 
 /// A message that decoded: split findings per document and answer each.

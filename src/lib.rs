@@ -9,4 +9,6 @@ pub mod load;
 pub mod model;
 pub mod rules;
 pub mod scenario;
+pub mod server;
+pub mod store;
 pub mod tax;

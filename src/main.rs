@@ -64,6 +64,24 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Run the single window over HTTP on an embedded store (data in ./data, 127.0.0.1:8080).
+    Serve {
+        /// Configuration file (TOML); every key is optional.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Folder of the store and generated tokens (default: data).
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        /// Address to listen on (default: 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Enterprise registry (TOML, like seeds/enterprises.toml) replacing the shipped one.
+        #[arg(long, value_name = "FILE")]
+        registry: Option<PathBuf>,
+        /// Log as JSON lines instead of text.
+        #[arg(long)]
+        log_json: bool,
+    },
     /// Write our XSD for every supported message into a folder (default: schemas).
     Schemas {
         #[arg(default_value = "schemas", value_name = "DIR")]
@@ -98,6 +116,19 @@ fn main() -> ExitCode {
             what_if,
             quiet,
         } => cli::replay::run(&scenario, &out, &what_if, quiet),
+        Command::Serve {
+            config,
+            data,
+            listen,
+            registry,
+            log_json,
+        } => cli::serve::run(cli::serve::Options {
+            config,
+            data,
+            listen,
+            registry,
+            log_json,
+        }),
     };
     match result {
         Ok(code) => code,

@@ -4,3 +4,4 @@ pub mod check;
 pub mod replay;
 pub mod rules;
 pub mod schemas;
+pub mod serve;

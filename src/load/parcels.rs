@@ -248,6 +248,19 @@ pub struct Parcel {
     pub list: Ceb603Message<'static>,
 }
 
+impl Parcel {
+    /// Its four messages in sending order: order, payment receipt, waybill, list.
+    pub fn into_messages(self) -> [crate::model::Message<'static>; 4] {
+        use crate::model::Message;
+        [
+            Message::Ceb303(self.order),
+            Message::Ceb403(self.receipt),
+            Message::Ceb505(self.waybill),
+            Message::Ceb603(self.list),
+        ]
+    }
+}
+
 /// A whole parcel: the list of `parcel_list` and the order, receipt and waybill it names.
 pub fn parcel(rng: &mut Rng, serial: u64, enterprises: u64) -> Parcel {
     let list = parcel_list(rng, serial, enterprises);

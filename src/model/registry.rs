@@ -319,6 +319,17 @@ impl Registry {
         &self.enterprises
     }
 
+    /// The registry in the file format `load` reads (e.g. a generated one, for `serve`).
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        #[derive(Serialize)]
+        struct File<'a> {
+            enterprise: &'a [Enterprise],
+        }
+        toml::to_string(&File {
+            enterprise: &self.enterprises,
+        })
+    }
+
     pub fn len(&self) -> usize {
         self.enterprises.len()
     }

@@ -1,0 +1,328 @@
+//! Load driver for `single-window serve`, with its plain-HTTP baseline in the same run.
+//!
+//! Starts the server binary given as the first argument on a fresh store in a temporary
+//! folder (a generated registry of 20 enterprises, a token each), then drives it over HTTP/1.1
+//! keep-alive connections from this process with distinct generated parcels (order, payment
+//! receipt, waybill and declaration list: four messages each):
+//!
+//! 1. `POST /baseline` as fast as it goes (the body is read, nothing is checked or stored);
+//! 2. `POST /ceb` as fast as it goes (checked, durably stored, acknowledged);
+//! 3. both again at a fixed rate (`--rate`, default 10,000/s), latency measured from the time
+//!    each request was due, so a stall counts in full.
+//!
+//! `scripts/bench-serve.sh` builds and runs it. Options: `--seconds S` per phase (5),
+//! `--connections C` (64), `--rate R` (10000).
+
+use anyhow::{Context as _, bail};
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::rt::TokioIo;
+use single_window::load::parcels::{self, Rng};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const ENTERPRISES: u64 = 20;
+const CARRIER_DXP: &str = "DXPLGS0000000001";
+
+struct Options {
+    server: String,
+    seconds: u64,
+    connections: usize,
+    rate: u64,
+}
+
+fn options() -> anyhow::Result<Options> {
+    let mut args = std::env::args().skip(1);
+    let mut o = Options {
+        server: String::new(),
+        seconds: 5,
+        connections: 64,
+        rate: 10_000,
+    };
+    while let Some(a) = args.next() {
+        let mut value = || args.next().context("a value is missing");
+        match a.as_str() {
+            "--seconds" => o.seconds = value()?.parse()?,
+            "--connections" => o.connections = value()?.parse()?,
+            "--rate" => o.rate = value()?.parse()?,
+            _ => o.server = a,
+        }
+    }
+    if o.server.is_empty() {
+        bail!("usage: serve_load PATH-TO-single-window [--seconds S] [--connections C] [--rate R]");
+    }
+    Ok(o)
+}
+
+fn token(dxp: &str) -> String {
+    format!("token-{dxp}")
+}
+
+/// Registry and configuration files for the server.
+fn write_config(dir: &std::path::Path, port: u16) -> anyhow::Result<std::path::PathBuf> {
+    let registry = parcels::registry(ENTERPRISES);
+    let text = registry.to_toml()?;
+    std::fs::write(dir.join("registry.toml"), text)?;
+    let mut config = format!(
+        "listen = \"127.0.0.1:{port}\"\ndata = \"{}\"\nregistry = \"{}\"\nadmin_token = \"admin\"\n",
+        dir.join("data").display(),
+        dir.join("registry.toml").display()
+    );
+    let dxps = registry
+        .enterprises()
+        .iter()
+        .filter_map(|e| e.dxp_id.clone())
+        .chain([CARRIER_DXP.to_string()]);
+    for dxp in dxps {
+        config.push_str(&format!(
+            "[[enterprise]]\ndxp_id = \"{dxp}\"\ntoken = \"{}\"\n",
+            token(&dxp)
+        ));
+    }
+    let path = dir.join("serve.toml");
+    std::fs::write(&path, config)?;
+    Ok(path)
+}
+
+/// `parcels` whole parcels, as (authorization header, body), in sending order.
+fn corpus(parcels: u64) -> Vec<(String, Bytes)> {
+    let mut rng = Rng::new(20_251_125);
+    let mut out = Vec::with_capacity(parcels as usize * 4);
+    for serial in 1..=parcels {
+        let mut p = parcels::parcel(&mut rng, serial, ENTERPRISES);
+        p.waybill.base_transfer.dxp_id = CARRIER_DXP.into();
+        for m in p.into_messages() {
+            let xml = single_window::ceb::encode(m.as_element());
+            let dxp = single_window::model::schema::find_text(m.as_element(), "dxpId")
+                .unwrap_or_default()
+                .to_string();
+            out.push((format!("Bearer {}", token(&dxp)), Bytes::from(xml)));
+        }
+    }
+    out
+}
+
+/// What one phase measured.
+#[derive(Default)]
+struct Tally {
+    ok: u64,
+    busy: u64,
+    other: u64,
+    /// Microseconds, every answered request.
+    latencies: Vec<u32>,
+}
+
+impl Tally {
+    fn merge(&mut self, other: Tally) {
+        self.ok += other.ok;
+        self.busy += other.busy;
+        self.other += other.other;
+        self.latencies.extend(other.latencies);
+    }
+
+    fn report(mut self, name: &str, seconds: f64) {
+        self.latencies.sort_unstable();
+        let pct = |p: f64| {
+            let i =
+                ((self.latencies.len() as f64 * p) as usize).min(self.latencies.len().max(1) - 1);
+            self.latencies.get(i).copied().unwrap_or(0) as f64 / 1000.0
+        };
+        println!(
+            "{name:<34} {:>9.0}/s   p50 {:>7.2} ms   p99 {:>7.2} ms   max {:>8.2} ms   ({} ok, {} busy 503, {} other)",
+            self.ok as f64 / seconds,
+            pct(0.50),
+            pct(0.99),
+            self.latencies.last().copied().unwrap_or(0) as f64 / 1000.0,
+            self.ok,
+            self.busy,
+            self.other
+        );
+    }
+}
+
+/// Drives `path` over `connections` connections for `seconds`; at `rate` per second in all
+/// when given, else as fast as answers come.
+async fn phase(
+    port: u16,
+    path: &'static str,
+    corpus: Arc<Vec<(String, Bytes)>>,
+    next: Arc<AtomicUsize>,
+    connections: usize,
+    seconds: u64,
+    rate: Option<u64>,
+) -> anyhow::Result<(Tally, f64)> {
+    let started = Instant::now();
+    let end = started + Duration::from_secs(seconds);
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..connections {
+        let corpus = corpus.clone();
+        let next = next.clone();
+        tasks.spawn(async move {
+            let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+            stream.set_nodelay(true)?;
+            let (mut sender, conn) =
+                hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream))
+                    .await?;
+            tokio::spawn(conn);
+            let mut tally = Tally::default();
+            // Each connection sends its share of the rate, staggered.
+            let interval = rate.map(|r| Duration::from_secs_f64(connections as f64 / r as f64));
+            let mut due = started
+                + interval.map_or(Duration::ZERO, |i| i.mul_f64(c as f64 / connections as f64));
+            loop {
+                let now = Instant::now();
+                if now >= end {
+                    break;
+                }
+                if interval.is_some() {
+                    if due > now {
+                        tokio::time::sleep_until(due.into()).await;
+                    }
+                } else {
+                    due = now;
+                }
+                let k = next.fetch_add(1, Ordering::Relaxed) % corpus.len();
+                let (auth, body) = &corpus[k];
+                let request = hyper::Request::post(path)
+                    .header("host", "127.0.0.1")
+                    .header("authorization", auth.as_str())
+                    .header("content-type", "application/xml")
+                    .body(Full::new(body.clone()))?;
+                sender.ready().await?;
+                let response = sender.send_request(request).await?;
+                let status = response.status();
+                response.into_body().collect().await?;
+                let took = due.elapsed();
+                match status.as_u16() {
+                    200 => tally.ok += 1,
+                    503 => tally.busy += 1,
+                    _ => tally.other += 1,
+                }
+                tally
+                    .latencies
+                    .push(took.as_micros().min(u32::MAX as u128) as u32);
+                if let Some(i) = interval {
+                    due += i;
+                }
+            }
+            anyhow::Ok(tally)
+        });
+    }
+    let mut tally = Tally::default();
+    while let Some(t) = tasks.join_next().await {
+        tally.merge(t??);
+    }
+    Ok((tally, started.elapsed().as_secs_f64()))
+}
+
+/// The server's own counters of group commit and queues.
+async fn print_metrics(port: u16) -> anyhow::Result<()> {
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    let request = hyper::Request::get("/metrics")
+        .header("host", "127.0.0.1")
+        .body(Full::new(Bytes::new()))?;
+    let body = sender
+        .send_request(request)
+        .await?
+        .into_body()
+        .collect()
+        .await?;
+    let text = String::from_utf8_lossy(&body.to_bytes()).into_owned();
+    let get = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let flushes = get("sw_flushes_total ").max(1.0);
+    println!(
+        "server: {} flushes, {:.1} messages and {:.2} ms per flush on average",
+        flushes,
+        get("sw_flushed_entries_total ") / flushes,
+        get("sw_flush_latency_seconds_sum ") * 1000.0 / flushes
+    );
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let o = options()?;
+    let dir = tempfile::tempdir()?;
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+        l.local_addr()?.port()
+    };
+    let config = write_config(dir.path(), port)?;
+    // Enough distinct parcels for both ingest phases at up to 30,000 messages/s.
+    let parcels = (30_000 * o.seconds + o.rate * o.seconds) / 4 + 1;
+    let generated = Instant::now();
+    let corpus = Arc::new(corpus(parcels));
+    let bytes: usize = corpus.iter().map(|(_, b)| b.len()).sum();
+    println!(
+        "corpus: {} messages ({} parcels), {:.1} KB average, generated in {:.1} s",
+        corpus.len(),
+        parcels,
+        bytes as f64 / corpus.len() as f64 / 1024.0,
+        generated.elapsed().as_secs_f64()
+    );
+    let log = std::fs::File::create(dir.path().join("server.log"))?;
+    let mut server = std::process::Command::new(&o.server)
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("RUST_LOG", "warn")
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("starting {}", o.server))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(async {
+        let ready = Instant::now();
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            if ready.elapsed() > Duration::from_secs(10) {
+                bail!("the server did not start");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        println!(
+            "server up in {} ms; {} connections, {} s per phase",
+            ready.elapsed().as_millis(),
+            o.connections,
+            o.seconds
+        );
+        let next = Arc::new(AtomicUsize::new(0));
+        let baseline_next = Arc::new(AtomicUsize::new(0));
+        let run = |path, next: &Arc<AtomicUsize>, rate| {
+            phase(
+                port,
+                path,
+                corpus.clone(),
+                next.clone(),
+                o.connections,
+                o.seconds,
+                rate,
+            )
+        };
+        let (t, s) = run("/baseline", &baseline_next, None).await?;
+        t.report("baseline (no storage), max", s);
+        let (t, s) = run("/ceb", &next, None).await?;
+        t.report("ingest (durable), max", s);
+        let (t, s) = run("/baseline", &baseline_next, Some(o.rate)).await?;
+        t.report(&format!("baseline at {}/s", o.rate), s);
+        let (t, s) = run("/ceb", &next, Some(o.rate)).await?;
+        t.report(&format!("ingest (durable) at {}/s", o.rate), s);
+        print_metrics(port).await
+    });
+    // SIGTERM, so the server stops gracefully.
+    let _ = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", server.id())])
+        .status();
+    let _ = server.wait();
+    result
+}

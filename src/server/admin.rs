@@ -1,0 +1,153 @@
+//! Test support (config `test_support`, on by default; every route takes the admin token):
+//!
+//! - `POST /test/force` `{"ebpCode", "orderNo", "event": "release" | "inspect" | "reject"}`:
+//!   customs does that to the order's list now (409 with the reason when the list is not in a
+//!   state the event can follow). Logged like a message, so a restart replays it.
+//! - `GET /test/documents?ebpCode=…&orderNo=…`: where the list stands and every receipt that
+//!   names the order (the e-port's and customs'), oldest first.
+//! - `POST /test/reset`: forgets every document (receipt ids keep increasing). Logged too.
+
+use super::core::{Query as EngineQuery, Submission, Work, parse_forced, wall_clock};
+use super::ingest::stored;
+use super::{App, plain};
+use crate::store::Event;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForceRequest {
+    ebp_code: String,
+    order_no: String,
+    event: String,
+}
+
+/// POST /test/force.
+pub async fn force(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(r) = app.admin(&headers) {
+        return r.into_response();
+    }
+    // Any content type: the body is read as JSON.
+    let req: ForceRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return plain(
+                StatusCode::BAD_REQUEST,
+                format!("expected {{\"ebpCode\", \"orderNo\", \"event\"}}: {e}"),
+            );
+        }
+    };
+    let Some(event) = parse_forced(&req.event) else {
+        return plain(
+            StatusCode::BAD_REQUEST,
+            format!("unknown event {:?}: release, inspect or reject", req.event),
+        );
+    };
+    let (reply_tx, reply) = oneshot::channel();
+    let work = Work::Force {
+        event,
+        ebp_code: req.ebp_code.clone(),
+        order_no: req.order_no.clone(),
+        reply: Some(reply_tx),
+    };
+    let logged = Event::Force {
+        event: req.event,
+        ebp_code: req.ebp_code,
+        order_no: req.order_no,
+    };
+    if let Err(refusal) = log(&app, logged, work).await {
+        return refusal;
+    }
+    match reply.await {
+        Ok(Ok(())) => Json(serde_json::json!({ "ok": true })).into_response(),
+        Ok(Err(reason)) => plain(StatusCode::CONFLICT, reason),
+        Err(_) => plain(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping"),
+    }
+}
+
+/// POST /test/reset.
+pub async fn reset(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    if let Err(r) = app.admin(&headers) {
+        return r.into_response();
+    }
+    match log(&app, Event::Reset, Work::Reset).await {
+        Ok(seq) => Json(serde_json::json!({ "ok": true, "seq": seq })).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// Stores an event in the log and hands it to the engine.
+async fn log(app: &App, event: Event, work: Work) -> Result<u64, Response> {
+    let (ack, answer) = oneshot::channel();
+    let submission = Submission {
+        checked: wall_clock(),
+        event,
+        work,
+        ack,
+    };
+    stored(app, submission, answer)
+        .await
+        .map_err(IntoResponse::into_response)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentQuery {
+    ebp_code: String,
+    order_no: String,
+}
+
+/// GET /test/documents.
+pub async fn document(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(q): Query<DocumentQuery>,
+) -> Response {
+    if let Err(r) = app.admin(&headers) {
+        return r.into_response();
+    }
+    let (reply, status) = oneshot::channel();
+    let asked = app.core.query(EngineQuery::ListStatus {
+        ebp_code: q.ebp_code.clone(),
+        order_no: q.order_no.clone(),
+        reply,
+    });
+    if asked.is_err() {
+        return plain(StatusCode::SERVICE_UNAVAILABLE, "busy: retry shortly");
+    }
+    let Ok(status) = status.await else {
+        return plain(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping");
+    };
+    if q.order_no.is_empty() {
+        return plain(StatusCode::BAD_REQUEST, "orderNo is empty");
+    }
+    let history = match app.store.receipts_mentioning(&q.order_no) {
+        Ok(h) => h,
+        Err(e) => return plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
+    let history: Vec<serde_json::Value> = history
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "id": r.id,
+                "time": r.time,
+                "root": r.root,
+                "returnStatus": r.status,
+                "returnInfo": r.info,
+                "key": r.key,
+            })
+        })
+        .collect();
+    Json(serde_json::json!({
+        "ebpCode": q.ebp_code,
+        "orderNo": q.order_no,
+        "listStatus": status,
+        "history": history,
+    }))
+    .into_response()
+}

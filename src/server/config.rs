@@ -1,0 +1,282 @@
+//! The server's configuration: a TOML file, every key optional (the defaults need no file).
+
+use crate::engine::EngineConfig;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Everything `serve` can be told.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: String,
+    /// Folder of the store (`db/`) and of generated tokens (`tokens.toml`).
+    pub data: PathBuf,
+    /// Enterprise registry replacing the shipped one (like `seeds/enterprises.toml`).
+    pub registry: Option<PathBuf>,
+    /// Largest request body accepted (bytes); larger ones get 413.
+    pub max_body_bytes: usize,
+    /// Messages waiting to be stored before new ones get 503.
+    pub queue: usize,
+    /// Most messages written by one flush (group commit).
+    pub max_batch: usize,
+    /// How often (ms) the engine's clock moves on when nothing arrives.
+    pub tick_ms: u64,
+    /// The test-support API under `/test/` (on by default; a simulator).
+    pub test_support: bool,
+    /// Token of the test-support API; generated into `tokens.toml` when not set.
+    pub admin_token: Option<String>,
+    /// Enterprises that may connect; when none is given, every enterprise of the registry
+    /// with a DXP id gets a token generated into `<data>/tokens.toml`.
+    pub enterprise: Vec<EnterpriseConfig>,
+    /// File-drop folders, one set per enterprise.
+    pub filedrop: Vec<FileDropConfig>,
+    pub push: PushConfig,
+    pub customs: CustomsConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data: "data".into(),
+            registry: None,
+            max_body_bytes: 4 * 1024 * 1024,
+            queue: 16_384,
+            max_batch: 4096,
+            tick_ms: 100,
+            test_support: true,
+            admin_token: None,
+            enterprise: Vec::new(),
+            filedrop: Vec::new(),
+            push: PushConfig::default(),
+            customs: CustomsConfig::default(),
+        }
+    }
+}
+
+/// One enterprise allowed to connect.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnterpriseConfig {
+    /// Its DXP id: it may send only messages whose `BaseTransfer/dxpId` is this.
+    pub dxp_id: String,
+    /// Bearer token it authenticates with.
+    pub token: String,
+    /// Receipts are POSTed here as they come, when set.
+    pub callback: Option<String>,
+}
+
+/// An inbox the server watches for one enterprise, and where it puts what it did.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileDropConfig {
+    pub dxp_id: String,
+    /// Where the enterprise drops messages (`*.xml`; names starting with `.` are skipped
+    /// while being written).
+    pub inbox: PathBuf,
+    /// Where every receipt for the enterprise is written.
+    pub outbox: PathBuf,
+    /// Where stored messages are moved.
+    pub archive: PathBuf,
+    /// Where refused files are moved, each with a `.reason.txt` beside it.
+    pub error: PathBuf,
+    /// How often (ms) the inbox is looked at.
+    #[serde(default = "default_poll_ms")]
+    pub poll_ms: u64,
+}
+
+fn default_poll_ms() -> u64 {
+    200
+}
+
+/// Retries of push delivery.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PushConfig {
+    /// First wait after a failure (ms); doubles up to `retry_max_ms`.
+    pub retry_min_ms: u64,
+    pub retry_max_ms: u64,
+    /// A callback slower than this (ms) counts as failed.
+    pub timeout_ms: u64,
+}
+
+impl Default for PushConfig {
+    fn default() -> Self {
+        PushConfig {
+            retry_min_ms: 500,
+            retry_max_ms: 60_000,
+            timeout_ms: 10_000,
+        }
+    }
+}
+
+/// Timing and profile of the simulated customs (`engine::EngineConfig`); unset keys keep the
+/// engine's defaults. Change these only on an empty store: the log is replayed with them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CustomsConfig {
+    pub wait_window_ms: Option<i64>,
+    pub store_delay_ms: Option<i64>,
+    pub conclude_delay_ms: Option<i64>,
+    pub release_delay_ms: Option<i64>,
+    pub review_delay_ms: Option<i64>,
+    pub inspection_delay_ms: Option<i64>,
+    pub release_waits_for_arrival: Option<bool>,
+    pub seed: Option<u64>,
+    pub review_per_mille: Option<u32>,
+    pub inspection_per_mille: Option<u32>,
+    pub refusal_per_mille: Option<u32>,
+    pub jitter_per_mille: Option<u32>,
+}
+
+impl CustomsConfig {
+    /// The engine configuration these settings give.
+    pub fn engine_config(&self) -> EngineConfig {
+        let mut c = EngineConfig::default();
+        let ms = chrono::Duration::milliseconds;
+        let set = |slot: &mut chrono::Duration, v: Option<i64>| {
+            if let Some(v) = v {
+                *slot = ms(v.max(0));
+            }
+        };
+        set(&mut c.wait_window, self.wait_window_ms);
+        set(&mut c.store_delay, self.store_delay_ms);
+        set(&mut c.conclude_delay, self.conclude_delay_ms);
+        set(&mut c.release_delay, self.release_delay_ms);
+        set(&mut c.profile.review_delay, self.review_delay_ms);
+        set(&mut c.profile.inspection_delay, self.inspection_delay_ms);
+        if let Some(v) = self.release_waits_for_arrival {
+            c.release_waits_for_arrival = v;
+        }
+        let p = &mut c.profile;
+        p.seed = self.seed.unwrap_or(p.seed);
+        p.review_per_mille = self.review_per_mille.unwrap_or(p.review_per_mille);
+        p.inspection_per_mille = self.inspection_per_mille.unwrap_or(p.inspection_per_mille);
+        p.refusal_per_mille = self.refusal_per_mille.unwrap_or(p.refusal_per_mille);
+        p.jitter_per_mille = self.jitter_per_mille.unwrap_or(p.jitter_per_mille);
+        c
+    }
+}
+
+/// Errors reading the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl Config {
+    /// Reads a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// Tokens generated on first start when the configuration names none, kept in the data folder.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tokens {
+    pub admin: String,
+    /// dxpId → token.
+    pub enterprise: BTreeMap<String, String>,
+}
+
+/// A fresh random token.
+pub fn new_token() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+impl Tokens {
+    /// Reads `<data>/tokens.toml`, or writes one with a token for every DXP id in `dxp_ids`.
+    pub fn load_or_create(
+        path: &Path,
+        dxp_ids: impl Iterator<Item = String>,
+    ) -> Result<Tokens, ConfigError> {
+        let shown = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+                path: shown,
+                message: e.to_string(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let tokens = Tokens {
+                    admin: new_token(),
+                    enterprise: dxp_ids.map(|d| (d, new_token())).collect(),
+                };
+                let body = toml::to_string(&tokens).map_err(|e| ConfigError::Invalid {
+                    path: shown.clone(),
+                    message: e.to_string(),
+                })?;
+                let text = format!(
+                    "# Bearer tokens generated by `single-window serve` on first start, because its\n\
+                     # configuration named no [[enterprise]]. `admin` opens the test-support API.\n{body}"
+                );
+                write_private(path, &text).map_err(|source| ConfigError::Read {
+                    path: shown,
+                    source,
+                })?;
+                Ok(tokens)
+            }
+            Err(source) => Err(ConfigError::Read {
+                path: shown,
+                source,
+            }),
+        }
+    }
+}
+
+/// Writes a file only its owner may read.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_file_gives_the_defaults_and_unknown_keys_are_refused() {
+        let c: Config = toml::from_str("").unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert_eq!(c.data, PathBuf::from("data"));
+        assert!(toml::from_str::<Config>("lisen = \"x\"").is_err());
+        let c: Config = toml::from_str("[customs]\nstore_delay_ms = 10").unwrap();
+        assert_eq!(
+            c.customs.engine_config().store_delay,
+            chrono::Duration::milliseconds(10)
+        );
+    }
+
+    #[test]
+    fn tokens_are_generated_once_and_then_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens.toml");
+        let first = Tokens::load_or_create(&path, ["DXPA".to_string()].into_iter()).unwrap();
+        let again = Tokens::load_or_create(&path, std::iter::empty()).unwrap();
+        assert_eq!(first.enterprise, again.enterprise);
+        assert_eq!(first.admin, again.admin);
+        assert_eq!(first.enterprise["DXPA"].len(), 32);
+    }
+}

@@ -1,0 +1,651 @@
+//! The three threads behind the HTTP front: the **writer** orders what arrives, appends it to
+//! the log and flushes a whole batch at once (group commit) before acknowledging any of it;
+//! the **engine** thread owns the pure engine and plays the log through it, entry by entry, at
+//! the time each was stored; the **receipt** thread encodes the receipts and stores them for
+//! delivery.
+//!
+//! Determinism is what makes this crash-safe: the engine's only inputs are the log entries and
+//! their stored times, which never decrease along the log, and the clock ticks it gets between
+//! them (advancing in steps gives the same receipts as advancing at once). So a replay of the
+//! log after a crash produces the same receipts in the same order, and numbering them in that
+//! order gives every receipt the same id it had before.
+
+use super::metrics::Metrics;
+use crate::check::{MessageReport, check_and_decode};
+use crate::engine::{Engine, EngineConfig, Forced, Outgoing};
+use crate::model::Message;
+use crate::model::reply::fnv;
+use crate::rules::{Context, Params};
+use crate::store::{Entry, Event, Store, StoreError, StoredReceipt};
+use chrono::NaiveDateTime;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::time::Duration;
+use tokio::sync::{oneshot, watch};
+
+/// What the e-port made of one received message, ready for the engine.
+pub struct Checked {
+    pub sender: String,
+    /// The decoded message, when it could be read.
+    pub message: Option<Message<'static>>,
+    /// Per document: accepted by the e-port (only those reach customs).
+    pub accepted: Vec<bool>,
+    /// The GUIDs of its documents: customs' receipts for them go back to the sender.
+    pub guids: Vec<String>,
+    /// The e-port's own receipt (id assigned by the engine thread).
+    pub receipt: Option<StoredReceipt>,
+}
+
+impl Checked {
+    /// Splits a check report into what the engine needs.
+    pub fn new(
+        sender: &str,
+        report: &MessageReport,
+        message: Option<Message<'static>>,
+        now: NaiveDateTime,
+    ) -> Checked {
+        let docs = report.documents.iter().filter(|d| d.index > 0);
+        let keys: Vec<&str> = docs.clone().map(|d| d.key.as_str()).collect();
+        let receipt = report.receipt.as_ref().map(|r| {
+            let first = report.documents.first();
+            StoredReceipt {
+                id: 0,
+                time: time_text(now),
+                root: r.root.to_string(),
+                status: first.map(|d| d.return_status.clone()).unwrap_or_default(),
+                key: keys.join(", "),
+                answers: first.map(|d| d.guid.clone()).unwrap_or_default(),
+                info: first.map(|d| d.return_info.clone()).unwrap_or_default(),
+                xml: r.xml.clone(),
+            }
+        });
+        Checked {
+            sender: sender.to_string(),
+            message,
+            accepted: report
+                .documents
+                .iter()
+                .map(|d| d.accepted && d.index > 0)
+                .collect(),
+            guids: docs.map(|d| d.guid.clone()).collect(),
+            receipt,
+        }
+    }
+}
+
+fn time_text(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
+}
+
+/// Work for the engine, in log order.
+pub enum Work {
+    Message(Box<Checked>),
+    Force {
+        event: Forced,
+        ebp_code: String,
+        order_no: String,
+        /// Told whether the engine could do it (absent in a replay).
+        reply: Option<oneshot::Sender<Result<(), String>>>,
+    },
+    Reset,
+}
+
+/// Something to append to the log, with its answer channel.
+pub struct Submission {
+    pub checked: NaiveDateTime,
+    pub event: Event,
+    pub work: Work,
+    /// The log sequence number once durable, or why it could not be stored.
+    pub ack: oneshot::Sender<Result<u64, String>>,
+}
+
+/// A question for the engine thread.
+pub enum Query {
+    /// Where the list of an order stands.
+    ListStatus {
+        ebp_code: String,
+        order_no: String,
+        reply: oneshot::Sender<Option<String>>,
+    },
+}
+
+enum ToEngine {
+    Entry(NaiveDateTime, Work),
+    Tick(NaiveDateTime),
+    Query(Query),
+}
+
+/// A receipt made by the engine thread, encoded by the receipt thread.
+enum Body {
+    Ready(StoredReceipt),
+    Outgoing(Box<Outgoing>),
+}
+
+struct Produced {
+    id: u64,
+    dxp: String,
+    body: Body,
+}
+
+/// Tunables of the core.
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    /// Submissions waiting to be stored before new ones are turned away (503).
+    pub queue: usize,
+    /// Most entries written by one flush.
+    pub max_batch: usize,
+    /// How often the engine's clock moves on when nothing arrives.
+    pub tick: Duration,
+}
+
+/// Handles to the running core.
+#[derive(Clone)]
+pub struct Core {
+    submit: SyncSender<Submission>,
+    engine: SyncSender<ToEngine>,
+    metrics: Arc<Metrics>,
+    /// Set by `stop`: the writer finishes what is queued and ends, then the engine.
+    stopping: Arc<Stopping>,
+    /// The highest receipt id stored so far.
+    pub latest: watch::Receiver<u64>,
+}
+
+#[derive(Default)]
+struct Stopping {
+    requested: AtomicBool,
+    writer_done: AtomicBool,
+}
+
+/// Why a submission was not taken.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// The queue is full: try again shortly.
+    Busy,
+    /// The core has stopped (shutting down, or the store failed).
+    Stopped,
+}
+
+/// Where the engine stands after a replay, and what it still owes the store.
+struct EngineState {
+    engine: Engine,
+    config: EngineConfig,
+    params: Params,
+    /// Receipt ids are a count of the receipts made, in order.
+    next_id: u64,
+    /// Who sent each document (by a hash of its GUID): its receipts go back there.
+    owner: HashMap<u64, u32>,
+    senders: Vec<String>,
+    sender_index: HashMap<String, u32>,
+    /// The latest time the engine was moved to.
+    clock: Option<NaiveDateTime>,
+}
+
+impl EngineState {
+    fn new(config: EngineConfig, params: Params) -> EngineState {
+        EngineState {
+            engine: Engine::new(config.clone(), params.clone()),
+            config,
+            params,
+            next_id: 1,
+            owner: HashMap::new(),
+            senders: Vec::new(),
+            sender_index: HashMap::new(),
+            clock: None,
+        }
+    }
+
+    fn advance(&mut self, now: NaiveDateTime, out: &mut Vec<Produced>) {
+        if self.clock.is_some_and(|c| c > now) {
+            return;
+        }
+        self.clock = Some(now);
+        for receipt in self.engine.advance(now) {
+            let dxp = fnv(receipt.answers().as_bytes());
+            let dxp = self
+                .owner
+                .get(&dxp)
+                .and_then(|i| self.senders.get(*i as usize))
+                .cloned()
+                .unwrap_or_default();
+            out.push(Produced {
+                id: self.take_id(),
+                dxp,
+                body: Body::Outgoing(Box::new(receipt)),
+            });
+        }
+    }
+
+    fn take_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// Plays one log entry: the clock moves to its time first, then the engine takes it.
+    fn apply(&mut self, stored: NaiveDateTime, work: Work, out: &mut Vec<Produced>) {
+        self.advance(stored, out);
+        let now = self.clock.unwrap_or(stored);
+        match work {
+            Work::Message(checked) => {
+                let Checked {
+                    sender,
+                    message,
+                    accepted,
+                    guids,
+                    receipt,
+                } = *checked;
+                let index = match self.sender_index.get(&sender) {
+                    Some(i) => *i,
+                    None => {
+                        let i = self.senders.len() as u32;
+                        self.senders.push(sender.clone());
+                        self.sender_index.insert(sender.clone(), i);
+                        i
+                    }
+                };
+                for guid in guids.iter().filter(|g| !g.is_empty()) {
+                    self.owner.insert(fnv(guid.as_bytes()), index);
+                }
+                if let Some(mut r) = receipt {
+                    r.id = self.take_id();
+                    out.push(Produced {
+                        id: r.id,
+                        dxp: sender,
+                        body: Body::Ready(r),
+                    });
+                }
+                if let Some(message) = message {
+                    self.engine.accept_documents(&message, now, |k| {
+                        accepted.get(k).copied().unwrap_or(false)
+                    });
+                }
+            }
+            Work::Force {
+                event,
+                ebp_code,
+                order_no,
+                reply,
+            } => {
+                let result = self.engine.force(&ebp_code, &order_no, event, now);
+                if let Some(reply) = reply {
+                    let _ = reply.send(result.map_err(str::to_string));
+                }
+            }
+            Work::Reset => {
+                self.engine = Engine::new(self.config.clone(), self.params.clone());
+                self.owner.clear();
+            }
+        }
+        // Receipts due at once (e.g. a forced event) go out with the entry.
+        self.advance(now, out);
+    }
+}
+
+/// Parses a forced event's name as the log and the API write it.
+pub fn parse_forced(name: &str) -> Option<Forced> {
+    match name {
+        "release" => Some(Forced::Release),
+        "inspect" => Some(Forced::Inspect),
+        "reject" => Some(Forced::Reject),
+        _ => None,
+    }
+}
+
+/// What a log entry asks of the engine, rebuilt from the log alone (for a replay).
+fn work_of(entry: &Entry, ctx: &Context<'_>) -> Work {
+    match &entry.event {
+        Event::Message { sender, bytes } => {
+            let (report, message) = check_and_decode(bytes, entry.checked, ctx);
+            Work::Message(Box::new(Checked::new(
+                sender,
+                &report,
+                message,
+                entry.checked,
+            )))
+        }
+        Event::Force {
+            event,
+            ebp_code,
+            order_no,
+        } => match parse_forced(event) {
+            Some(event) => Work::Force {
+                event,
+                ebp_code: ebp_code.clone(),
+                order_no: order_no.clone(),
+                reply: None,
+            },
+            // Written by an older or newer version: nothing this one can do with it.
+            None => Work::Reset,
+        },
+        Event::Reset => Work::Reset,
+    }
+}
+
+/// The meta counter below which every receipt is known to be durably stored.
+const STORED_MARK: &str = "receipts_durable_below";
+
+/// Replays the log and starts the threads. Returns once the engine is where it was.
+pub fn start(
+    store: Store,
+    engine_config: EngineConfig,
+    params: Params,
+    registry: Arc<crate::model::registry::Registry>,
+    config: &CoreConfig,
+    metrics: Arc<Metrics>,
+) -> Result<(Core, Vec<std::thread::JoinHandle<()>>), StoreError> {
+    let mut state = EngineState::new(engine_config, params.clone());
+    let durable_below = store.counter(STORED_MARK)?;
+    let mut last_time: Option<NaiveDateTime> = None;
+    let mut replayed = 0u64;
+    {
+        let ctx = Context {
+            registry: &registry,
+            params: &params,
+            related: None,
+        };
+        let mut out = Vec::new();
+        for item in store.log() {
+            let (_, entry) = item?;
+            let work = work_of(&entry, &ctx);
+            state.apply(entry.stored, work, &mut out);
+            last_time = Some(entry.stored);
+            replayed += 1;
+            // Receipts from before the last known flush are in the store already.
+            out.retain(|p| p.id >= durable_below);
+            if out.len() >= 1024 {
+                store.put_receipts(&encode(std::mem::take(&mut out)))?;
+            }
+        }
+        store.put_receipts(&encode(out))?;
+    }
+    tracing::info!(
+        entries = replayed,
+        receipts = state.next_id - 1,
+        "replayed the log"
+    );
+    let first_id = state.next_id;
+    let (latest_tx, latest) = watch::channel(first_id - 1);
+    let (submit, submit_rx) = sync_channel::<Submission>(config.queue.max(1));
+    let (engine_tx, engine_rx) = sync_channel::<ToEngine>(config.queue.max(1));
+    let (receipt_tx, receipt_rx) = sync_channel::<Vec<Produced>>(256);
+    let stopping = Arc::new(Stopping::default());
+    let mut threads = Vec::new();
+    {
+        let store = store.clone();
+        let metrics = metrics.clone();
+        let engine_tx = engine_tx.clone();
+        let seq = store.last_seq()?;
+        let cfg = config.clone();
+        let stopping = stopping.clone();
+        threads.push(spawn("sw-writer", move || {
+            writer(
+                store,
+                submit_rx,
+                engine_tx,
+                (seq, last_time),
+                &cfg,
+                &metrics,
+                &stopping,
+            );
+            stopping.writer_done.store(true, Ordering::SeqCst);
+        })?);
+    }
+    {
+        let metrics = metrics.clone();
+        let stopping = stopping.clone();
+        threads.push(spawn("sw-engine", move || {
+            engine_loop(state, engine_rx, receipt_tx, &metrics, &stopping)
+        })?);
+    }
+    {
+        let metrics = metrics.clone();
+        threads.push(spawn("sw-receipts", move || {
+            receipt_loop(store, receipt_rx, latest_tx, &metrics)
+        })?);
+    }
+    Ok((
+        Core {
+            submit,
+            engine: engine_tx,
+            metrics,
+            stopping,
+            latest,
+        },
+        threads,
+    ))
+}
+
+fn spawn(
+    name: &str,
+    f: impl FnOnce() + Send + 'static,
+) -> Result<std::thread::JoinHandle<()>, StoreError> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(f)
+        .map_err(|e| StoreError::Sled(sled::Error::Io(e)))
+}
+
+impl Core {
+    /// Queues a submission for storage; `Busy` when the queue is full.
+    pub fn submit(&self, s: Submission) -> Result<(), Refused> {
+        match self.submit.try_send(s) {
+            Ok(()) => {
+                self.metrics.ingest_queue.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(TrySendError::Full(_)) => Err(Refused::Busy),
+            Err(TrySendError::Disconnected(_)) => Err(Refused::Stopped),
+        }
+    }
+
+    /// Asks the threads to finish what is queued and end (they are joined by the caller).
+    pub fn stop(&self) {
+        self.stopping.requested.store(true, Ordering::SeqCst);
+    }
+
+    /// Asks the engine thread a question.
+    pub fn query(&self, q: Query) -> Result<(), Refused> {
+        match self.engine.try_send(ToEngine::Query(q)) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err(Refused::Busy),
+            Err(TrySendError::Disconnected(_)) => Err(Refused::Stopped),
+        }
+    }
+}
+
+/// The wall clock, as the naive local time the engine works in, in whole milliseconds: the
+/// log keeps milliseconds, and a replay must see exactly the times the live engine saw.
+pub fn wall_clock() -> NaiveDateTime {
+    use chrono::SubsecRound as _;
+    chrono::Local::now().naive_local().trunc_subsecs(3)
+}
+
+/// Group commit: takes what is waiting, stamps and appends it, flushes once, then answers.
+fn writer(
+    store: Store,
+    rx: Receiver<Submission>,
+    engine: SyncSender<ToEngine>,
+    (mut seq, mut last): (u64, Option<NaiveDateTime>),
+    config: &CoreConfig,
+    metrics: &Metrics,
+    stopping: &Stopping,
+) {
+    // Never before the last stored time, so the engine's clock only moves forward.
+    let mut stamp = move || {
+        let now = wall_clock().max(last.unwrap_or_default());
+        last = Some(now);
+        now
+    };
+    let mut batch: Vec<Submission> = Vec::with_capacity(config.max_batch);
+    loop {
+        match rx.recv_timeout(config.tick) {
+            Ok(first) => batch.push(first),
+            Err(RecvTimeoutError::Timeout) => {
+                // Nothing queued for a whole tick: when stopping, all is written.
+                if stopping.requested.load(Ordering::SeqCst)
+                    || engine.send(ToEngine::Tick(stamp())).is_err()
+                {
+                    return;
+                }
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        while batch.len() < config.max_batch {
+            match rx.try_recv() {
+                Ok(s) => batch.push(s),
+                Err(_) => break,
+            }
+        }
+        metrics
+            .ingest_queue
+            .fetch_sub(batch.len() as i64, Ordering::Relaxed);
+        let now = stamp();
+        let mut entries = Vec::with_capacity(batch.len());
+        for s in &batch {
+            seq += 1;
+            let entry = Entry {
+                checked: s.checked,
+                stored: now,
+                event: s.event.clone(),
+            };
+            entries.push((seq, entry));
+        }
+        let started = std::time::Instant::now();
+        let written = store.append(&entries).and_then(|()| store.flush());
+        metrics.observe_flush(started.elapsed(), batch.len());
+        if let Err(e) = written {
+            // What was appended may or may not survive; answering anything else now could
+            // make the engine's state differ from a replay, so the writer stops here.
+            tracing::error!(error = %e, "the store failed; no more messages are taken");
+            for s in batch.drain(..) {
+                let _ = s.ack.send(Err(e.to_string()));
+            }
+            return;
+        }
+        let first = seq + 1 - batch.len() as u64;
+        for (k, s) in batch.drain(..).enumerate() {
+            let _ = s.ack.send(Ok(first + k as u64));
+            metrics.engine_queue.fetch_add(1, Ordering::Relaxed);
+            if engine.send(ToEngine::Entry(now, s.work)).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+fn engine_loop(
+    mut state: EngineState,
+    rx: Receiver<ToEngine>,
+    receipts: SyncSender<Vec<Produced>>,
+    metrics: &Metrics,
+    stopping: &Stopping,
+) {
+    let mut out = Vec::new();
+    loop {
+        let msg = match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(msg) => msg,
+            // The writer sends nothing after it is done, so an empty queue then is the end.
+            Err(RecvTimeoutError::Timeout) if stopping.writer_done.load(Ordering::SeqCst) => {
+                return;
+            }
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        match msg {
+            ToEngine::Entry(stored, work) => {
+                metrics.engine_queue.fetch_sub(1, Ordering::Relaxed);
+                state.apply(stored, work, &mut out);
+            }
+            ToEngine::Tick(now) => state.advance(now, &mut out),
+            ToEngine::Query(Query::ListStatus {
+                ebp_code,
+                order_no,
+                reply,
+            }) => {
+                let status = state.engine.list_status(&ebp_code, &order_no);
+                let _ = reply.send(status.map(|s| format!("{s:?}")));
+            }
+        }
+        if !out.is_empty() {
+            metrics
+                .receipt_queue
+                .fetch_add(out.len() as i64, Ordering::Relaxed);
+            if receipts.send(std::mem::take(&mut out)).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Encodes receipts for storage.
+fn encode(produced: Vec<Produced>) -> Vec<(String, StoredReceipt)> {
+    produced
+        .into_iter()
+        .map(|p| {
+            let receipt = match p.body {
+                Body::Ready(r) => r,
+                Body::Outgoing(o) => StoredReceipt {
+                    id: p.id,
+                    time: time_text(o.due),
+                    root: o.root.to_string(),
+                    status: o.status.to_string(),
+                    key: o.key().to_string(),
+                    answers: o.answers().to_string(),
+                    info: o.info().to_string(),
+                    xml: o.xml(),
+                },
+            };
+            (p.dxp, receipt)
+        })
+        .collect()
+}
+
+fn receipt_loop(
+    store: Store,
+    rx: Receiver<Vec<Produced>>,
+    latest: watch::Sender<u64>,
+    metrics: &Metrics,
+) {
+    let mut last_mark = std::time::Instant::now();
+    let mut highest = *latest.borrow();
+    loop {
+        let produced = match rx.recv_timeout(Duration::from_secs(1)) {
+            Ok(p) => p,
+            Err(RecvTimeoutError::Timeout) => Vec::new(),
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        if !produced.is_empty() {
+            let n = produced.len();
+            let encoded = encode(produced);
+            if let Some(max) = encoded.iter().map(|(_, r)| r.id).max() {
+                highest = highest.max(max);
+            }
+            if let Err(e) = store.put_receipts(&encoded) {
+                // Not marked durable: a replay after restart stores them again.
+                tracing::error!(error = %e, "storing receipts failed");
+                return;
+            }
+            metrics.receipt_queue.fetch_sub(n as i64, Ordering::Relaxed);
+            metrics.receipts.fetch_add(n as u64, Ordering::Relaxed);
+            latest.send_replace(highest);
+        }
+        if last_mark.elapsed() >= Duration::from_secs(1) {
+            last_mark = std::time::Instant::now();
+            mark_durable(&store, highest);
+        }
+    }
+    mark_durable(&store, highest);
+}
+
+/// After a flush, every receipt up to `highest` is durable: a replay need not store them.
+fn mark_durable(store: &Store, highest: u64) {
+    let result = store
+        .flush_receipts()
+        .and_then(|()| store.set_counter(STORED_MARK, highest + 1));
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "could not mark receipts durable");
+    }
+}

@@ -1,0 +1,133 @@
+//! File drop, as the e-port's client software works: the enterprise drops messages into an
+//! inbox folder; each is stored like a POST, then moved to the archive folder (or, refused, to
+//! the error folder with a `.reason.txt` beside it); every receipt for the enterprise is
+//! written to the outbox folder as `<id>.<root>.<returnStatus>.xml`, in id order.
+//!
+//! Files whose names start with `.` are skipped, so a client can write `.name.xml` and rename
+//! it when complete. A crash after a message was stored but before its file was moved stores
+//! it again on restart (at least once); the engine ignores a document delivered twice.
+
+use super::App;
+use super::config::FileDropConfig;
+use super::delivery::{self, Sink};
+use super::ingest::submit;
+use crate::store::StoredReceipt;
+use axum::http::StatusCode;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// Writes receipts into an outbox folder.
+struct Outbox(PathBuf);
+
+impl Sink for Outbox {
+    async fn deliver(&self, r: &StoredReceipt) -> Result<(), String> {
+        let name = format!("{:012}.{}.{}.xml", r.id, r.root, r.status);
+        write_atomically(&self.0, &name, r.xml.as_bytes()).map_err(|e| e.to_string())
+    }
+}
+
+/// Writes `dir/name` through a hidden temporary file, so readers never see half a file.
+fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, dir.join(name))
+}
+
+/// Creates the folders and starts, for every file drop, the inbox watcher and the outbox
+/// writer.
+pub fn spawn_all(
+    app: &Arc<App>,
+    stop: &watch::Receiver<bool>,
+    tasks: &mut JoinSet<()>,
+) -> std::io::Result<()> {
+    for f in &app.config.filedrop {
+        for dir in [&f.inbox, &f.outbox, &f.archive, &f.error] {
+            std::fs::create_dir_all(dir)?;
+        }
+        let Some(channel) = app.channel("filedrop", &f.dxp_id) else {
+            continue;
+        };
+        tasks.spawn(delivery::run(
+            channel,
+            Outbox(f.outbox.clone()),
+            app.delivery_env(stop),
+            |m| &m.dropped,
+        ));
+        tasks.spawn(watch_inbox(app.clone(), f.clone(), stop.clone()));
+    }
+    Ok(())
+}
+
+async fn watch_inbox(app: Arc<App>, f: FileDropConfig, mut stop: watch::Receiver<bool>) {
+    let poll = Duration::from_millis(f.poll_ms.max(10));
+    while !*stop.borrow() {
+        match waiting_files(&f.inbox) {
+            Ok(files) => {
+                for file in files {
+                    if *stop.borrow() || !take(&app, &f, &file).await {
+                        break;
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(inbox = %f.inbox.display(), error = %e, "cannot list the inbox")
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(poll) => {},
+            _ = stop.changed() => {},
+        }
+    }
+}
+
+/// The `*.xml` files of the inbox, by name.
+fn waiting_files(inbox: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(inbox)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let xml = Path::new(name.as_ref())
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("xml"));
+        if xml && !name.starts_with('.') && entry.file_type()?.is_file() {
+            files.push(entry.path());
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Stores one dropped file and moves it; false when the server is too busy (try later).
+async fn take(app: &App, f: &FileDropConfig, file: &Path) -> bool {
+    let Some(name) = file.file_name() else {
+        return true;
+    };
+    let moved = match std::fs::read(file) {
+        Err(e) => {
+            tracing::warn!(file = %file.display(), error = %e, "cannot read a dropped file");
+            return true;
+        }
+        Ok(bytes) => match submit(app, &f.dxp_id, &bytes).await {
+            Ok(stored) => {
+                tracing::debug!(file = %file.display(), seq = stored.seq, "dropped file stored");
+                std::fs::rename(file, f.archive.join(name))
+            }
+            Err(refusal) if refusal.status == StatusCode::SERVICE_UNAVAILABLE => return false,
+            Err(refusal) => {
+                let reason = format!("{}\n{}\n", refusal.status, refusal.body);
+                let mut reason_name = name.to_os_string();
+                reason_name.push(".reason.txt");
+                std::fs::write(f.error.join(reason_name), reason)
+                    .and_then(|()| std::fs::rename(file, f.error.join(name)))
+            }
+        },
+    };
+    if let Err(e) = moved {
+        tracing::error!(file = %file.display(), error = %e, "cannot move a dropped file");
+    }
+    true
+}

@@ -1,0 +1,211 @@
+//! `POST /ceb`: a CEB message in, the e-port's receipt out, once the message is durable.
+//!
+//! The answer is the receipt the e-port sends at once (CEB304, CEB604 … with `returnStatus`
+//! 2 for each accepted document, or the rejection), DxpMsg-wrapped when the request was.
+//! Header `X-SW-Seq` carries the message's place in the log. Refusals: 401 (token), 400 (not
+//! a readable CEB message: the CEB900 receipt, not stored; or a receipt sent as a message),
+//! 403 (`BaseTransfer/dxpId` or `DxpMsg` `SenderId` is not the caller's), 413 (too large),
+//! 503 with `Retry-After` (queue full).
+
+use super::core::{Checked, Refused, Submission, Work, wall_clock};
+use super::{App, plain};
+use crate::check::check_and_decode;
+use crate::model::schema::find_text;
+use crate::rules::Context;
+use crate::store::Event;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tokio::sync::oneshot;
+
+/// DXP id the simulated e-port answers from in `DxpMsg` envelopes.
+pub const EPORT_DXP_ID: &str = "DXPEDCCEB0000003";
+
+/// A message stored: its place in the log and the e-port's receipt (as sent back).
+pub struct Stored {
+    pub seq: u64,
+    pub receipt: String,
+}
+
+/// Why a message was not stored.
+pub struct Refusal {
+    pub status: StatusCode,
+    /// A CEB900 receipt (XML) or a plain explanation.
+    pub body: String,
+    pub xml: bool,
+}
+
+impl Refusal {
+    fn text(status: StatusCode, body: impl Into<String>) -> Refusal {
+        Refusal {
+            status,
+            body: body.into(),
+            xml: false,
+        }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        if self.xml {
+            return (
+                self.status,
+                [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+                self.body,
+            )
+                .into_response();
+        }
+        let mut response = plain(self.status, self.body);
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}
+
+/// Checks a message sent by `dxp`, stores it and waits until it is durable.
+pub async fn submit(app: &App, dxp: &str, bytes: &[u8]) -> Result<Stored, Refusal> {
+    let now = wall_clock();
+    let ctx = Context {
+        registry: &app.registry,
+        params: &app.params,
+        related: None,
+    };
+    let (report, message) = check_and_decode(bytes, now, &ctx);
+    let count = |a: &std::sync::atomic::AtomicU64| a.fetch_add(1, Ordering::Relaxed);
+    let Some(message) = message.filter(|_| report.documents.iter().all(|d| d.index > 0)) else {
+        count(&app.metrics.unreadable);
+        // The CEB900 receipt says what is wrong; the message is not stored.
+        return Err(match &report.receipt {
+            Some(r) => Refusal {
+                status: StatusCode::BAD_REQUEST,
+                body: r.xml.clone(),
+                xml: true,
+            },
+            None => Refusal::text(StatusCode::BAD_REQUEST, "not a CEB message"),
+        });
+    };
+    let kind = message.message_type();
+    if kind.is_receipt() {
+        count(&app.metrics.unreadable);
+        return Err(Refusal::text(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "{} is a receipt customs sends, not a message an enterprise sends",
+                kind.root_name()
+            ),
+        ));
+    }
+    let declared = find_text(message.as_element(), "dxpId").unwrap_or_default();
+    let sender_id = report.transport.as_ref().map(|t| t.sender_id.as_str());
+    if declared != dxp || sender_id.is_some_and(|s| s != dxp) {
+        count(&app.metrics.forbidden);
+        return Err(Refusal::text(
+            StatusCode::FORBIDDEN,
+            format!(
+                "you are {dxp}: BaseTransfer/dxpId ({declared}){} must be yours",
+                sender_id.map_or(String::new(), |s| format!(" and DxpMsg SenderId ({s})"))
+            ),
+        ));
+    }
+    let checked = Checked::new(dxp, &report, Some(message), now);
+    let receipt = match (&checked.receipt, &report.transport) {
+        (Some(r), Some(t)) => crate::ceb::wrap_dxp(
+            &r.xml,
+            &r.root,
+            &t.cop_msg_id,
+            EPORT_DXP_ID,
+            dxp,
+            &rfc3339(now),
+        ),
+        (Some(r), None) => r.xml.clone(),
+        (None, _) => String::new(),
+    };
+    let (ack, answer) = oneshot::channel();
+    let submission = Submission {
+        checked: now,
+        event: Event::Message {
+            sender: dxp.to_string(),
+            bytes: bytes.to_vec(),
+        },
+        work: Work::Message(Box::new(checked)),
+        ack,
+    };
+    let seq = stored(app, submission, answer).await?;
+    count(&app.metrics.ingested);
+    Ok(Stored { seq, receipt })
+}
+
+/// Queues a submission and waits for it to be durable.
+pub async fn stored(
+    app: &App,
+    submission: Submission,
+    answer: oneshot::Receiver<Result<u64, String>>,
+) -> Result<u64, Refusal> {
+    match app.core.submit(submission) {
+        Ok(()) => {}
+        Err(Refused::Busy) => {
+            app.metrics.overloaded.fetch_add(1, Ordering::Relaxed);
+            return Err(Refusal::text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many messages waiting to be stored: retry shortly",
+            ));
+        }
+        Err(Refused::Stopped) => {
+            return Err(Refusal::text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the server is stopping",
+            ));
+        }
+    }
+    match answer.await {
+        Ok(Ok(seq)) => Ok(seq),
+        Ok(Err(e)) => Err(Refusal::text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("not stored: {e}"),
+        )),
+        Err(_) => Err(Refusal::text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is stopping",
+        )),
+    }
+}
+
+fn rfc3339(t: chrono::NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
+/// POST /ceb.
+pub async fn post_ceb(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    let started = std::time::Instant::now();
+    let dxp = match app.enterprise(&headers) {
+        Ok(d) => d,
+        Err(r) => return r.into_response(),
+    };
+    match submit(&app, &dxp, &body).await {
+        Ok(stored) => {
+            app.metrics.ack_latency.observe(started.elapsed());
+            let mut response = (
+                [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+                stored.receipt,
+            )
+                .into_response();
+            response
+                .headers_mut()
+                .insert("x-sw-seq", HeaderValue::from(stored.seq));
+            response
+        }
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// POST /baseline: reads the body and answers at once, storing nothing — the plain HTTP cost
+/// the benchmark compares ingest with.
+pub async fn baseline(body: Bytes) -> String {
+    format!("{}\n", body.len())
+}

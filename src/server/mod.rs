@@ -1,0 +1,315 @@
+//! `serve`: the single window over HTTP, on an embedded sled store.
+//!
+//! Requests are checked on the HTTP workers (the pure `check`), then stored by the core's
+//! writer with group commit and answered only once flushed; the engine thread plays every
+//! stored entry through the pure engine; receipts go out by pull, push and file drop. See
+//! `core` for why a replay of the log after a crash gives back every receipt under its id.
+//!
+//! Routes (enterprise routes take `Authorization: Bearer <token>` of that enterprise):
+//!
+//! | route | what |
+//! | --- | --- |
+//! | `POST /ceb` | a CEB message, bare or `DxpMsg`-wrapped, UTF-8 or GBK → the e-port's receipt |
+//! | `GET /receipts?after=ID&limit=N&wait=S` | the caller's receipts after a cursor (JSON) |
+//! | `GET /receipts/{id}` | one receipt's XML |
+//! | `GET /push`, `DELETE /push` | the caller's push backlog; clear it |
+//! | `POST /test/force`, `GET /test/documents`, `POST /test/reset` | test support (admin token) |
+//! | `GET /metrics`, `GET /healthz` | Prometheus text; liveness |
+//! | `POST /baseline` | reads the body and answers without storing (benchmark baseline) |
+
+pub mod admin;
+pub mod config;
+pub mod core;
+pub mod delivery;
+pub mod filedrop;
+pub mod ingest;
+pub mod metrics;
+pub mod push;
+pub mod receipts;
+
+use crate::model::registry::Registry;
+use crate::rules::Params;
+use crate::store::Store;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+pub use config::Config;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Why the server could not start or stopped badly.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("registry: {0}")]
+    Registry(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What every handler shares.
+pub struct App {
+    pub config: Config,
+    pub store: Store,
+    pub registry: Arc<Registry>,
+    pub params: Params,
+    /// token → dxpId.
+    tokens: HashMap<String, String>,
+    admin_token: String,
+    pub core: core::Core,
+    pub metrics: Arc<metrics::Metrics>,
+    /// Every push and file-drop channel, for backlogs.
+    pub channels: Vec<Arc<delivery::Channel>>,
+}
+
+impl App {
+    /// The enterprise (dxpId) a request authenticates as, or 401.
+    pub fn enterprise(&self, headers: &HeaderMap) -> Result<String, Unauthorized> {
+        bearer(headers)
+            .and_then(|t| self.tokens.get(t))
+            .cloned()
+            .ok_or_else(|| {
+                self.metrics
+                    .unauthorized
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Unauthorized
+            })
+    }
+
+    /// Passes requests bearing the admin token; 401 for the others.
+    pub fn admin(&self, headers: &HeaderMap) -> Result<(), Unauthorized> {
+        match bearer(headers) {
+            Some(t) if t == self.admin_token => Ok(()),
+            _ => Err(Unauthorized),
+        }
+    }
+
+    /// The delivery channel of `kind` (`push`, `filedrop`) for `dxp`, if configured.
+    pub fn channel(&self, kind: &str, dxp: &str) -> Option<Arc<delivery::Channel>> {
+        push::find(&self.channels, kind, dxp)
+    }
+
+    /// What a delivery loop needs, stopping when `stop` turns true.
+    pub fn delivery_env(&self, stop: &watch::Receiver<bool>) -> delivery::Env {
+        delivery::Env {
+            store: self.store.clone(),
+            latest: self.core.latest.clone(),
+            stop: stop.clone(),
+            retry: self.config.push.clone(),
+            metrics: self.metrics.clone(),
+        }
+    }
+
+    /// Undelivered receipts per channel: (channel, dxpId, count).
+    pub fn backlogs(&self) -> Vec<(&'static str, String, u64)> {
+        self.channels
+            .iter()
+            .map(|c| (c.kind, c.dxp.clone(), c.backlog(&self.store).0))
+            .collect()
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// A request without a valid token: 401.
+pub struct Unauthorized;
+
+impl IntoResponse for Unauthorized {
+    fn into_response(self) -> Response {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "missing or wrong bearer token (Authorization: Bearer <token>)\n",
+        )
+            .into_response()
+    }
+}
+
+/// A plain-text error answer.
+pub fn plain(status: StatusCode, text: impl Into<String>) -> Response {
+    let mut text = text.into();
+    text.push('\n');
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
+
+/// Runs the server until SIGTERM or Ctrl-C, then stops gracefully: no new connections, the
+/// requests in flight answered, everything stored flushed, receipts stored.
+pub async fn run(config: Config) -> Result<(), ServerError> {
+    let started = std::time::Instant::now();
+    std::fs::create_dir_all(&config.data)?;
+    let registry = Arc::new(match &config.registry {
+        Some(path) => Registry::load(path).map_err(|e| ServerError::Registry(e.to_string()))?,
+        None => Registry::shipped().clone(),
+    });
+    let (tokens, admin_token) = tokens(&config, &registry)?;
+    let store = Store::open(&config.data.join("db"))?;
+    let metrics = Arc::new(metrics::Metrics::default());
+    let params = Params::default();
+    let core_config = core::CoreConfig {
+        queue: config.queue,
+        max_batch: config.max_batch,
+        tick: Duration::from_millis(config.tick_ms.max(1)),
+    };
+    let (core, threads) = core::start(
+        store.clone(),
+        config.customs.engine_config(),
+        params.clone(),
+        registry.clone(),
+        &core_config,
+        metrics.clone(),
+    )?;
+    let mut channels = Vec::new();
+    for e in config.enterprise.iter().filter(|e| e.callback.is_some()) {
+        channels.push(Arc::new(delivery::Channel::open(
+            &store, "push", &e.dxp_id,
+        )?));
+    }
+    for f in &config.filedrop {
+        channels.push(Arc::new(delivery::Channel::open(
+            &store, "filedrop", &f.dxp_id,
+        )?));
+    }
+    let app = Arc::new(App {
+        store,
+        registry,
+        params,
+        tokens,
+        admin_token,
+        core,
+        metrics,
+        channels,
+        config,
+    });
+    let listener = tokio::net::TcpListener::bind(&app.config.listen)
+        .await
+        .map_err(|source| ServerError::Listen {
+            addr: app.config.listen.clone(),
+            source,
+        })?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    push::spawn_all(&app, &stop_rx, &mut tasks);
+    filedrop::spawn_all(&app, &stop_rx, &mut tasks)?;
+    tracing::info!(
+        listen = %app.config.listen,
+        data = %app.config.data.display(),
+        enterprises = app.tokens.len(),
+        test_support = app.config.test_support,
+        startup_ms = started.elapsed().as_millis() as u64,
+        "single window serving"
+    );
+    axum::serve(listener, router(app.clone()))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("stopping: delivering no more, flushing");
+    let _ = stop_tx.send(true);
+    while tasks.join_next().await.is_some() {}
+    app.core.stop();
+    drop(app);
+    for t in threads {
+        let _ = tokio::task::spawn_blocking(move || t.join()).await;
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The routes.
+pub fn router(app: Arc<App>) -> Router {
+    let limit = app.config.max_body_bytes;
+    let mut router = Router::new()
+        .route("/ceb", post(ingest::post_ceb))
+        .route("/baseline", post(ingest::baseline))
+        .route("/receipts", get(receipts::list))
+        .route("/receipts/{id}", get(receipts::one))
+        .route("/push", get(push::status).delete(push::clear))
+        .route("/metrics", get(metrics::metrics))
+        .route("/healthz", get(metrics::healthz));
+    if app.config.test_support {
+        router = router
+            .route("/test/force", post(admin::force))
+            .route("/test/documents", get(admin::document))
+            .route("/test/reset", post(admin::reset));
+    }
+    router.layer(DefaultBodyLimit::max(limit)).with_state(app)
+}
+
+/// The configured enterprise tokens, or those generated into the data folder; and the
+/// admin token.
+fn tokens(
+    config: &Config,
+    registry: &Registry,
+) -> Result<(HashMap<String, String>, String), ServerError> {
+    let generated = if config.enterprise.is_empty() || config.admin_token.is_none() {
+        let ids = registry
+            .enterprises()
+            .iter()
+            .filter_map(|e| e.dxp_id.clone());
+        Some(config::Tokens::load_or_create(
+            &config.data.join("tokens.toml"),
+            ids,
+        )?)
+    } else {
+        None
+    };
+    let mut tokens: HashMap<String, String> = config
+        .enterprise
+        .iter()
+        .map(|e| (e.token.clone(), e.dxp_id.clone()))
+        .collect();
+    if config.enterprise.is_empty()
+        && let Some(g) = &generated
+    {
+        tokens.extend(g.enterprise.iter().map(|(d, t)| (t.clone(), d.clone())));
+    }
+    let admin = config
+        .admin_token
+        .clone()
+        .or_else(|| generated.map(|g| g.admin))
+        .unwrap_or_else(config::new_token);
+    Ok((tokens, admin))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,72 @@
+//! Pull delivery: `GET /receipts?after=ID&limit=N&wait=S` lists the caller's receipts with ids
+//! above `after` (JSON, oldest first, `next` being the cursor for the following call), waiting
+//! up to `wait` seconds (at most 30) for one when there is none yet; `GET /receipts/{id}` is one
+//! receipt's XML. Only the caller's own receipts are ever shown: another's id is 404.
+
+use super::{App, plain};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(serde::Deserialize)]
+pub struct Cursor {
+    #[serde(default)]
+    after: u64,
+    limit: Option<usize>,
+    #[serde(default)]
+    wait: u64,
+}
+
+/// GET /receipts.
+pub async fn list(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(q): Query<Cursor>,
+) -> Response {
+    let dxp = match app.enterprise(&headers) {
+        Ok(d) => d,
+        Err(r) => return r.into_response(),
+    };
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(q.wait.min(30));
+    let mut latest = app.core.latest.clone();
+    loop {
+        latest.borrow_and_update();
+        let receipts = match app.store.receipts_after(&dxp, q.after, limit) {
+            Ok(r) => r,
+            Err(e) => return plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        };
+        let waited_enough = tokio::time::Instant::now() >= deadline;
+        if !receipts.is_empty() || waited_enough {
+            let next = receipts.last().map_or(q.after, |r| r.id);
+            return Json(serde_json::json!({ "receipts": receipts, "next": next })).into_response();
+        }
+        // Woken when any receipt is stored; ours or not, look again.
+        if tokio::time::timeout_at(deadline, latest.changed())
+            .await
+            .is_ok_and(|r| r.is_err())
+        {
+            return plain(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping");
+        }
+    }
+}
+
+/// GET /receipts/{id}.
+pub async fn one(State(app): State<Arc<App>>, headers: HeaderMap, Path(id): Path<u64>) -> Response {
+    let dxp = match app.enterprise(&headers) {
+        Ok(d) => d,
+        Err(r) => return r.into_response(),
+    };
+    match app.store.receipt(&dxp, id) {
+        Ok(Some(r)) => (
+            [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+            r.xml,
+        )
+            .into_response(),
+        Ok(None) => plain(StatusCode::NOT_FOUND, format!("you have no receipt {id}")),
+        Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}

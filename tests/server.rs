@@ -1,0 +1,937 @@
+//! `single-window serve` as a real process: ingest, receipts by pull, push and file drop,
+//! access control, size limit, test support, graceful stop, and a `kill -9` under load.
+
+use serde_json::Value;
+use single_window::load::parcels::{self, Rng};
+use single_window::model::schema::{documents_member, find_text};
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const ME: &str = "DXPENT0000031415";
+const MY_TOKEN: &str = "token-of-31415";
+const OTHER: &str = "DXPENT0000024490";
+const OTHER_TOKEN: &str = "token-of-24490";
+const ADMIN: &str = "admin-secret";
+
+fn seed(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("seeds/messages/valid")
+            .join(name),
+    )
+    .unwrap()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Quick customs, so receipts come within a second.
+const QUICK_CUSTOMS: &str = "[customs]\nstore_delay_ms = 100\nconclude_delay_ms = 100\nrelease_delay_ms = 100\nrelease_waits_for_arrival = false\nreview_per_mille = 0\ninspection_per_mille = 0\n";
+
+/// A running server on its own data folder; killed when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Server {
+    /// Writes `serve.toml` (top-level keys, then tables) in `dir` and starts the binary.
+    fn start(dir: &Path, top: &str, tables: &str) -> Server {
+        let port = free_port();
+        let config = format!(
+            "listen = \"127.0.0.1:{port}\"\ndata = \"{}\"\nadmin_token = \"{ADMIN}\"\n{top}\n{tables}\n\
+             [[enterprise]]\ndxp_id = \"{OTHER}\"\ntoken = \"{OTHER_TOKEN}\"\n",
+            dir.join("data").display()
+        );
+        std::fs::write(dir.join("serve.toml"), config).unwrap();
+        Server::run(dir, port)
+    }
+
+    /// Starts the binary on the `serve.toml` already in `dir` (with a new port).
+    fn run(dir: &Path, port: u16) -> Server {
+        let text = std::fs::read_to_string(dir.join("serve.toml")).unwrap();
+        let text = text
+            .lines()
+            .map(|l| {
+                if l.starts_with("listen = ") {
+                    format!("listen = \"127.0.0.1:{port}\"")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(dir.join("serve.toml"), text).unwrap();
+        let log = std::fs::File::options()
+            .create(true)
+            .append(true)
+            .open(dir.join("server.log"))
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_single-window"))
+            .args(["serve", "--config"])
+            .arg(dir.join("serve.toml"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let server = Server {
+            child,
+            port,
+            dir: dir.to_path_buf(),
+        };
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the server did not start: {}",
+                server.log()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        server
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+
+    fn http(&self, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> Answer {
+        http(self.port, method, path, token, body)
+    }
+
+    fn post(&self, token: &str, body: &[u8]) -> Answer {
+        self.http("POST", "/ceb", Some(token), body)
+    }
+
+    /// Pulls receipts of the token's enterprise until `done` holds for all pulled so far.
+    fn pull_until(&self, token: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut after = 0;
+        let started = Instant::now();
+        loop {
+            if done(&all) {
+                return all;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "receipts did not come: {all:#?}"
+            );
+            let answer = self.http(
+                "GET",
+                &format!("/receipts?after={after}&wait=1"),
+                Some(token),
+                b"",
+            );
+            assert_eq!(answer.status, 200, "{}", answer.text());
+            let page = answer.json();
+            after = page["next"].as_u64().unwrap();
+            all.extend(page["receipts"].as_array().unwrap().iter().cloned());
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Answer {
+    status: u16,
+    headers: String,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.text()))
+    }
+
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    }
+}
+
+/// One HTTP/1.1 exchange on a fresh connection.
+fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> Answer {
+    try_http(port, method, path, token, body).unwrap()
+}
+
+fn try_http(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &[u8],
+) -> std::io::Result<Answer> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body)?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no HTTP head"))?;
+    let headers = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status = headers
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other("no status"))?;
+    let mut body = raw[split + 4..].to_vec();
+    if headers
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk(&body);
+    }
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut reader = BufReader::new(&mut b);
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let n = usize::from_str_radix(line.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            return out;
+        }
+        let mut chunk = vec![0; n + 2];
+        reader.read_exact(&mut chunk).unwrap();
+        out.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn statuses(receipts: &[Value], root: &str) -> Vec<String> {
+    receipts
+        .iter()
+        .filter(|r| r["root"] == root)
+        .map(|r| r["returnStatus"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const PARCEL: [&str; 4] = [
+    "CEB303-retail-order.xml",
+    "CEB403-payment-receipt.xml",
+    "CEB505-waybill.xml",
+    "CEB603-retail-list-9610.xml",
+];
+
+#[test]
+fn a_parcel_goes_in_by_http_and_its_receipts_come_back_in_order_by_pull() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        "",
+        &format!("{QUICK_CUSTOMS}\n[[enterprise]]\ndxp_id = \"{ME}\"\ntoken = \"{MY_TOKEN}\"\n"),
+    );
+    let mut seqs = Vec::new();
+    for name in PARCEL {
+        let answer = server.post(MY_TOKEN, &seed(name));
+        assert_eq!(answer.status, 200, "{name}: {}", answer.text());
+        assert!(
+            answer
+                .text()
+                .contains("<ceb:returnStatus>2</ceb:returnStatus>"),
+            "{}",
+            answer.text()
+        );
+        seqs.push(answer.header("x-sw-seq").unwrap().parse::<u64>().unwrap());
+    }
+    assert_eq!(seqs, [1, 2, 3, 4]);
+    let receipts = server.pull_until(MY_TOKEN, |r| {
+        statuses(r, "CEB604Message").contains(&"800".into())
+    });
+    // The e-port's own receipts first, then customs': 120 → 399 → 800 for the list.
+    assert_eq!(
+        statuses(&receipts, "CEB604Message"),
+        ["2", "120", "399", "800"]
+    );
+    assert_eq!(statuses(&receipts, "CEB304Message"), ["2", "120"]);
+    let ids: Vec<u64> = receipts.iter().map(|r| r["id"].as_u64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids in order: {ids:?}");
+    // One receipt by id, as XML.
+    let one = server.http("GET", &format!("/receipts/{}", ids[0]), Some(MY_TOKEN), b"");
+    assert_eq!(one.status, 200);
+    assert!(one.text().contains("CEB304Message"));
+
+    // GBK and DxpMsg-wrapped messages are read too; the wrapped one is answered wrapped.
+    let gbk = server.post(MY_TOKEN, &seed("CEB603-retail-list-gbk.xml"));
+    assert_eq!(gbk.status, 200, "{}", gbk.text());
+    assert!(gbk.text().contains("CEB604Message"));
+    let wrapped = server.post(MY_TOKEN, &seed("DxpMsg-wrapped-retail-list.xml"));
+    assert_eq!(wrapped.status, 200, "{}", wrapped.text());
+    assert!(wrapped.text().contains("<dxp:DxpMsg"), "{}", wrapped.text());
+    assert!(
+        wrapped
+            .text()
+            .contains("<dxp:ReceiverId>DXPENT0000031415</dxp:ReceiverId>")
+    );
+
+    let metrics = server.http("GET", "/metrics", None, b"").text();
+    assert!(metrics.contains("sw_ingested_total 6"), "{metrics}");
+    assert!(
+        metrics.contains("sw_ack_latency_seconds_count 6"),
+        "{metrics}"
+    );
+    assert_eq!(server.http("GET", "/healthz", None, b"").status, 200);
+}
+
+#[test]
+fn tokens_sender_identity_junk_and_size_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        "max_body_bytes = 20000",
+        &format!("[[enterprise]]\ndxp_id = \"{ME}\"\ntoken = \"{MY_TOKEN}\"\n"),
+    );
+    let order = seed("CEB303-retail-order.xml");
+    assert_eq!(server.http("POST", "/ceb", None, &order).status, 401);
+    assert_eq!(server.post("wrong", &order).status, 401);
+    assert_eq!(server.http("GET", "/receipts", None, b"").status, 401);
+    // Another enterprise may not send as DXPENT0000031415.
+    let forbidden = server.post(OTHER_TOKEN, &order);
+    assert_eq!(forbidden.status, 403, "{}", forbidden.text());
+    assert!(forbidden.text().contains(ME));
+    // Junk gets the CEB900 receipt and is not stored.
+    let junk = server.post(MY_TOKEN, b"this is not xml");
+    assert_eq!(junk.status, 400);
+    assert!(junk.text().contains("CEB900Message"), "{}", junk.text());
+    // A receipt is not something an enterprise sends.
+    let receipt =
+        b"<CEB304Message xmlns=\"http://www.chinaport.gov.cn/ceb\" guid=\"x\" version=\"1.0\"/>";
+    assert_eq!(server.post(MY_TOKEN, receipt).status, 400);
+    let big = vec![b' '; 30_000];
+    assert_eq!(server.post(MY_TOKEN, &big).status, 413);
+
+    let ok = server.post(MY_TOKEN, &order);
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    assert_eq!(
+        ok.header("x-sw-seq").as_deref(),
+        Some("1"),
+        "refused ones were not stored"
+    );
+    let mine = server.pull_until(MY_TOKEN, |r| !r.is_empty());
+    let id = mine[0]["id"].as_u64().unwrap();
+    // Someone else's receipts are not found, by list or by id.
+    let theirs = server
+        .http("GET", "/receipts?after=0", Some(OTHER_TOKEN), b"")
+        .json();
+    assert_eq!(theirs["receipts"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        server
+            .http("GET", &format!("/receipts/{id}"), Some(OTHER_TOKEN), b"")
+            .status,
+        404
+    );
+    let metrics = server.http("GET", "/metrics", None, b"").text();
+    assert!(
+        metrics.contains("sw_refused_total{reason=\"forbidden\"} 1"),
+        "{metrics}"
+    );
+}
+
+/// A callback that fails its first `failures` calls, then records what it gets.
+/// What a callback received: (receipt id, XML), in arrival order.
+type Received = Arc<Mutex<Vec<(u64, String)>>>;
+
+fn callback(failures: usize) -> (u16, Received) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let record = got.clone();
+    std::thread::spawn(move || {
+        let mut calls = 0;
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let mut reader = BufReader::new(stream);
+            // Keep-alive: several requests per connection.
+            loop {
+                let mut head = String::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                    head.push_str(&line);
+                }
+                if head.is_empty() {
+                    break;
+                }
+                let value = |name: &str| {
+                    head.lines().find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+                    })
+                };
+                let len: usize = value("content-length")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                let mut body = vec![0; len];
+                if reader.read_exact(&mut body).is_err() {
+                    break;
+                }
+                calls += 1;
+                let status = if calls <= failures {
+                    "500 Internal Server Error"
+                } else {
+                    let id = value("x-sw-receipt-id")
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    record
+                        .lock()
+                        .unwrap()
+                        .push((id, String::from_utf8_lossy(&body).into_owned()));
+                    "200 OK"
+                };
+                let answer = format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\n\r\n");
+                if reader.get_mut().write_all(answer.as_bytes()).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    (port, got)
+}
+
+#[test]
+fn push_retries_a_failing_callback_and_delivers_in_order_and_the_backlog_can_be_cleared() {
+    let (port, got) = callback(2);
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        "",
+        &format!(
+            "{QUICK_CUSTOMS}\n[push]\nretry_min_ms = 50\nretry_max_ms = 200\n\n[[enterprise]]\ndxp_id = \"{ME}\"\ntoken = \"{MY_TOKEN}\"\ncallback = \"http://127.0.0.1:{port}/receipts\"\n"
+        ),
+    );
+    for name in PARCEL {
+        assert_eq!(server.post(MY_TOKEN, &seed(name)).status, 200);
+    }
+    let pulled = server.pull_until(MY_TOKEN, |r| {
+        statuses(r, "CEB604Message").contains(&"800".into())
+    });
+    let started = Instant::now();
+    while got.lock().unwrap().len() < pulled.len() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "push did not catch up"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pushed = got.lock().unwrap().clone();
+    // Every receipt pulled was pushed, in the same order, with the same id and XML.
+    let pulled: Vec<(u64, String)> = pulled
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_u64().unwrap(),
+                r["xml"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(pushed[..pulled.len()], pulled[..]);
+    let status = server.http("GET", "/push", Some(MY_TOKEN), b"").json();
+    assert_eq!(status["backlog"], 0, "{status}");
+    assert_eq!(
+        server.http("GET", "/push", Some(OTHER_TOKEN), b"").status,
+        404
+    );
+    let metrics = server.http("GET", "/metrics", None, b"").text();
+    assert!(metrics.contains("sw_push_failures_total 2"), "{metrics}");
+    let cleared = server.http("DELETE", "/push", Some(MY_TOKEN), b"");
+    assert_eq!(cleared.status, 200, "{}", cleared.text());
+}
+
+#[test]
+fn a_dead_callback_builds_a_backlog_that_can_be_seen_and_cleared() {
+    let dead = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        "",
+        &format!(
+            "[push]\nretry_min_ms = 5000\n\n[[enterprise]]\ndxp_id = \"{ME}\"\ntoken = \"{MY_TOKEN}\"\ncallback = \"http://127.0.0.1:{dead}/\"\n"
+        ),
+    );
+    for name in &PARCEL[..2] {
+        assert_eq!(server.post(MY_TOKEN, &seed(name)).status, 200);
+    }
+    let started = Instant::now();
+    let status = loop {
+        let s = server.http("GET", "/push", Some(MY_TOKEN), b"").json();
+        if s["backlog"] == 2 && !s["lastError"].is_null() {
+            break s;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{s}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status["cursor"], 0);
+    let cleared = server.http("DELETE", "/push", Some(MY_TOKEN), b"").json();
+    assert_eq!(cleared["cleared"], 2, "{cleared}");
+    let after = server.http("GET", "/push", Some(MY_TOKEN), b"").json();
+    assert_eq!(after["backlog"], 0, "{after}");
+}
+
+#[test]
+fn file_drop_stores_inbox_files_archives_or_refuses_them_and_writes_receipts_to_the_outbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("drop");
+    let table = format!(
+        "{QUICK_CUSTOMS}\n[[enterprise]]\ndxp_id = \"{ME}\"\ntoken = \"{MY_TOKEN}\"\n\n[[filedrop]]\ndxp_id = \"{ME}\"\ninbox = \"{0}/in\"\noutbox = \"{0}/out\"\narchive = \"{0}/archive\"\nerror = \"{0}/error\"\npoll_ms = 20\n",
+        d.display()
+    );
+    let server = Server::start(dir.path(), "", &table);
+    let started = Instant::now();
+    while !d.join("in").exists() {
+        assert!(started.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for (i, name) in PARCEL.iter().enumerate() {
+        std::fs::write(d.join("in").join(format!("{i}-{name}")), seed(name)).unwrap();
+    }
+    std::fs::write(d.join("in/9-junk.xml"), b"<broken").unwrap();
+    std::fs::write(d.join("in/.still-writing.xml"), b"<broken").unwrap();
+    let outbox = |d: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(d.join("out"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.'))
+            .collect();
+        names.sort();
+        names
+    };
+    let started = Instant::now();
+    while !outbox(&d)
+        .iter()
+        .any(|n| n.ends_with("CEB604Message.800.xml"))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{:?}\n{}",
+            outbox(&d),
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let names = outbox(&d);
+    assert!(names[0].ends_with(".CEB304Message.2.xml"), "{names:?}");
+    let first = std::fs::read_to_string(d.join("out").join(&names[0])).unwrap();
+    assert!(first.contains("<ceb:returnStatus>2</ceb:returnStatus>"));
+    let mut archived: Vec<_> = std::fs::read_dir(d.join("archive"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    archived.sort();
+    assert_eq!(archived.len(), 4, "{archived:?}");
+    assert!(d.join("error/9-junk.xml").exists());
+    let reason = std::fs::read_to_string(d.join("error/9-junk.xml.reason.txt")).unwrap();
+    assert!(
+        reason.starts_with("400") && reason.contains("CEB900Message"),
+        "{reason}"
+    );
+    assert!(
+        d.join("in/.still-writing.xml").exists(),
+        "hidden files are left alone"
+    );
+    // The same receipts are there by pull, under the same ids.
+    let pulled = server.pull_until(MY_TOKEN, |r| r.len() >= names.len());
+    for (name, r) in names.iter().zip(&pulled) {
+        assert!(
+            name.starts_with(&format!("{:012}.", r["id"].as_u64().unwrap())),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn test_support_forces_customs_events_shows_history_and_resets() {
+    let dir = tempfile::tempdir().unwrap();
+    // Slow customs: the list stays stored (120) until forced on.
+    let slow = "[customs]\nstore_delay_ms = 50\nconclude_delay_ms = 600000\nreview_per_mille = 0\ninspection_per_mille = 0\n";
+    let server = Server::start(
+        dir.path(),
+        "",
+        &format!("{slow}\n[[enterprise]]\ndxp_id = \"{ME}\"\ntoken = \"{MY_TOKEN}\"\n"),
+    );
+    for name in PARCEL {
+        assert_eq!(server.post(MY_TOKEN, &seed(name)).status, 200);
+    }
+    server.pull_until(MY_TOKEN, |r| {
+        statuses(r, "CEB604Message").contains(&"120".into())
+    });
+    let force = |event: &str, token: &str| {
+        let body = format!(
+            "{{\"ebpCode\":\"4403966Z01\",\"orderNo\":\"ORD202503100001\",\"event\":\"{event}\"}}"
+        );
+        server.http("POST", "/test/force", Some(token), body.as_bytes())
+    };
+    assert_eq!(
+        force("inspect", MY_TOKEN).status,
+        401,
+        "an enterprise token is not enough"
+    );
+    assert_eq!(force("explode", ADMIN).status, 400);
+    let inspect = force("inspect", ADMIN);
+    assert_eq!(inspect.status, 200, "{}", inspect.text());
+    server.pull_until(MY_TOKEN, |r| {
+        statuses(r, "CEB604Message").contains(&"500".into())
+    });
+    let release = force("release", ADMIN);
+    assert_eq!(release.status, 200, "{}", release.text());
+    server.pull_until(MY_TOKEN, |r| {
+        statuses(r, "CEB604Message").contains(&"800".into())
+    });
+    let document = || {
+        let path = "/test/documents?ebpCode=4403966Z01&orderNo=ORD202503100001";
+        server.http("GET", path, Some(ADMIN), b"").json()
+    };
+    let reject = force("reject", ADMIN);
+    assert_eq!(reject.status, 409, "a released list cannot be sent back");
+    let doc = document();
+    assert_eq!(doc["listStatus"], "Released", "{doc}");
+    let history: Vec<(&str, &str)> = doc["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["root"].as_str().unwrap(),
+                r["returnStatus"].as_str().unwrap(),
+            )
+        })
+        .filter(|(root, _)| *root == "CEB604Message")
+        .collect();
+    assert_eq!(
+        history,
+        [
+            ("CEB604Message", "2"),
+            ("CEB604Message", "120"),
+            ("CEB604Message", "500"),
+            ("CEB604Message", "800")
+        ]
+    );
+    assert_eq!(
+        server.http("POST", "/test/reset", Some(ADMIN), b"").status,
+        200
+    );
+    let doc = document();
+    assert!(doc["listStatus"].is_null(), "{doc}");
+    // After a reset the same list is new again.
+    assert_eq!(server.post(MY_TOKEN, &seed(PARCEL[3])).status, 200);
+
+    // Graceful stop on SIGTERM: exit 0, and a restart replays it all (the forced events too).
+    let before = server
+        .pull_until(MY_TOKEN, |r| statuses(r, "CEB604Message").len() >= 5)
+        .len();
+    let pid = server.child.id().to_string();
+    // The shell's own kill: no procps needed.
+    let term = format!("kill -TERM {pid}");
+    assert!(
+        Command::new("sh")
+            .args(["-c", &term])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut server = server;
+    let started = Instant::now();
+    let exit = loop {
+        if let Some(s) = server.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no exit on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(exit.success(), "{exit:?}\n{}", server.log());
+    drop(server);
+    let again = Server::run(dir.path(), free_port());
+    let after = again.pull_until(MY_TOKEN, |r| r.len() >= before);
+    assert_eq!(after.len(), before);
+
+    // Switched off, the routes are not there.
+    let off = tempfile::tempdir().unwrap();
+    let server = Server::start(off.path(), "test_support = false", "");
+    assert_eq!(
+        server.http("POST", "/test/reset", Some(ADMIN), b"").status,
+        404
+    );
+}
+
+/// Generated parcels (all four messages), with the registry and tokens they need.
+struct Traffic {
+    messages: Vec<(String, Vec<u8>, String)>,
+    registry: String,
+    tokens: BTreeMap<String, String>,
+}
+
+const CARRIER: &str = "DXPLGS0000000001";
+
+fn traffic(parcels: u64) -> Traffic {
+    let registry = parcels::registry(3);
+    let mut rng = Rng::new(99);
+    let mut messages = Vec::new();
+    let mut tokens = BTreeMap::new();
+    for serial in 1..=parcels {
+        let mut p = parcels::parcel(&mut rng, serial, 3);
+        p.waybill.base_transfer.dxp_id = CARRIER.into();
+        for m in p.into_messages() {
+            let dxp = find_text(m.as_element(), "dxpId").unwrap().to_string();
+            // The document's GUID, which its receipts name (not the message's).
+            let root = m.as_element();
+            let doc = documents_member(root)
+                .and_then(|i| root.child(i, 0))
+                .unwrap();
+            let guid = find_text(doc, "guid").unwrap().to_string();
+            tokens.insert(dxp.clone(), format!("t-{dxp}"));
+            messages.push((
+                dxp,
+                single_window::ceb::encode(m.as_element()).into_bytes(),
+                guid,
+            ));
+        }
+    }
+    Traffic {
+        messages,
+        registry: registry.to_toml().unwrap(),
+        tokens,
+    }
+}
+
+#[test]
+fn after_kill_9_under_load_every_acknowledged_message_and_receipt_is_there_under_the_same_id() {
+    let t = traffic(1000);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("registry.toml"), &t.registry).unwrap();
+    let mut tables = String::from(
+        "[customs]\nstore_delay_ms = 300\nconclude_delay_ms = 300\nrelease_delay_ms = 300\nrelease_waits_for_arrival = false\nreview_per_mille = 0\ninspection_per_mille = 0\n",
+    );
+    for (dxp, token) in &t.tokens {
+        tables.push_str(&format!(
+            "\n[[enterprise]]\ndxp_id = \"{dxp}\"\ntoken = \"{token}\"\n"
+        ));
+    }
+    let top = format!(
+        "registry = \"{}\"",
+        dir.path().join("registry.toml").display()
+    );
+    let server = Server::start(dir.path(), &top, &tables);
+    let port = server.port;
+
+    // Four senders; each message's GUID is noted once it is acknowledged.
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let messages = Arc::new(t.messages);
+    let senders: Vec<_> = (0..4)
+        .map(|_| {
+            let (acked, next, stop, messages, tokens) = (
+                acked.clone(),
+                next.clone(),
+                stop.clone(),
+                messages.clone(),
+                t.tokens.clone(),
+            );
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((dxp, body, _)) = messages.get(k) else {
+                        return;
+                    };
+                    match try_http(port, "POST", "/ceb", Some(&tokens[dxp]), body) {
+                        Ok(a) if a.status == 200 => acked.lock().unwrap().push(k),
+                        Ok(a) => panic!("{} {}", a.status, a.text()),
+                        // The server died mid-request: not acknowledged.
+                        Err(_) => return,
+                    }
+                    // Paced, so the load is still going when the kill comes.
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            })
+        })
+        .collect();
+    // Receipts as seen before the crash, by id.
+    let pull_all = |port: u16| -> HashMap<u64, (String, Value)> {
+        let mut all = HashMap::new();
+        for (dxp, token) in &t.tokens {
+            let mut after = 0;
+            loop {
+                let Ok(a) = try_http(
+                    port,
+                    "GET",
+                    &format!("/receipts?after={after}&limit=1000"),
+                    Some(token),
+                    b"",
+                ) else {
+                    return all;
+                };
+                if a.status != 200 {
+                    return all;
+                }
+                let page = a.json();
+                let got = page["receipts"].as_array().unwrap().clone();
+                if got.is_empty() {
+                    break;
+                }
+                after = page["next"].as_u64().unwrap();
+                for r in got {
+                    all.insert(r["id"].as_u64().unwrap(), (dxp.clone(), r));
+                }
+            }
+        }
+        all
+    };
+    let started = Instant::now();
+    while acked.lock().unwrap().len() < 1000 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Let some customs timers fall due, and some not, then pull and kill in the middle of it.
+    std::thread::sleep(Duration::from_millis(400));
+    let before = pull_all(port);
+    let mut server = server;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    for s in senders {
+        s.join().unwrap();
+    }
+    let acked: Vec<usize> = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() < messages.len(),
+        "the kill came before the end of the load"
+    );
+    assert!(!before.is_empty());
+
+    let restarted = Server::run(dir.path(), free_port());
+    // Every acknowledged message has its e-port receipt; and customs goes on: every list whose
+    // whole parcel was acknowledged is released, timers having resumed after the restart.
+    let acked_guids: std::collections::HashSet<&str> =
+        acked.iter().map(|&k| messages[k].2.as_str()).collect();
+    let started = Instant::now();
+    let after = loop {
+        let after = pull_all(restarted.port);
+        let has = |guid: &str, status: &str| {
+            after
+                .values()
+                .any(|(_, r)| r["answers"] == guid && r["returnStatus"] == status)
+        };
+        // Lists whose whole parcel was acknowledged and accepted by the e-port (2) must be
+        // released by customs: their timers went on after the restart.
+        let complete: Vec<usize> = (0..messages.len() / 4)
+            .filter(|p| {
+                (0..4).all(|i| acked.contains(&(p * 4 + i)) && has(&messages[p * 4 + i].2, "2"))
+            })
+            .collect();
+        let waiting = complete
+            .iter()
+            .filter(|p| !has(&messages[*p * 4 + 3].2, "800"))
+            .count();
+        if !complete.is_empty() && waiting == 0 {
+            break after;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{waiting} of {} lists not released after restart: {:?}",
+            complete.len(),
+            complete
+                .iter()
+                .filter(|p| !has(&messages[*p * 4 + 3].2, "800"))
+                .map(|p| {
+                    let g = &messages[p * 4 + 3].2;
+                    (
+                        p,
+                        after
+                            .values()
+                            .filter(|(_, r)| r["xml"].as_str().unwrap().contains(g.as_str()))
+                            .map(|(_, r)| {
+                                format!(
+                                    "{} {} {} {}",
+                                    r["id"], r["root"], r["returnStatus"], r["returnInfo"]
+                                )
+                            })
+                            .collect::<Vec<_>>(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // Every acknowledged message is there: the e-port's receipt answers it.
+    for guid in &acked_guids {
+        assert!(
+            after.values().any(|(_, r)| r["answers"] == *guid),
+            "acknowledged message {guid} lost: k={:?} acked={} max={:?} xml-mention={:?}",
+            acked.iter().find(|&&k| messages[k].2 == *guid),
+            acked.len(),
+            acked.iter().max(),
+            after
+                .values()
+                .filter(|(_, r)| r["xml"].as_str().unwrap().contains(guid))
+                .map(|(_, r)| (
+                    r["id"].clone(),
+                    r["root"].clone(),
+                    r["returnStatus"].clone(),
+                    r["answers"].clone()
+                ))
+                .collect::<Vec<_>>()
+        );
+    }
+    // Nothing seen before the crash changed its id or its content.
+    for (id, (dxp, r)) in &before {
+        let (dxp2, r2) = after.get(id).unwrap_or_else(|| panic!("receipt {id} lost"));
+        assert_eq!((dxp, r), (dxp2, r2), "receipt {id} changed");
+    }
+    // And no receipt is there twice under two ids.
+    let mut seen = std::collections::HashSet::new();
+    for (_, r) in after.values() {
+        assert!(
+            seen.insert(r["xml"].as_str().unwrap().to_string()),
+            "a receipt delivered twice: {r}"
+        );
+    }
+}
