@@ -343,3 +343,49 @@ parcels = 1
     assert!(e.contains("trade_mode `0110`"), "{e}");
     assert!(Scenario::load(&p, &["traffic.0.enterprise=A".into()]).is_ok());
 }
+
+#[test]
+fn html_report_and_xml_receipts() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s.toml");
+    std::fs::write(
+        &p,
+        r#"
+name = "small <html> check"
+seed = 3
+period = { from = 2024-05-01, to = 2024-05-02 }
+[report]
+format = "html"
+receipts = "xml"
+[[enterprise]]
+code = "4403960001"
+[[enterprise.period]]
+from = 2020-01-01
+pilot_zone = true
+platform_recording = true
+taxpayer = "small-scale"
+kind = "trading"
+[[traffic]]
+enterprise = "4403960001"
+parcels = 12
+"#,
+    )
+    .unwrap();
+    let s = Scenario::load(&p, &[]).unwrap();
+    let out = dir.path().join("out");
+    let r = replay::run(&s, &out, &mut |_, _| {}).unwrap();
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("small &lt;html&gt; check"));
+    assert!(
+        !html.contains("src=") && !html.contains("href="),
+        "self-contained"
+    );
+    let xml: Vec<_> = std::fs::read_dir(out.join("receipts")).unwrap().collect();
+    assert_eq!(xml.len() as u64, r.receipts);
+    assert!(!out.join("report.md").exists());
+    // Without tables: summaries and report only.
+    let s = Scenario::load(&p, &["report.tables=false".into()]).unwrap();
+    let out = dir.path().join("lean");
+    replay::run(&s, &out, &mut |_, _| {}).unwrap();
+    assert!(out.join("summary.csv").exists() && !out.join("treatments.csv").exists());
+}

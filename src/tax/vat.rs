@@ -424,7 +424,11 @@ pub fn treat(
             } else {
                 (3, (Regime::Taxed, "财税〔2012〕39号 Art. 7"))
             };
-            reasons.extend([&art1, &art2, &no_invoice][..tried].iter().map(|t| t.explain()));
+            reasons.extend(
+                [&art1, &art2, &no_invoice][..tried]
+                    .iter()
+                    .map(|t| t.explain()),
+            );
             if outcome.0 == Regime::Taxed {
                 reasons.push("taxed as a deemed domestic sale".into());
             }
