@@ -2,7 +2,7 @@
 //! and FX assessed. Years are calendar years of the export date; a 9810 reconciliation
 //! adjustment counts in the year it is booked.
 
-use super::vat::{Outcome, Regime, Treatment};
+use super::vat::{Regime, Treatment};
 use super::{Profile, cit, fx, money};
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
@@ -319,11 +319,6 @@ fn assess_cit(
             .collect(),
         reasons,
     }
-}
-
-/// Number of reconciliations with this outcome booked in the year.
-pub fn reconciled(y: &Year, outcome: Outcome) -> u64 {
-    y.reconciliations.get(outcome.code()).copied().unwrap_or(0)
 }
 
 #[cfg(test)]
