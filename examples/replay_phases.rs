@@ -12,6 +12,10 @@ use single_window::scenario::traffic::{Generator, days};
 use std::path::Path;
 use std::time::Instant;
 
+// As in the binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let parcels: u64 = std::env::args()
         .nth(1)

@@ -39,6 +39,13 @@ fn metric(y: &Year, name: &str) -> String {
         .unwrap_or_else(|| panic!("no metric {name}"))
 }
 
+/// A small-scale 综试区 trading enterprise, as a scenario's `[[enterprise]]`.
+fn zone_seller(code: &str) -> String {
+    format!(
+        "[[enterprise]]\ncode = \"{code}\"\n[[enterprise.period]]\nfrom = 2020-01-01\npilot_zone = true\nplatform_recording = true\ntaxpayer = \"small-scale\"\nkind = \"trading\"\n"
+    )
+}
+
 /// Every `[[expect]]` of the scenario holds.
 fn expectations_met(s: &Scenario, r: &Replay) {
     let checks = report::check_expectations(s, &r.years);
@@ -275,17 +282,11 @@ fn message_files_play_through_the_same_engine() {
             r#"
 name = "seed messages"
 period = {{ from = 2025-03-01, to = 2025-03-31 }}
-[[enterprise]]
-code = "4403966Z01"
-[[enterprise.period]]
-from = 2020-01-01
-pilot_zone = true
-platform_recording = true
-taxpayer = "small-scale"
-kind = "trading"
+{}
 [[messages]]
 path = "{}"
 "#,
+            zone_seller("4403966Z01"),
             messages.display().to_string().replace('\\', "/")
         ),
     )
@@ -342,4 +343,43 @@ parcels = 1
     .to_string();
     assert!(e.contains("trade_mode `0110`"), "{e}");
     assert!(Scenario::load(&p, &["traffic.0.enterprise=A".into()]).is_ok());
+}
+
+#[test]
+fn html_report_and_xml_receipts() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s.toml");
+    let text = format!(
+        r#"
+name = "small <html> check"
+seed = 3
+period = {{ from = 2024-05-01, to = 2024-05-02 }}
+[report]
+format = "html"
+receipts = "xml"
+{}
+[[traffic]]
+enterprise = "4403960001"
+parcels = 12
+"#,
+        zone_seller("4403960001")
+    );
+    std::fs::write(&p, text).unwrap();
+    let s = Scenario::load(&p, &[]).unwrap();
+    let out = dir.path().join("out");
+    let r = replay::run(&s, &out, &mut |_, _| {}).unwrap();
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("small &lt;html&gt; check"));
+    assert!(
+        !html.contains("src=") && !html.contains("href="),
+        "self-contained"
+    );
+    let xml: Vec<_> = std::fs::read_dir(out.join("receipts")).unwrap().collect();
+    assert_eq!(xml.len() as u64, r.receipts);
+    assert!(!out.join("report.md").exists());
+    // Without tables: summaries and report only.
+    let s = Scenario::load(&p, &["report.tables=false".into()]).unwrap();
+    let out = dir.path().join("lean");
+    replay::run(&s, &out, &mut |_, _| {}).unwrap();
+    assert!(out.join("summary.csv").exists() && !out.join("treatments.csv").exists());
 }

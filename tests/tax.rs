@@ -18,16 +18,9 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
 
 fn deemed(year: i32, revenue: i64) -> Input {
     Input {
-        year,
-        method: Method::Deemed,
-        total_income: Decimal::from(revenue),
-        non_taxable_income: Decimal::ZERO,
-        exempt_income: Decimal::ZERO,
-        book_taxable_income: None,
         employees: 100,
         total_assets: Decimal::from(20_000_000),
-        restricted_industry: false,
-        high_tech: false,
+        ..Input::new(year, Method::Deemed, Decimal::from(revenue))
     }
 }
 

@@ -11,8 +11,9 @@ use crate::tax::annual::Year;
 use crate::tax::cit::pct;
 use crate::tax::exports::Treated;
 use crate::tax::vat::Regime;
-use chrono::NaiveDateTime;
+use chrono::{Datelike, NaiveDateTime, Timelike};
 use rust_decimal::Decimal;
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -61,10 +62,16 @@ impl Writers {
                 if info.contains(['\t', '\n']) {
                     info = info.replace(['\t', '\n'], " ").into();
                 }
+                let t = o.due;
                 writeln!(
                     w,
-                    "{}\t{}\t{}\t{}\t{info}",
-                    stamp(o.due),
+                    "{:04}-{:02}-{:02} {:02}:{:02}:{:02}\t{}\t{}\t{}\t{info}",
+                    t.year(),
+                    t.month(),
+                    t.day(),
+                    t.hour(),
+                    t.minute(),
+                    t.second(),
                     o.root,
                     o.key(),
                     o.status,
@@ -95,18 +102,25 @@ impl Writers {
 struct Csv {
     path: PathBuf,
     w: BufWriter<File>,
+    /// The row being written (kept to save an allocation per row).
+    line: String,
 }
 
 impl Csv {
     fn create(path: PathBuf, header: &[&str]) -> Result<Csv, ScenarioError> {
         let w = BufWriter::new(File::create(&path).map_err(|e| file_error(&path, e))?);
-        let mut csv = Csv { path, w };
+        let mut csv = Csv {
+            path,
+            w,
+            line: String::new(),
+        };
         csv.row(header.iter().copied())?;
         Ok(csv)
     }
 
     fn row<'a>(&mut self, fields: impl IntoIterator<Item = &'a str>) -> Result<(), ScenarioError> {
-        let mut line = String::new();
+        let line = &mut self.line;
+        line.clear();
         for (i, f) in fields.into_iter().enumerate() {
             if i > 0 {
                 line.push(',');
@@ -121,7 +135,7 @@ impl Csv {
         }
         line.push('\n');
         self.w
-            .write_all(line.as_bytes())
+            .write_all(self.line.as_bytes())
             .map_err(|e| file_error(&self.path, e))
     }
 
@@ -282,9 +296,10 @@ const TREATMENT_HEADER: &[&str] = &[
     "computation",
 ];
 
-fn treatment_fields(t: &Treated<'_, '_>, why: &str) -> Vec<String> {
+fn treatment_fields<'a>(t: &Treated<'_, 'a>, why: &'a str) -> Vec<Cow<'a, str>> {
     let (row, line, i, tr) = (t.row, t.line, t.inputs, t.treatment);
     let r = tr.reconciliation.as_ref();
+    let yes_no = |b: bool| Cow::Borrowed(if b { "true" } else { "false" });
     vec![
         row.guid().into(),
         row.invt_no().unwrap_or_default().into(),
@@ -293,32 +308,32 @@ fn treatment_fields(t: &Treated<'_, '_>, why: &str) -> Vec<String> {
         row.trade_mode().into(),
         row.statistics_flag().into(),
         row.customs_code().into(),
-        row.export_date().to_string(),
+        row.export_date().to_string().into(),
         row.status().name().into(),
-        line.gnum().to_string(),
+        line.gnum().to_string().into(),
         line.gcode().into(),
         line.item_name().into(),
-        amt(tr.fob_cny),
-        tr.vat_rate.normalize().to_string(),
-        tr.refund_rate.normalize().to_string(),
-        tr.consumption_rate.normalize().to_string(),
-        i.purchase_invoice.to_string(),
-        amt(i.purchase_amount),
-        i.proceeds_received.to_string(),
+        amt(tr.fob_cny).into(),
+        tr.vat_rate.normalize().to_string().into(),
+        tr.refund_rate.normalize().to_string().into(),
+        tr.consumption_rate.normalize().to_string().into(),
+        yes_no(i.purchase_invoice),
+        amt(i.purchase_amount).into(),
+        yes_no(i.proceeds_received),
         tr.regime.code().into(),
         tr.regime.zh().into(),
         tr.basis.into(),
-        amt(tr.vat_refund),
-        amt(tr.ct_refund),
-        amt(tr.output_vat),
-        amt(tr.consumption_tax),
-        r.map(|r| r.outcome.code().to_string()).unwrap_or_default(),
-        r.map(|r| r.booked_on.to_string()).unwrap_or_default(),
-        r.map(|r| r.deadline.to_string()).unwrap_or_default(),
-        r.map(|r| amt(r.adjustment)).unwrap_or_default(),
-        tr.provisional.to_string(),
-        why.to_string(),
-        tr.computation.join(" | "),
+        amt(tr.vat_refund).into(),
+        amt(tr.ct_refund).into(),
+        amt(tr.output_vat).into(),
+        amt(tr.consumption_tax).into(),
+        r.map_or(Cow::Borrowed(""), |r| r.outcome.code().into()),
+        r.map_or(Cow::Borrowed(""), |r| r.booked_on.to_string().into()),
+        r.map_or(Cow::Borrowed(""), |r| r.deadline.to_string().into()),
+        r.map_or(Cow::Borrowed(""), |r| amt(r.adjustment).into()),
+        yes_no(tr.provisional),
+        why.into(),
+        tr.computation.join(" | ").into(),
     ]
 }
 
@@ -392,7 +407,7 @@ fn write_treatments(
         if failed.is_none() {
             let id = why.id(t.treatment.regime, &t.treatment.reasons);
             let fields = treatment_fields(&t, id);
-            if let Err(e) = csv.row(fields.iter().map(String::as_str)) {
+            if let Err(e) = csv.row(fields.iter().map(|f| f.as_ref())) {
                 failed = Some(e);
             }
         }

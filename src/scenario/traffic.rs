@@ -141,10 +141,9 @@ struct State {
 /// Makes the traffic of all streams, one day at a time.
 pub struct Generator {
     states: Vec<State>,
-    /// Waybills that arrived yesterday, by carrier: they leave today.
-    leaving: BTreeMap<(String, String), Vec<String>>,
+    /// Waybills that arrived yesterday, by customs and carrier: they leave today.
+    leaving: BTreeMap<(String, String, String), Vec<String>>,
     seq: u64,
-    customs: String,
 }
 
 impl Generator {
@@ -180,10 +179,6 @@ impl Generator {
             states,
             leaving: BTreeMap::new(),
             seq: 0,
-            customs: spec
-                .traffic
-                .first()
-                .map_or_else(d_customs, |s| s.customs.clone()),
         }
     }
 
@@ -199,11 +194,11 @@ impl Generator {
         let start = out.len();
         let morning = day.and_time(NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default());
         let leaving = std::mem::take(&mut self.leaving);
-        for ((code, name), waybills) in leaving {
-            let m = departure(&code, &name, &waybills, morning, &self.customs);
+        for ((customs, code, name), waybills) in leaving {
+            let m = departure(&code, &name, &waybills, morning, &customs);
             self.push(out, morning, m);
         }
-        let mut arriving: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+        let mut arriving: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
         let mut made = 0;
         for k in 0..self.states.len() {
             let n = self.states[k].count_for(day);
@@ -218,7 +213,11 @@ impl Generator {
                 adapt(&mut p, &s.stream, &s.name, at);
                 let h = &p.list.documents[0].head;
                 arriving
-                    .entry((h.logistics_code.to_string(), h.logistics_name.to_string()))
+                    .entry((
+                        s.stream.customs.clone(),
+                        h.logistics_code.to_string(),
+                        h.logistics_name.to_string(),
+                    ))
                     .or_default()
                     .push(h.logistics_no.to_string());
                 let receipt_needed = s.stream.trade_mode == "9610"
@@ -233,8 +232,8 @@ impl Generator {
             }
         }
         let evening = day.and_time(NaiveTime::from_hms_opt(21, 0, 0).unwrap_or_default());
-        for ((code, name), waybills) in &arriving {
-            let m = arrival(code, name, waybills, evening, &self.customs);
+        for ((customs, code, name), waybills) in &arriving {
+            let m = arrival(code, name, waybills, evening, customs);
             self.push(out, evening, m);
         }
         self.leaving = arriving;
@@ -426,7 +425,7 @@ fn arrival(
     at: NaiveDateTime,
     customs: &str,
 ) -> Message<'static> {
-    let bill = bill_no("A", at, code);
+    let bill = bill_no("A", at, customs, code);
     let guid = batch_guid("arrival", &bill);
     Message::Ceb507(Ceb507Message {
         guid: Cow::Owned(batch_guid("arrival-message", &bill)),
@@ -474,7 +473,7 @@ fn departure(
     at: NaiveDateTime,
     customs: &str,
 ) -> Message<'static> {
-    let bill = bill_no("D", at, code);
+    let bill = bill_no("D", at, customs, code);
     Message::Ceb509(Ceb509Message {
         guid: Cow::Owned(batch_guid("departure-message", &bill)),
         version: "1.0".into(),
@@ -514,12 +513,13 @@ fn departure(
     })
 }
 
-/// The bill of a day's batch of one carrier: prefix, date, the carrier code's last 4 digits.
-fn bill_no(prefix: &str, at: NaiveDateTime, carrier: &str) -> String {
+/// The bill of a day's batch of one carrier at one customs: prefix, customs, date, the
+/// carrier code's last 4 digits.
+fn bill_no(prefix: &str, at: NaiveDateTime, customs: &str, carrier: &str) -> String {
     let tail = carrier
         .get(carrier.len().saturating_sub(4)..)
         .unwrap_or(carrier);
-    format!("{prefix}{}{tail}", at.format("%Y%m%d"))
+    format!("{prefix}{customs}{}{tail}", at.format("%Y%m%d"))
 }
 
 /// A GUID fixed by what it names, so replays agree.

@@ -2,7 +2,7 @@
 //! and FX assessed. Years are calendar years of the export date; a 9810 reconciliation
 //! adjustment counts in the year it is booked.
 
-use super::vat::{Outcome, Regime, Treatment};
+use super::vat::{Regime, Treatment};
 use super::{Profile, cit, fx, money};
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
@@ -107,6 +107,8 @@ pub struct FxSummary {
 #[derive(Debug, Default)]
 pub struct Accumulator {
     years: BTreeMap<(String, i32), Year>,
+    /// Reused for the `why` key of each line.
+    scratch: String,
 }
 
 impl Accumulator {
@@ -131,6 +133,29 @@ impl Accumulator {
 
     /// Adds one treated line exported on `day`; `receipt_usd` is the FX it brings in.
     pub fn line(&mut self, enterprise: &str, day: NaiveDate, t: &Treatment, receipt_usd: Decimal) {
+        // The `why` key, built in a reused buffer: most lines share a few keys.
+        let mut key = std::mem::take(&mut self.scratch);
+        key.clear();
+        key.push_str(t.regime.code());
+        key.push_str(": ");
+        for (i, r) in t.reasons.iter().enumerate() {
+            if i > 0 {
+                key.push_str(" | ");
+            }
+            key.push_str(r);
+        }
+        self.line_with_key(enterprise, day, t, receipt_usd, &key);
+        self.scratch = key;
+    }
+
+    fn line_with_key(
+        &mut self,
+        enterprise: &str,
+        day: NaiveDate,
+        t: &Treatment,
+        receipt_usd: Decimal,
+        key: &str,
+    ) {
         let y = self.year(enterprise, day.year());
         y.lines += 1;
         y.export_revenue += t.fob_cny;
@@ -147,9 +172,12 @@ impl Accumulator {
         if t.provisional {
             y.provisional_lines += 1;
         }
-        *y.why
-            .entry(format!("{}: {}", t.regime.code(), t.reasons.join(" | ")))
-            .or_default() += 1;
+        match y.why.get_mut(key) {
+            Some(n) => *n += 1,
+            None => {
+                y.why.insert(key.to_string(), 1);
+            }
+        }
         if receipt_usd > Decimal::ZERO {
             *y.receipts_by_day.entry(day).or_default() += receipt_usd;
         }
@@ -291,11 +319,6 @@ fn assess_cit(
             .collect(),
         reasons,
     }
-}
-
-/// Number of reconciliations with this outcome booked in the year.
-pub fn reconciled(y: &Year, outcome: Outcome) -> u64 {
-    y.reconciliations.get(outcome.code()).copied().unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -41,6 +41,25 @@ pub struct Input {
     pub high_tech: bool,
 }
 
+impl Input {
+    /// A year with only its method and total income: no other income items, no headcount
+    /// or assets, no restricted industry, not high-tech.
+    pub fn new(year: i32, method: Method, total_income: Decimal) -> Input {
+        Input {
+            year,
+            method,
+            total_income,
+            non_taxable_income: Decimal::ZERO,
+            exempt_income: Decimal::ZERO,
+            book_taxable_income: None,
+            employees: 0,
+            total_assets: Decimal::ZERO,
+            restricted_industry: false,
+            high_tech: false,
+        }
+    }
+}
+
 /// Parameters; defaults as the reference states them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Params {
@@ -276,16 +295,9 @@ mod tests {
 
     fn deemed(year: i32, revenue: i64) -> Input {
         Input {
-            year,
-            method: Method::Deemed,
-            total_income: Decimal::from(revenue),
-            non_taxable_income: Decimal::ZERO,
-            exempt_income: Decimal::ZERO,
-            book_taxable_income: None,
             employees: 50,
             total_assets: Decimal::from(10_000_000),
-            restricted_industry: false,
-            high_tech: false,
+            ..Input::new(year, Method::Deemed, Decimal::from(revenue))
         }
     }
 
