@@ -302,10 +302,46 @@ fn a_parcel_goes_in_by_http_and_its_receipts_come_back_in_order_by_pull() {
             .contains("<dxp:ReceiverId>DXPENT0000031415</dxp:ReceiverId>")
     );
 
+    // After release: a summary application naming the list, a return of it and the tally.
+    let stored = receipts
+        .iter()
+        .find(|r| r["root"] == "CEB604Message" && r["returnStatus"] == "120")
+        .and_then(|r| r["id"].as_u64())
+        .unwrap();
+    let xml = server
+        .http("GET", &format!("/receipts/{stored}"), Some(MY_TOKEN), b"")
+        .text();
+    let invt_no = xml
+        .split("<ceb:invtNo>")
+        .nth(1)
+        .and_then(|t| t.split('<').next())
+        .unwrap()
+        .to_string();
+    let named = |name: &str| {
+        String::from_utf8(seed(name))
+            .unwrap()
+            .replace("53492025E016464160", &invt_no)
+            .replace("53492025E551348793", &invt_no)
+    };
+    for name in [
+        "CEB701-summary-application.xml",
+        "CEB213-return-application.xml",
+        "CEB215-return-arrival.xml",
+    ] {
+        let answer = server.post(MY_TOKEN, named(name).as_bytes());
+        assert_eq!(answer.status, 200, "{name}: {}", answer.text());
+    }
+    let after = server.pull_until(MY_TOKEN, |r| {
+        !statuses(r, "CEB792Message").is_empty() && !statuses(r, "CEB216Message").is_empty()
+    });
+    assert_eq!(statuses(&after, "CEB702Message"), ["2", "120"]);
+    assert_eq!(statuses(&after, "CEB214Message"), ["2", "800"]);
+    assert_eq!(statuses(&after, "CEB216Message"), ["2", "399"]);
+
     let metrics = server.http("GET", "/metrics", None, b"").text();
-    assert!(metrics.contains("sw_ingested_total 6"), "{metrics}");
+    assert!(metrics.contains("sw_ingested_total 9"), "{metrics}");
     assert!(
-        metrics.contains("sw_ack_latency_seconds_count 6"),
+        metrics.contains("sw_ack_latency_seconds_count 9"),
         "{metrics}"
     );
     assert_eq!(server.http("GET", "/healthz", None, b"").status, 200);

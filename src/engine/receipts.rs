@@ -51,6 +51,9 @@ enum Body {
         key: String,
         info: String,
         message: Box<Message<'static>>,
+        /// The document answered, when it is not the `guid` of the return record (a 792
+        /// answers the 701 it came from).
+        answers: Option<String>,
     },
 }
 
@@ -120,6 +123,10 @@ impl Outgoing {
                 Linked::Payment(p) => p.guid.to_string(),
                 Linked::Waybill(w) => w.guid.to_string(),
             },
+            Body::Built {
+                answers: Some(guid),
+                ..
+            } => guid.clone(),
             Body::Built { message, .. } => {
                 let root = message.as_element();
                 documents_member(root)
@@ -155,6 +162,14 @@ impl Outgoing {
             }
             Body::Built { message, .. } => (**message).clone(),
         }
+    }
+
+    /// The same receipt, answering the document with GUID `guid`.
+    pub(super) fn answering(mut self, guid: &str) -> Outgoing {
+        if let Body::Built { answers, .. } = &mut self.body {
+            *answers = Some(guid.to_string());
+        }
+        self
     }
 
     /// The receipt as the CEB XML sent to the enterprise.
@@ -319,6 +334,7 @@ pub(super) fn built(
             key,
             info,
             message: Box::new(message),
+            answers: None,
         },
     }
 }

@@ -280,6 +280,7 @@ pub(super) fn result(
         info,
         Message::Ceb792(message),
     )
+    .answering(&app.guid)
 }
 
 /// `decState` of the declarations the simulator makes. The spec leaves the values to customs

@@ -46,6 +46,11 @@ impl SingleWindow {
         &self.ledger
     }
 
+    /// The ledger, once the run is over.
+    pub fn into_ledger(self) -> Ledger {
+        self.ledger
+    }
+
     /// Takes the documents of a message the e-port accepted.
     pub fn accept(&mut self, message: &Message<'_>, now: NaiveDateTime) {
         self.accept_documents(message, now, |_| true);

@@ -8,7 +8,7 @@ use super::traffic::{Event, Generator, days};
 use super::{Scenario, ScenarioError, file_error};
 use crate::check::{check_bytes_in, note_related};
 use crate::engine::ledger::Ledger;
-use crate::engine::{Engine, EngineConfig, Profile};
+use crate::engine::{EngineConfig, Profile, SingleWindow};
 use crate::model::Message;
 use crate::model::registry::Registry;
 use crate::model::schema::{documents_member, find_text};
@@ -65,8 +65,8 @@ pub fn run(
         },
         ..EngineConfig::default()
     };
-    let mut engine = Engine::new(config, Params::default());
-    let mut ledger = Ledger::new();
+    // The single window keeps the ledger of declarations beside its engine.
+    let mut window = SingleWindow::new(config, Params::default());
     let mut writers = Writers::create(out, spec.report.receipts)?;
     let mut generator = Generator::new(spec);
     let total = generator.total_parcels();
@@ -117,14 +117,12 @@ pub fn run(
                 let Some(g) = gi.next() else { break };
                 (g.at, &g.message, &[])
             };
-            for o in engine.advance(at) {
-                ledger.observe(&o);
+            for o in window.advance(at) {
                 writers.receipt(&o)?;
                 receipts += 1;
             }
             let keep = |k: usize| !take_file || accepted.get(k).copied().unwrap_or(false);
-            engine.accept_documents(message, at, keep);
-            ledger.record_documents(message, at, keep);
+            window.accept_documents(message, at, keep);
             messages += 1;
         }
         progress(parcels, total);
@@ -135,20 +133,19 @@ pub fn run(
         ));
     }
     let settle = end.and_hms_opt(23, 59, 59).unwrap_or_default() + Duration::days(SETTLE_DAYS);
-    for o in engine.advance(settle) {
-        ledger.observe(&o);
+    for o in window.advance(settle) {
         writers.receipt(&o)?;
         receipts += 1;
     }
     let played = started.elapsed().as_secs_f64();
-    let years = report::write_all(scenario, &ledger, &mut writers)?;
+    let years = report::write_all(scenario, window.ledger(), &mut writers)?;
     let written = started.elapsed().as_secs_f64() - played;
     Ok(Replay {
         seconds: (played, written),
         parcels,
         messages,
         receipts,
-        ledger,
+        ledger: window.into_ledger(),
         years,
     })
 }

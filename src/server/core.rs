@@ -12,7 +12,7 @@
 
 use super::metrics::Metrics;
 use crate::check::{MessageReport, check_and_decode};
-use crate::engine::{Engine, EngineConfig, Forced, Outgoing};
+use crate::engine::{EngineConfig, Forced, Outgoing, SingleWindow};
 use crate::model::Message;
 use crate::model::reply::fnv;
 use crate::rules::{Context, Params};
@@ -169,7 +169,7 @@ pub enum Refused {
 
 /// Where the engine stands after a replay, and what it still owes the store.
 struct EngineState {
-    engine: Engine,
+    engine: SingleWindow,
     config: EngineConfig,
     params: Params,
     /// Receipt ids are a count of the receipts made, in order.
@@ -185,7 +185,7 @@ struct EngineState {
 impl EngineState {
     fn new(config: EngineConfig, params: Params) -> EngineState {
         EngineState {
-            engine: Engine::new(config.clone(), params.clone()),
+            engine: SingleWindow::new(config.clone(), params.clone()),
             config,
             params,
             next_id: 1,
@@ -268,13 +268,16 @@ impl EngineState {
                 order_no,
                 reply,
             } => {
-                let result = self.engine.force(&ebp_code, &order_no, event, now);
+                let result = self
+                    .engine
+                    .engine_mut()
+                    .force(&ebp_code, &order_no, event, now);
                 if let Some(reply) = reply {
                     let _ = reply.send(result.map_err(str::to_string));
                 }
             }
             Work::Reset => {
-                self.engine = Engine::new(self.config.clone(), self.params.clone());
+                self.engine = SingleWindow::new(self.config.clone(), self.params.clone());
                 self.owner.clear();
             }
         }
@@ -565,7 +568,7 @@ fn engine_loop(
                 order_no,
                 reply,
             }) => {
-                let status = state.engine.list_status(&ebp_code, &order_no);
+                let status = state.engine.engine().list_status(&ebp_code, &order_no);
                 let _ = reply.send(status.map(|s| format!("{s:?}")));
             }
         }
