@@ -5,7 +5,7 @@
 use chrono::{Duration, NaiveDate};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use single_window::engine::{Engine, EngineConfig};
-use single_window::load::parcels::{Rng, parcel};
+use single_window::load::parcels::shuffled_documents;
 use single_window::model::Message;
 use single_window::rules::Params;
 use std::collections::HashMap;
@@ -17,19 +17,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn bench(c: &mut Criterion) {
     const PARCELS: u64 = 5_000;
-    let mut rng = Rng::new(7);
-    let mut docs: Vec<Message<'static>> = Vec::with_capacity(4 * PARCELS as usize);
-    for serial in 1..=PARCELS {
-        let p = parcel(&mut rng, serial, 500);
-        docs.push(Message::Ceb303(p.order));
-        docs.push(Message::Ceb403(p.receipt));
-        docs.push(Message::Ceb505(p.waybill));
-        docs.push(Message::Ceb603(p.list));
-    }
-    // Shuffle so that documents of a parcel arrive in any order and interleaved.
-    for i in (1..docs.len()).rev() {
-        docs.swap(i, rng.below(i as u64 + 1) as usize);
-    }
+    let docs = shuffled_documents(7, PARCELS, 500);
     let start = NaiveDate::from_ymd_opt(2025, 3, 31)
         .and_then(|d| d.and_hms_opt(9, 0, 0))
         .unwrap_or_default();

@@ -2,8 +2,7 @@
 
 use chrono::{Duration, NaiveDate};
 use single_window::engine::{Engine, EngineConfig};
-use single_window::load::parcels::{Rng, parcel};
-use single_window::model::Message;
+use single_window::load::parcels::shuffled_documents;
 use single_window::rules::Params;
 
 // The allocator of the `single-window` binary, so the figures are those of the program.
@@ -11,18 +10,7 @@ use single_window::rules::Params;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let mut rng = Rng::new(7);
-    let mut docs = Vec::new();
-    for serial in 1..=5_000 {
-        let p = parcel(&mut rng, serial, 500);
-        docs.push(Message::Ceb303(p.order));
-        docs.push(Message::Ceb403(p.receipt));
-        docs.push(Message::Ceb505(p.waybill));
-        docs.push(Message::Ceb603(p.list));
-    }
-    for i in (1..docs.len()).rev() {
-        docs.swap(i, rng.below(i as u64 + 1) as usize);
-    }
+    let docs = shuffled_documents(7, 5_000, 500);
     let start = NaiveDate::from_ymd_opt(2025, 3, 31)
         .and_then(|d| d.and_hms_opt(9, 0, 0))
         .unwrap_or_default();

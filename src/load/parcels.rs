@@ -261,6 +261,23 @@ impl Parcel {
     }
 }
 
+/// The documents of `parcels` whole parcels, shuffled so that a parcel's documents arrive in
+/// any order and interleaved with others' (the engine's bench and profiles).
+pub fn shuffled_documents(
+    seed: u64,
+    parcels: u64,
+    enterprises: u64,
+) -> Vec<crate::model::Message<'static>> {
+    let mut rng = Rng::new(seed);
+    let mut docs: Vec<_> = (1..=parcels)
+        .flat_map(|serial| parcel(&mut rng, serial, enterprises).into_messages())
+        .collect();
+    for i in (1..docs.len()).rev() {
+        docs.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    docs
+}
+
 /// A whole parcel: the list of `parcel_list` and the order, receipt and waybill it names.
 pub fn parcel(rng: &mut Rng, serial: u64, enterprises: u64) -> Parcel {
     let list = parcel_list(rng, serial, enterprises);
