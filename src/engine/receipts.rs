@@ -348,10 +348,32 @@ pub(super) fn order_answer(
     info: &str,
     due: NaiveDateTime,
 ) -> Outgoing {
-    let info = format!("{info}[{}]", order.guid);
-    let message = order_message(order, key.clone(), status, &info, due);
+    refused(
+        key,
+        &order.guid,
+        "CEB304Message",
+        status,
+        info,
+        due,
+        |info| order_message(order, key.clone(), status, info, due),
+    )
+}
+
+/// A receipt for a document not answered through its list, built now: `info` is followed by
+/// the document's GUID.
+fn refused(
+    key: &Key,
+    guid: &Guid,
+    root: &'static str,
+    status: &'static str,
+    info: &str,
+    due: NaiveDateTime,
+    message: impl FnOnce(&str) -> Message<'static>,
+) -> Outgoing {
+    let info = format!("{info}[{guid}]");
+    let message = message(&info);
     let key = format!("{} / {}", key.0, key.1);
-    built(due, "CEB304Message", key, status, info, message)
+    built(due, root, key, status, info, message)
 }
 
 fn order_message(
@@ -384,10 +406,15 @@ pub(super) fn payment_answer(
     info: &str,
     due: NaiveDateTime,
 ) -> Outgoing {
-    let info = format!("{info}[{}]", receipt.guid);
-    let message = payment_message(receipt, &key.1, status, &info, due);
-    let key = format!("{} / {}", key.0, key.1);
-    built(due, "CEB404Message", key, status, info, message)
+    refused(
+        key,
+        &receipt.guid,
+        "CEB404Message",
+        status,
+        info,
+        due,
+        |info| payment_message(receipt, &key.1, status, info, due),
+    )
 }
 
 fn payment_message(
@@ -420,10 +447,15 @@ pub(super) fn waybill_answer(
     info: &str,
     due: NaiveDateTime,
 ) -> Outgoing {
-    let info = format!("{info}[{}]", waybill.guid);
-    let message = waybill_message(waybill, key.clone(), status, &info, due);
-    let key = format!("{} / {}", key.0, key.1);
-    built(due, "CEB506Message", key, status, info, message)
+    refused(
+        key,
+        &waybill.guid,
+        "CEB506Message",
+        status,
+        info,
+        due,
+        |info| waybill_message(waybill, key.clone(), status, info, due),
+    )
 }
 
 fn waybill_message(

@@ -13,13 +13,17 @@ use crate::model::time::format17;
 use chrono::{Months, NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 
-/// What an application may take back of an exported list, line by line; or every reason it
-/// may not (Chinese, each naming the field and both values).
+/// An application that may go ahead: the ledger id of its list and what comes back of each
+/// line (by `gnum`).
+pub type Allowed = (u32, Vec<(u32, Returned)>);
+
+/// The ledger id of the exported list and what the application may take back of it, line by
+/// line; or every reason it may not (Chinese, each naming the field and both values).
 pub fn check_application(
     app: &InvtRefund<'_>,
     original: Option<Row<'_>>,
     date: NaiveDate,
-) -> Result<Vec<(u32, Returned)>, Vec<String>> {
+) -> Result<Allowed, Vec<String>> {
     let h = &app.head;
     let Some(list) = original else {
         return Err(vec![format!("原出口清单 {} 不存在", h.invt_no)]);
@@ -81,7 +85,7 @@ pub fn check_application(
         ));
     }
     if reasons.is_empty() {
-        Ok(lines)
+        Ok((list.id(), lines))
     } else {
         Err(reasons)
     }

@@ -13,7 +13,7 @@
 //! Lists under the simplified route (statisticsFlag A, 汇总统计) are only counted: they make no
 //! declaration. Pure: the engine's caller passes the ledger rows in.
 
-use super::ledger::{Row, Status};
+use super::ledger::Row;
 use super::receipts::{Outgoing, PreNo, built, receipt_guid};
 use crate::model::Message;
 use crate::model::reply::clip_chars;
@@ -160,7 +160,6 @@ pub fn deadline(day: NaiveDate) -> NaiveDate {
 /// deadline has passed.
 pub fn overdue<'a>(lists: impl Iterator<Item = Row<'a>>, today: NaiveDate) -> Vec<Row<'a>> {
     lists
-        .filter(|l| matches!(l.status(), Status::Released | Status::Closed))
         .filter(|l| not_summarisable(l).is_none())
         .filter(|l| summary_day(l).is_some_and(|d| deadline(d) < today))
         .collect()

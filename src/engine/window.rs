@@ -107,11 +107,6 @@ impl SingleWindow {
         self.waiting.extend(due);
     }
 
-    fn next_number(&mut self, prefix: &str, now: NaiveDateTime) -> String {
-        self.serial += 1;
-        format!("{prefix}{}{:09}", now.format("%Y%m%d"), self.serial)
-    }
-
     /// A summary application (701): its lists, named or by time window, are merged into
     /// declarations (792), answered by 702.
     fn summarise(&mut self, app: &SummaryApply<'_>, now: NaiveDateTime) {
@@ -141,7 +136,7 @@ impl SingleWindow {
             by_producer: h.summary_flag.as_ref() == "2",
             by_item_name: h.item_name_flag.as_ref() == "1",
         };
-        let sum_no = self.next_number("S", now);
+        let sum_no = next_number(&mut self.serial, now);
         let rows: Vec<_> = ids.iter().filter_map(|&i| self.ledger.row(i)).collect();
         let late = rows
             .iter()
@@ -168,8 +163,7 @@ impl SingleWindow {
         let mut results = vec![answer];
         let mut summaries = Vec::new();
         for g in &groups {
-            self.serial += 1;
-            let decl_seq_no = format!("S{}{:09}", now.format("%Y%m%d"), self.serial);
+            let decl_seq_no = next_number(&mut self.serial, now);
             let entry_id = format!("{}{}1{:09}", h.customs_code, now.format("%Y"), self.serial);
             let numbers = Numbers {
                 sum_no: &sum_no,
@@ -264,9 +258,8 @@ impl SingleWindow {
         }
         let date = date_of(&h.app_time).unwrap_or(now.date());
         let original = self.ledger.by_invt_no(&h.invt_no);
-        let list = original.map(|r| r.id());
-        let receipt = match (returns::check_application(app, original, date), list) {
-            (Ok(lines), Some(list)) => {
+        let receipt = match returns::check_application(app, original, date) {
+            Ok((list, lines)) => {
                 self.ledger.add_return(ReturnRecord {
                     guid: h.guid.to_string(),
                     list,
@@ -278,11 +271,10 @@ impl SingleWindow {
                 let info = format!("退货申请审核通过[{}]", h.guid);
                 returns::application_receipt(app, pre_no, "800", info, due)
             }
-            (Err(reasons), _) => {
+            Err(reasons) => {
                 let info = format!("退货申请退单：{}[{}]", reasons.join("；"), h.guid);
                 returns::application_receipt(app, pre_no, "100", info, due)
             }
-            (Ok(_), None) => return,
         };
         self.waiting.push(receipt);
     }
@@ -318,4 +310,10 @@ impl SingleWindow {
         let receipt = returns::tally_receipt(tally, pre_no, status, info, due);
         self.waiting.push(receipt);
     }
+}
+
+/// The next summary number: S + date + 9-digit serial (18 characters).
+fn next_number(serial: &mut u64, now: NaiveDateTime) -> String {
+    *serial += 1;
+    format!("S{}{:09}", now.format("%Y%m%d"), serial)
 }
