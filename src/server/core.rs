@@ -340,6 +340,7 @@ pub fn start(
 ) -> Result<(Core, Vec<std::thread::JoinHandle<()>>), StoreError> {
     let mut state = EngineState::new(engine_config, params.clone());
     let durable_below = store.counter(STORED_MARK)?;
+    store.drop_receipts_from(durable_below)?;
     let mut last_time: Option<NaiveDateTime> = None;
     let mut replayed = 0u64;
     {
@@ -615,11 +616,17 @@ fn receipt_loop(
     let mut last_mark = std::time::Instant::now();
     let mut highest = *latest.borrow();
     loop {
-        let produced = match rx.recv_timeout(Duration::from_secs(1)) {
+        let mut produced = match rx.recv_timeout(Duration::from_secs(1)) {
             Ok(p) => p,
             Err(RecvTimeoutError::Timeout) => Vec::new(),
             Err(RecvTimeoutError::Disconnected) => break,
         };
+        // What else is waiting goes into the same write: fewer, larger chunks.
+        while produced.len() < 4096
+            && let Ok(more) = rx.try_recv()
+        {
+            produced.extend(more);
+        }
         if !produced.is_empty() {
             let n = produced.len();
             let encoded = encode(produced);

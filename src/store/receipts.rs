@@ -1,0 +1,277 @@
+//! Receipts by enterprise, in chunks: each write stores one record per enterprise holding its
+//! receipts of that write. Key: dxpId, 0, id of the chunk's first receipt (u64, big-endian).
+//! Value: the receipt count (u32), their ids (u64 each, so counting and skipping need no
+//! decompression), then the receipts, length-prefixed and lz4-compressed together.
+//!
+//! Ids grow along the writes, so an enterprise's chunks are in id order and the receipt with
+//! id N is in its last chunk that starts at or below N.
+
+use super::{Fields, Store, StoreError, StoredReceipt, be_u64, hex, put};
+use std::collections::BTreeMap;
+
+impl Store {
+    /// Stores receipts for their enterprises, in id order (a chunk per enterprise).
+    pub fn put_receipts(&self, receipts: &[(String, StoredReceipt)]) -> Result<(), StoreError> {
+        let mut by_dxp: BTreeMap<&str, Vec<&StoredReceipt>> = BTreeMap::new();
+        for (dxp, r) in receipts {
+            by_dxp.entry(dxp).or_default().push(r);
+        }
+        let mut batch = sled::Batch::default();
+        for (dxp, chunk) in by_dxp {
+            batch.insert(chunk_key(dxp, chunk[0].id), encode_chunk(&chunk));
+        }
+        self.receipts.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Forgets the chunks whose receipts start at `from` or later: a restart makes those
+    /// receipts again (with the same ids) and stores them in chunks cut differently.
+    pub fn drop_receipts_from(&self, from: u64) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for key in self.receipts.iter().keys() {
+            let key = key?;
+            if first_id(&key).is_some_and(|id| id >= from) {
+                batch.remove(key);
+            }
+        }
+        self.receipts.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Up to `limit` receipts of `dxp` with ids above `after`, in id order.
+    pub fn receipts_after(
+        &self,
+        dxp: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredReceipt>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in self.chunks_from(dxp, after.saturating_add(1)) {
+            if out.len() >= limit {
+                break;
+            }
+            let (key, value) = chunk?;
+            let chunk = Chunk::read(&key, &value)?;
+            if chunk.ids.iter().all(|id| *id <= after) {
+                continue;
+            }
+            let wanted = limit - out.len();
+            out.extend(
+                chunk
+                    .receipts(&key)?
+                    .into_iter()
+                    .filter(|r| r.id > after)
+                    .take(wanted),
+            );
+        }
+        Ok(out)
+    }
+
+    /// One receipt of `dxp` by id.
+    pub fn receipt(&self, dxp: &str, id: u64) -> Result<Option<StoredReceipt>, StoreError> {
+        let Some(chunk) = self.chunks_from(dxp, id).next() else {
+            return Ok(None);
+        };
+        let (key, value) = chunk?;
+        let chunk = Chunk::read(&key, &value)?;
+        if !chunk.ids.contains(&id) {
+            return Ok(None);
+        }
+        let receipts = chunk.receipts(&key)?;
+        Ok(receipts.into_iter().find(|r| r.id == id))
+    }
+
+    /// How many receipts of `dxp` have ids above `after`, and the highest id.
+    pub fn backlog(&self, dxp: &str, after: u64) -> Result<(u64, u64), StoreError> {
+        let mut count = 0;
+        let mut last = after;
+        for chunk in self.chunks_from(dxp, after.saturating_add(1)) {
+            let (key, value) = chunk?;
+            for id in Chunk::read(&key, &value)?
+                .ids
+                .iter()
+                .filter(|id| **id > after)
+            {
+                count += 1;
+                last = last.max(*id);
+            }
+        }
+        Ok((count, last))
+    }
+
+    /// Every stored receipt whose business key mentions `text` (test support; reads all).
+    pub fn receipts_mentioning(&self, text: &str) -> Result<Vec<StoredReceipt>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.receipts.iter() {
+            let (key, value) = item?;
+            let receipts = Chunk::read(&key, &value)?.receipts(&key)?;
+            out.extend(receipts.into_iter().filter(|r| r.key.contains(text)));
+        }
+        out.sort_by_key(|r| r.id);
+        Ok(out)
+    }
+
+    /// The chunks of `dxp` from the one that holds id `from` (or would) onwards.
+    fn chunks_from(
+        &self,
+        dxp: &str,
+        from: u64,
+    ) -> impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>> {
+        let holding = self
+            .receipts
+            .range(chunk_key(dxp, 0)..=chunk_key(dxp, from))
+            .next_back()
+            .and_then(|c| c.ok())
+            .and_then(|(k, _)| first_id(&k))
+            .unwrap_or(from);
+        self.receipts
+            .range(chunk_key(dxp, holding)..=chunk_key(dxp, u64::MAX))
+    }
+}
+
+fn chunk_key(dxp: &str, first: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(dxp.len() + 9);
+    k.extend_from_slice(dxp.as_bytes());
+    k.push(0);
+    k.extend_from_slice(&first.to_be_bytes());
+    k
+}
+
+fn first_id(key: &[u8]) -> Option<u64> {
+    be_u64(key.get(key.len().checked_sub(8)?..)?)
+}
+
+fn damaged(key: &[u8]) -> StoreError {
+    StoreError::Damaged {
+        tree: "receipts",
+        key: hex(key),
+    }
+}
+
+fn encode_chunk(receipts: &[&StoredReceipt]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for r in receipts {
+        body.extend_from_slice(&r.id.to_be_bytes());
+        for field in [
+            &r.time, &r.root, &r.status, &r.key, &r.answers, &r.info, &r.xml,
+        ] {
+            put(&mut body, field.as_bytes());
+        }
+    }
+    let mut out = Vec::with_capacity(4 + 8 * receipts.len() + body.len() / 3);
+    out.extend_from_slice(&(receipts.len() as u32).to_be_bytes());
+    for r in receipts {
+        out.extend_from_slice(&r.id.to_be_bytes());
+    }
+    out.extend_from_slice(&lz4_flex::compress_prepend_size(&body));
+    out
+}
+
+/// A chunk with its ids read and its receipts still compressed.
+struct Chunk<'a> {
+    ids: Vec<u64>,
+    compressed: Fields<'a>,
+}
+
+impl<'a> Chunk<'a> {
+    fn read(key: &[u8], value: &'a [u8]) -> Result<Chunk<'a>, StoreError> {
+        let mut f = Fields(value);
+        let ids = (|| {
+            let count = f.u32()?;
+            (0..count).map(|_| f.u64()).collect::<Option<Vec<u64>>>()
+        })()
+        .ok_or_else(|| damaged(key))?;
+        Ok(Chunk { ids, compressed: f })
+    }
+
+    fn receipts(self, key: &[u8]) -> Result<Vec<StoredReceipt>, StoreError> {
+        let body = self
+            .compressed
+            .decompress_rest()
+            .ok_or_else(|| damaged(key))?;
+        let mut f = Fields(&body);
+        self.ids
+            .iter()
+            .map(|id| {
+                Some(StoredReceipt {
+                    id: (f.u64()? == *id).then_some(*id)?,
+                    time: f.text()?,
+                    root: f.text()?,
+                    status: f.text()?,
+                    key: f.text()?,
+                    answers: f.text()?,
+                    info: f.text()?,
+                    xml: f.text()?,
+                })
+            })
+            .collect::<Option<_>>()
+            .ok_or_else(|| damaged(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn receipt(id: u64) -> StoredReceipt {
+        StoredReceipt {
+            id,
+            time: "2025-03-10 10:00:02.000".into(),
+            root: "CEB604Message".into(),
+            status: "120".into(),
+            key: format!("4403966Z01 / ORD{id}"),
+            answers: "G".into(),
+            info: "逻辑校验通过".into(),
+            xml: "<CEB604Message/>".into(),
+        }
+    }
+
+    fn ids(receipts: Vec<StoredReceipt>) -> Vec<u64> {
+        receipts.iter().map(|r| r.id).collect()
+    }
+
+    #[test]
+    fn receipts_read_back_by_enterprise_across_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let put = |list: &[(&str, u64)]| {
+            let list: Vec<(String, StoredReceipt)> = list
+                .iter()
+                .map(|(d, id)| (d.to_string(), receipt(*id)))
+                .collect();
+            store.put_receipts(&list).unwrap();
+        };
+        put(&[("A", 1), ("AB", 2), ("A", 3)]);
+        put(&[("A", 4), ("B", 5)]);
+        put(&[("A", 6)]);
+        assert_eq!(
+            ids(store.receipts_after("A", 0, 10).unwrap()),
+            [1, 3, 4, 6],
+            "a prefix of another enterprise's id must not leak"
+        );
+        assert_eq!(ids(store.receipts_after("A", 1, 10).unwrap()), [3, 4, 6]);
+        assert_eq!(ids(store.receipts_after("A", 3, 1).unwrap()), [4]);
+        assert_eq!(
+            ids(store.receipts_after("A", 6, 10).unwrap()),
+            Vec::<u64>::new()
+        );
+        assert_eq!(store.receipts_after("A", 1, 10).unwrap()[0], receipt(3));
+        assert_eq!(store.backlog("A", 0).unwrap(), (4, 6));
+        assert_eq!(store.backlog("A", 3).unwrap(), (2, 6));
+        assert_eq!(store.backlog("C", 0).unwrap(), (0, 0));
+        assert_eq!(store.receipt("AB", 2).unwrap(), Some(receipt(2)));
+        assert_eq!(store.receipt("A", 2).unwrap(), None);
+        assert_eq!(store.receipt("A", 4).unwrap(), Some(receipt(4)));
+        assert_eq!(
+            ids(store.receipts_mentioning("ORD").unwrap()),
+            [1, 2, 3, 4, 5, 6]
+        );
+
+        // A restart re-makes receipts from 4 on, cut into other chunks.
+        store.drop_receipts_from(4).unwrap();
+        assert_eq!(ids(store.receipts_after("A", 0, 10).unwrap()), [1, 3]);
+        put(&[("A", 4), ("B", 5), ("A", 6)]);
+        assert_eq!(ids(store.receipts_after("A", 0, 10).unwrap()), [1, 3, 4, 6]);
+        assert_eq!(store.receipt("B", 5).unwrap(), Some(receipt(5)));
+    }
+}
