@@ -112,7 +112,8 @@ pub enum Query {
 }
 
 enum ToEngine {
-    Entry(NaiveDateTime, Work),
+    /// The entries of one group commit, stored at one time.
+    Entries(NaiveDateTime, Vec<Work>),
     Tick(NaiveDateTime),
     Query(Query),
 }
@@ -372,7 +373,9 @@ pub fn start(
     let first_id = state.next_id;
     let (latest_tx, latest) = watch::channel(first_id - 1);
     let (submit, submit_rx) = sync_channel::<Submission>(config.queue.max(1));
-    let (engine_tx, engine_rx) = sync_channel::<ToEngine>(config.queue.max(1));
+    // Entries travel a commit at a time: this many commits bound the engine's queue.
+    let commits = (config.queue / config.max_batch.max(1)).max(4);
+    let (engine_tx, engine_rx) = sync_channel::<ToEngine>(commits);
     let (receipt_tx, receipt_rx) = sync_channel::<Vec<Produced>>(256);
     let stopping = Arc::new(Stopping::default());
     let mut threads = Vec::new();
@@ -380,7 +383,7 @@ pub fn start(
         let store = store.clone();
         let metrics = metrics.clone();
         let engine_tx = engine_tx.clone();
-        let seq = store.last_seq()?;
+        let seq = store.last_seq();
         let cfg = config.clone();
         let stopping = stopping.clone();
         threads.push(spawn("sw-writer", move || {
@@ -508,12 +511,13 @@ fn writer(
             .fetch_sub(batch.len() as i64, Ordering::Relaxed);
         let now = stamp();
         let mut entries = Vec::with_capacity(batch.len());
-        for s in &batch {
+        for s in &mut batch {
             seq += 1;
             let entry = Entry {
                 checked: s.checked,
                 stored: now,
-                event: s.event.clone(),
+                // Moved, not copied: the submission needs only its answer channel now.
+                event: std::mem::replace(&mut s.event, Event::Reset),
             };
             entries.push((seq, entry));
         }
@@ -530,12 +534,17 @@ fn writer(
             return;
         }
         let first = seq + 1 - batch.len() as u64;
+        let mut works = Vec::with_capacity(batch.len());
         for (k, s) in batch.drain(..).enumerate() {
             let _ = s.ack.send(Ok(first + k as u64));
-            metrics.engine_queue.fetch_add(1, Ordering::Relaxed);
-            if engine.send(ToEngine::Entry(now, s.work)).is_err() {
-                return;
-            }
+            works.push(s.work);
+        }
+        metrics
+            .engine_queue
+            .fetch_add(works.len() as i64, Ordering::Relaxed);
+        // One hand-over per commit: a wake-up per message cost more than the engine's work.
+        if engine.send(ToEngine::Entries(now, works)).is_err() {
+            return;
         }
     }
 }
@@ -559,9 +568,13 @@ fn engine_loop(
             Err(RecvTimeoutError::Disconnected) => return,
         };
         match msg {
-            ToEngine::Entry(stored, work) => {
-                metrics.engine_queue.fetch_sub(1, Ordering::Relaxed);
-                state.apply(stored, work, &mut out);
+            ToEngine::Entries(stored, works) => {
+                metrics
+                    .engine_queue
+                    .fetch_sub(works.len() as i64, Ordering::Relaxed);
+                for work in works {
+                    state.apply(stored, work, &mut out);
+                }
             }
             ToEngine::Tick(now) => state.advance(now, &mut out),
             ToEngine::Query(Query::ListStatus {
@@ -607,6 +620,9 @@ fn encode(produced: Vec<Produced>) -> Vec<(String, StoredReceipt)> {
         .collect()
 }
 
+/// How long the receipt thread gathers receipts before storing them together.
+const RECEIPT_LINGER: Duration = Duration::from_millis(20);
+
 fn receipt_loop(
     store: Store,
     rx: Receiver<Vec<Produced>>,
@@ -621,9 +637,12 @@ fn receipt_loop(
             Err(RecvTimeoutError::Timeout) => Vec::new(),
             Err(RecvTimeoutError::Disconnected) => break,
         };
-        // What else is waiting goes into the same write: fewer, larger chunks.
+        // What else comes within a moment goes into the same write: fewer, larger chunks
+        // (sled's cost is per write, not per byte).
+        let window = std::time::Instant::now() + RECEIPT_LINGER;
         while produced.len() < 4096
-            && let Ok(more) = rx.try_recv()
+            && let Some(left) = window.checked_duration_since(std::time::Instant::now())
+            && let Ok(more) = rx.recv_timeout(left)
         {
             produced.extend(more);
         }
@@ -654,7 +673,8 @@ fn receipt_loop(
 fn mark_durable(store: &Store, highest: u64) {
     let result = store
         .flush_receipts()
-        .and_then(|()| store.set_counter(STORED_MARK, highest + 1));
+        .and_then(|()| store.set_counter(STORED_MARK, highest + 1))
+        .and_then(|()| store.flush_meta());
     if let Err(e) = result {
         tracing::warn!(error = %e, "could not mark receipts durable");
     }

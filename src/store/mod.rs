@@ -2,28 +2,31 @@
 //! (replayed through the pure engine on start, which brings back its state and its timers),
 //! the receipts it produced (by enterprise, under stable ids) and the delivery cursors.
 //!
-//! Trees:
-//! - `log` ([`log`]): one record per group commit, keyed by the sequence number of its first
-//!   entry; written and flushed before any of its messages is acknowledged.
-//! - `receipts` ([`receipts`]): chunks of one enterprise's receipts, keyed by dxpId and the
-//!   first receipt id. Receipts can always be made again from the log, so they are written
-//!   without waiting for a flush.
-//! - `meta`: cursors and markers, by name.
+//! In the data folder:
+//! - `events.log` ([`log`]): the event log, one record per group commit, written and synced
+//!   before any of its messages is acknowledged;
+//! - `receipts/` (sled, [`receipts`]): chunks of one enterprise's receipts, keyed by dxpId and
+//!   the first receipt id. Receipts can always be made again from the log, so they are written
+//!   without waiting for a flush;
+//! - `meta/` (sled): cursors and markers, by name.
 //!
 //! Few, larger records matter here: sled's cost is per record (and per wake-up of its I/O
-//! threads), not per byte, so a record per message or per receipt cost more CPU than checking
-//! the message did.
+//! threads), not per byte, so a record per receipt cost more CPU than checking the message did.
 
 mod log;
 mod receipts;
 
 use chrono::{DateTime, NaiveDateTime};
+use log::EventLog;
 use std::path::Path;
+use std::sync::Arc;
 /// Errors of the store: sled's, or a record that cannot be read back.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("store: {0}")]
     Sled(#[from] sled::Error),
+    #[error("store: {0}")]
+    Io(#[from] std::io::Error),
     #[error("store: damaged record in {tree} at {key}")]
     Damaged { tree: &'static str, key: String },
     #[error(
@@ -78,13 +81,12 @@ pub struct StoredReceipt {
     pub xml: String,
 }
 
-/// The sled databases and their trees: the log and the cursors in one, the receipts in
-/// another, so that the flush that acknowledges messages writes only what must be durable.
+/// The event log, and the sled databases for receipts and for cursors.
 #[derive(Clone)]
 pub struct Store {
-    db: sled::Db,
+    events: Arc<EventLog>,
+    meta_db: sled::Db,
     receipts_db: sled::Db,
-    log: sled::Tree,
     receipts: sled::Tree,
     meta: sled::Tree,
 }
@@ -94,37 +96,64 @@ const FORMAT: u64 = 2;
 const FORMAT_KEY: &str = "format";
 
 impl Store {
-    /// Opens (or creates) the store in `dir` (`log/` and `receipts/` below it).
+    /// Opens (or creates) the store in the folder `dir`.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(sled::Error::Io)?;
         let open = |name: &str| {
             sled::Config::new()
                 .path(dir.join(name))
                 .mode(sled::Mode::HighThroughput)
-                .cache_capacity(128 * 1024 * 1024)
-                // Durability comes from our own flushes; sled's timer only adds writes.
+                .cache_capacity(64 * 1024 * 1024)
                 .flush_every_ms(Some(1000))
                 .open()
         };
-        let db = open("log")?;
-        let receipts_db = open("receipts")?;
-        let store = Store {
-            log: db.open_tree("log")?,
-            receipts: receipts_db.open_tree("receipts")?,
-            meta: db.open_tree("meta")?,
-            db,
-            receipts_db,
+        let meta_db = open("meta")?;
+        let meta = meta_db.open_tree("meta")?;
+        let format = match meta.get(FORMAT_KEY)?.and_then(|v| be_u64(&v)) {
+            Some(f) => f,
+            // Layout 1 kept the log in a sled database `log/`.
+            None if dir.join("log").exists() => 1,
+            None => {
+                meta.insert(FORMAT_KEY, &FORMAT.to_be_bytes())?;
+                FORMAT
+            }
         };
-        match store.counter(FORMAT_KEY)? {
-            FORMAT => {}
-            0 if store.log.is_empty() => store.set_counter(FORMAT_KEY, FORMAT)?,
-            found => return Err(StoreError::Format { found }),
+        if format != FORMAT {
+            return Err(StoreError::Format { found: format });
         }
-        Ok(store)
+        let receipts_db = open("receipts")?;
+        Ok(Store {
+            events: Arc::new(EventLog::open(&dir.join("events.log"))?),
+            receipts: receipts_db.open_tree("receipts")?,
+            meta,
+            meta_db,
+            receipts_db,
+        })
     }
 
-    /// Makes every log entry and cursor written so far durable.
+    /// Appends entries with consecutive sequence numbers (durable after `flush`).
+    pub fn append(&self, entries: &[(u64, Entry)]) -> Result<(), StoreError> {
+        self.events.append(entries)
+    }
+
+    /// Makes every log entry appended so far durable.
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
+        self.events.sync()
+    }
+
+    /// The last sequence number in the log (0 when empty).
+    pub fn last_seq(&self) -> u64 {
+        self.events.last_seq()
+    }
+
+    /// Every log entry in order, with its sequence number.
+    pub fn log(&self) -> impl Iterator<Item = Result<(u64, Entry), StoreError>> + '_ {
+        self.events.entries()
+    }
+
+    /// Makes every cursor and marker set so far durable.
+    pub fn flush_meta(&self) -> Result<(), StoreError> {
+        self.meta_db.flush()?;
         Ok(())
     }
 
@@ -167,7 +196,7 @@ fn from_millis(ms: i64) -> Option<NaiveDateTime> {
     DateTime::from_timestamp_millis(ms).map(|t| t.naive_utc())
 }
 
-/// Largest message or receipt a record may hold once decompressed.
+/// Largest message or receipt chunk a record may hold once decompressed.
 const MAX_RECORD: u32 = 256 * 1024 * 1024;
 
 // Records are length-prefixed fields: simple, and no escaping of the XML they carry.
