@@ -139,6 +139,8 @@ fn retail_line(day: NaiveDate, fob: i64) -> LineFacts<'static> {
         gcode: "6109100021",
         fob: Decimal::from(fob),
         currency: "142",
+        qty: Decimal::ONE,
+        returns: Vec::new(),
     }
 }
 
