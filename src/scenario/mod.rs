@@ -313,7 +313,13 @@ fn validate(spec: &Spec) -> Result<(), ScenarioError> {
 }
 
 fn build_book(spec: &Spec, base: &Path) -> Result<TaxBook, ScenarioError> {
-    tax_book(&spec.tax, &spec.fx_rates, &spec.enterprises, spec.seed, base)
+    tax_book(
+        &spec.tax,
+        &spec.fx_rates,
+        &spec.enterprises,
+        spec.seed,
+        base,
+    )
 }
 
 /// The tax book of enterprises written as a scenario's `[[enterprise]]` entries, with the

@@ -301,7 +301,10 @@ mod tests {
         let c = Config::load(&path).unwrap();
         let p = c.enterprise[0].tax_profile.as_ref().unwrap();
         assert_eq!(p.periods[0].from.to_string(), "2024-01-01");
-        assert_eq!(c.tax.small_scale_rate, Some(rust_decimal::Decimal::new(1, 2)));
+        assert_eq!(
+            c.tax.small_scale_rate,
+            Some(rust_decimal::Decimal::new(1, 2))
+        );
         std::fs::write(&path, text.replace("taxpayer", "taxpayr")).unwrap();
         let e = Config::load(&path).unwrap_err().to_string();
         assert!(e.contains("taxpayr") && e.contains("line"), "{e}");

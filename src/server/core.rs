@@ -12,12 +12,12 @@
 
 use super::metrics::Metrics;
 use crate::check::{MessageReport, check_and_decode};
+use crate::engine::ledger::Ledger;
 use crate::engine::{EngineConfig, Forced, Outgoing, SingleWindow};
 use crate::model::Message;
 use crate::model::reply::fnv;
 use crate::rules::{Context, Params};
 use crate::store::{Entry, Event, Store, StoreError, StoredReceipt};
-use crate::engine::ledger::Ledger;
 use chrono::{NaiveDate, NaiveDateTime};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -586,9 +586,10 @@ fn engine_loop(
                 to,
                 reply,
             }) => {
-                let ledger = state.engine.ledger().subset(|r| {
-                    r.ebc_code() == ebc_code && (from..=to).contains(&r.export_date())
-                });
+                let ledger = state
+                    .engine
+                    .ledger()
+                    .subset(|r| r.ebc_code() == ebc_code && (from..=to).contains(&r.export_date()));
                 let _ = reply.send(ledger);
             }
         }

@@ -17,7 +17,7 @@
 
 use super::config::Config;
 use super::core::{Query as EngineQuery, wall_clock};
-use super::{App, plain};
+use super::{App, Unauthorized, plain};
 use crate::engine::ledger::Ledger;
 use crate::model::registry::{Enterprise, Registry};
 use crate::scenario::report::{
@@ -141,6 +141,26 @@ fn default_profile(e: &Enterprise, dxp: &str) -> (EnterpriseSpec, Vec<String>) {
     (spec, assumed)
 }
 
+/// A refused request.
+enum Refused {
+    Token(Unauthorized),
+    /// Its status and why.
+    Plain(StatusCode, String),
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::Token(u) => u.into_response(),
+            Refused::Plain(status, why) => plain(status, why),
+        }
+    }
+}
+
+fn bad_request(why: impl Into<String>) -> Refused {
+    Refused::Plain(StatusCode::BAD_REQUEST, why.into())
+}
+
 /// The period asked for: `year`, or `from` and `to`; this year when none is given.
 #[derive(serde::Deserialize)]
 pub struct PeriodQuery {
@@ -151,20 +171,19 @@ pub struct PeriodQuery {
 }
 
 impl PeriodQuery {
-    fn year(&self) -> Result<i32, Response> {
+    fn year(&self) -> Result<i32, Refused> {
         let year = self.year.unwrap_or_else(|| wall_clock().year());
         if (1900..=9999).contains(&year) {
             Ok(year)
         } else {
-            Err(plain(
-                StatusCode::BAD_REQUEST,
-                format!("year {year}: give a year such as 2025"),
-            ))
+            Err(bad_request(format!(
+                "year {year}: give a year such as 2025"
+            )))
         }
     }
 
-    fn period(&self) -> Result<(NaiveDate, NaiveDate), Response> {
-        let bad = |m: &str| plain(StatusCode::BAD_REQUEST, m);
+    fn period(&self) -> Result<(NaiveDate, NaiveDate), Refused> {
+        let bad = bad_request;
         match (self.from, self.to, self.year) {
             (Some(_), Some(_), Some(_)) => Err(bad("give either year or from and to")),
             (Some(from), Some(to), None) if from <= to => Ok((from, to)),
@@ -181,12 +200,12 @@ impl PeriodQuery {
     }
 }
 
-/// The caller's DXP id and enterprise, or the answer refusing it.
-fn caller<'a>(app: &'a App, headers: &HeaderMap) -> Result<(String, &'a Filer), Response> {
-    let dxp = app.enterprise(headers).map_err(IntoResponse::into_response)?;
+/// The caller's DXP id and enterprise, or why not.
+fn caller<'a>(app: &'a App, headers: &HeaderMap) -> Result<(String, &'a Filer), Refused> {
+    let dxp = app.enterprise(headers).map_err(Refused::Token)?;
     match app.tax.by_dxp.get(&dxp) {
         Some(f) => Ok((dxp, f)),
-        None => Err(plain(
+        None => Err(Refused::Plain(
             StatusCode::NOT_FOUND,
             format!(
                 "{dxp} has no enterprise in the registry, so no declarations of its own (declarations are an enterprise's by their ebcCode)"
@@ -200,7 +219,8 @@ async fn declarations_of(
     app: &App,
     code: &str,
     (from, to): (NaiveDate, NaiveDate),
-) -> Result<Ledger, Response> {
+) -> Result<Ledger, Refused> {
+    let unavailable = |why: &str| Refused::Plain(StatusCode::SERVICE_UNAVAILABLE, why.into());
     let (reply, answer) = oneshot::channel();
     let asked = app.core.query(EngineQuery::Declarations {
         ebc_code: code.to_string(),
@@ -209,11 +229,11 @@ async fn declarations_of(
         reply,
     });
     if asked.is_err() {
-        return Err(plain(StatusCode::SERVICE_UNAVAILABLE, "busy: retry shortly"));
+        return Err(unavailable("busy: retry shortly"));
     }
     answer
         .await
-        .map_err(|_| plain(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping"))
+        .map_err(|_| unavailable("the server is stopping"))
 }
 
 /// Runs `work` on a blocking thread (the tax of many lines takes a while).
@@ -239,7 +259,7 @@ pub async fn declarations(
 ) -> Response {
     let (dxp, filer) = match caller(&app, &headers) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let csv = match q.format.as_deref() {
         None | Some("json") => false,
@@ -253,11 +273,11 @@ pub async fn declarations(
     };
     let (from, to) = match q.period() {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let ledger = match declarations_of(&app, &filer.code, (from, to)).await {
         Ok(l) => l,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let app = app.clone();
     off_the_runtime(move || {
@@ -407,19 +427,22 @@ async fn year_of(
 ) -> Response {
     let (dxp, filer) = match caller(app, headers) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if q.from.is_some() || q.to.is_some() {
-        return plain(StatusCode::BAD_REQUEST, "give a year: figures are per tax year");
+        return plain(
+            StatusCode::BAD_REQUEST,
+            "give a year: figures are per tax year",
+        );
     }
     let year = match q.year() {
         Ok(y) => y,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let window = TaxBook::year_window(year);
     let ledger = match declarations_of(app, &filer.code, window).await {
         Ok(l) => l,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let app = app.clone();
     off_the_runtime(move || {
