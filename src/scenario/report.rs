@@ -836,6 +836,10 @@ fn report_blocks(
             "FX: exempt below USD {}, warning from USD {} (from {}); exemption kept after 汇发〔2024〕11号: {} (unverified). FX receipts are counted on the export date.",
             book.fx.threshold_usd, book.fx.warning_usd, book.fx.warning_from, book.fx.exemption_after_2024
         ),
+        format!(
+            "Returned goods (CEB213) undo their share of the export on the return's date: refund repaid, deemed-sale tax reversed, revenue reduced; FX receipts unchanged. Re-entry free of import taxes for exports {} to {} back within {} months (not food, taken as HS 01–24); the export side is read the same outside that window.",
+            book.vat.return_relief_from, book.vat.return_relief_to, book.vat.return_relief_months
+        ),
         "Consumption-tax amounts (refund on purchase, tax on deemed sales) follow background knowledge, not a re-read text.".into(),
     ]));
     b.push(Block::Para(
