@@ -196,12 +196,20 @@ impl Config {
             message,
         };
         toml::from_str(&text).or_else(|first: toml::de::Error| {
-            // Bare TOML dates (in tax profiles) are read as text; any other error keeps the
-            // first message, which names the line.
+            // Bare TOML dates (in tax profiles) are read as text. Without any, the first error
+            // stands: it names the line.
             let mut value: toml::Value =
                 toml::from_str(&text).map_err(|_| invalid(first.to_string()))?;
+            let written = value.clone();
             dates_as_strings(&mut value);
-            Config::deserialize(value).map_err(|_| invalid(first.to_string()))
+            let had_dates = value != written;
+            Config::deserialize(value).map_err(|e| {
+                invalid(if had_dates {
+                    e.to_string()
+                } else {
+                    first.to_string()
+                })
+            })
         })
     }
 }
@@ -307,7 +315,10 @@ mod tests {
         );
         std::fs::write(&path, text.replace("taxpayer", "taxpayr")).unwrap();
         let e = Config::load(&path).unwrap_err().to_string();
-        assert!(e.contains("taxpayr") && e.contains("line"), "{e}");
+        assert!(e.contains("taxpayr"), "{e}");
+        std::fs::write(&path, "lisen = 1\n").unwrap();
+        let e = Config::load(&path).unwrap_err().to_string();
+        assert!(e.contains("lisen") && e.contains("line 1"), "{e}");
     }
 
     #[test]
