@@ -303,26 +303,7 @@ fn a_parcel_goes_in_by_http_and_its_receipts_come_back_in_order_by_pull() {
     );
 
     // After release: a summary application naming the list, a return of it and the tally.
-    let stored = receipts
-        .iter()
-        .find(|r| r["root"] == "CEB604Message" && r["returnStatus"] == "120")
-        .and_then(|r| r["id"].as_u64())
-        .unwrap();
-    let xml = server
-        .http("GET", &format!("/receipts/{stored}"), Some(MY_TOKEN), b"")
-        .text();
-    let invt_no = xml
-        .split("<ceb:invtNo>")
-        .nth(1)
-        .and_then(|t| t.split('<').next())
-        .unwrap()
-        .to_string();
-    let named = |name: &str| {
-        String::from_utf8(seed(name))
-            .unwrap()
-            .replace("53492025E016464160", &invt_no)
-            .replace("53492025E551348793", &invt_no)
-    };
+    let named = |name: &str| naming_the_list(&server, &receipts, name);
     for name in [
         "CEB701-summary-application.xml",
         "CEB213-return-application.xml",
@@ -345,6 +326,166 @@ fn a_parcel_goes_in_by_http_and_its_receipts_come_back_in_order_by_pull() {
         "{metrics}"
     );
     assert_eq!(server.http("GET", "/healthz", None, b"").status, 200);
+}
+
+/// The invtNo customs gave the list (from its 120 receipt), and the seed message `name` made
+/// to name it.
+fn naming_the_list(server: &Server, receipts: &[Value], name: &str) -> String {
+    let stored = receipts
+        .iter()
+        .find(|r| r["root"] == "CEB604Message" && r["returnStatus"] == "120")
+        .and_then(|r| r["id"].as_u64())
+        .unwrap();
+    let xml = server
+        .http("GET", &format!("/receipts/{stored}"), Some(MY_TOKEN), b"")
+        .text();
+    let invt_no = xml
+        .split("<ceb:invtNo>")
+        .nth(1)
+        .and_then(|t| t.split('<').next())
+        .unwrap()
+        .to_string();
+    String::from_utf8(seed(name))
+        .unwrap()
+        .replace("53492025E016464160", &invt_no)
+        .replace("53492025E551348793", &invt_no)
+}
+
+/// One declaration, every agency: the enterprise reads the tax of the list it declared (a
+/// general taxpayer with invoices: 退(免)税 on 60 % of FOB at 13 %), then of the piece that
+/// came back, and its FX receipts; another enterprise sees none of it; no token, no answer.
+#[test]
+fn an_enterprise_reads_the_tax_and_fx_of_its_own_declarations() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = "[enterprise.tax_profile]\ncode = \"4403966Z01\"\n\
+        [[enterprise.tax_profile.period]]\nfrom = 2020-01-01\ntaxpayer = \"general\"\nkind = \"trading\"\n\
+        refund_filed = true\npilot_zone = true\nplatform_recording = true\n\
+        [enterprise.tax_profile.assumptions]\ninvoice_share = \"1\"\n";
+    let server = Server::start(
+        dir.path(),
+        "",
+        &format!(
+            "{QUICK_CUSTOMS}\n[[enterprise]]\ndxp_id = \"{ME}\"\ntoken = \"{MY_TOKEN}\"\n{profile}"
+        ),
+    );
+    for name in PARCEL {
+        assert_eq!(server.post(MY_TOKEN, &seed(name)).status, 200, "{name}");
+    }
+    let receipts = server.pull_until(MY_TOKEN, |r| {
+        statuses(r, "CEB604Message").contains(&"800".into())
+    });
+    let get = |path: &str, token: Option<&str>| server.http("GET", path, token, b"");
+
+    let answer = get("/tax/declarations?year=2025", Some(MY_TOKEN));
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let mine = answer.json();
+    assert_eq!(mine["enterprise"]["code"], "4403966Z01");
+    assert_eq!(mine["profile"]["configured"], true);
+    let decls = mine["declarations"].as_array().unwrap();
+    assert_eq!(decls.len(), 1, "{mine:#}");
+    assert_eq!(decls[0]["exportDate"], "2025-03-11");
+    let lines = decls[0]["lines"].as_array().unwrap();
+    // 99.80 × 60 % × 13 % = 7.7844 → 7.78; 128.00 × 60 % × 13 % = 9.984 → 9.98.
+    let refunds: Vec<&str> = lines
+        .iter()
+        .map(|l| l["vatRefund"].as_str().unwrap())
+        .collect();
+    assert_eq!(refunds, ["7.78", "9.98"]);
+    assert_eq!(lines[0]["regime"], "refund");
+    assert_eq!(lines[0]["basis"], "财税〔2013〕96号 Art. 1");
+    assert!(
+        lines[0]["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("Art. 1 (退(免)税) met"),
+        "{:#}",
+        lines[0]
+    );
+    assert_eq!(lines[0]["provisional"], false);
+    assert_eq!(lines[0]["returns"].as_array().unwrap().len(), 0);
+
+    // One of the two T-shirts comes back.
+    let back = naming_the_list(&server, &receipts, "CEB213-return-application.xml");
+    assert_eq!(server.post(MY_TOKEN, back.as_bytes()).status, 200);
+    server.pull_until(MY_TOKEN, |r| {
+        statuses(r, "CEB214Message").contains(&"800".into())
+    });
+    let mine = get(
+        "/tax/declarations?from=2025-03-01&to=2025-03-31",
+        Some(MY_TOKEN),
+    )
+    .json();
+    let line = &mine["declarations"][0]["lines"][0];
+    let r = &line["returns"][0];
+    assert_eq!(
+        (
+            &r["on"],
+            &r["qty"],
+            &r["refundRepaid"],
+            &r["fobCny"],
+            &r["relief"]
+        ),
+        (
+            &Value::from("2025-04-20"),
+            &Value::from("1"),
+            &Value::from("3.89"),
+            &Value::from("49.90"),
+            &Value::from(true)
+        ),
+        "{line:#}"
+    );
+    let csv = get("/tax/declarations?year=2025&format=csv", Some(MY_TOKEN));
+    assert_eq!(csv.status, 200);
+    let csv = csv.text();
+    assert!(csv.starts_with("guid,invtNo,ebcCode"), "{csv}");
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+
+    let summary = get("/tax/summary?year=2025", Some(MY_TOKEN)).json();
+    let m = &summary["metrics"];
+    assert_eq!(m["export_revenue_cny"], "227.80", "{summary:#}");
+    assert_eq!(m["vat_refund"], "17.76");
+    assert_eq!(m["return_refund_repaid"], "3.89");
+    assert_eq!(m["returned_fob_cny"], "49.90");
+    assert_eq!(m["net_vat_position"], "13.87");
+    assert_eq!(m["cit_total_income"], "177.90");
+
+    // 227.80 ÷ 7.18 = 31.727 USD, far below the 180,000 warning.
+    let fx = get("/fx?year=2025", Some(MY_TOKEN)).json();
+    assert_eq!(fx["fx"]["receipts_usd"], "31.73", "{fx:#}");
+    assert_eq!(fx["fx"]["standing"], "exempt");
+    assert_eq!(fx["receipts_by_month"]["2025-03"], "31.73");
+
+    // Another enterprise sees nothing of it, and is told what its default profile assumes.
+    let theirs = get("/tax/declarations?year=2025", Some(OTHER_TOKEN)).json();
+    assert_eq!(theirs["enterprise"]["code"], "3302966W21");
+    assert_eq!(theirs["declarations"].as_array().unwrap().len(), 0);
+    assert_eq!(theirs["notExported"].as_array().unwrap().len(), 0);
+    assert_eq!(theirs["profile"]["configured"], false);
+    assert!(
+        theirs["profile"]["assumed"][0]
+            .as_str()
+            .unwrap()
+            .contains("small-scale"),
+        "{theirs:#}"
+    );
+    let their_fx = get("/fx?year=2025", Some(OTHER_TOKEN)).json();
+    assert_eq!(their_fx["fx"]["receipts_usd"], "0", "{their_fx:#}");
+    for path in [
+        "/tax/declarations?year=2025",
+        "/tax/summary",
+        "/fx?year=2025",
+    ] {
+        assert_eq!(get(path, None).status, 401, "{path}");
+        assert_eq!(get(path, Some("wrong")).status, 401, "{path}");
+    }
+    assert_eq!(
+        get("/tax/declarations?from=2025-01-01", Some(MY_TOKEN)).status,
+        400
+    );
+    assert_eq!(
+        get("/tax/declarations?format=xls", Some(MY_TOKEN)).status,
+        400
+    );
 }
 
 #[test]

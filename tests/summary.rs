@@ -507,3 +507,88 @@ fn a_return_is_tallied_once() {
     let again = send(&mut window, |_: &SingleWindow| tally(13), at(4, 11, 9));
     assert_eq!(answer(&again, "CEB216Message").0, "100");
 }
+
+/// The tax engine sees what came back: one piece of a refunded line is returned on 1 April
+/// 2025, so the line repays that piece's share of its refund and of its revenue, then, in the
+/// year's figures, the enterprise's 2025 income is that much lower.
+#[test]
+fn a_return_reaches_the_tax_book() {
+    use single_window::tax::annual::CitMethod;
+    use single_window::tax::exports::{Enterprise, TaxBook};
+    use single_window::tax::inputs::Assumptions;
+    use single_window::tax::vat::Regime;
+    use single_window::tax::{Kind, Period, Profile, Taxpayer, cit, fx, money, rates, vat};
+
+    let mut window = released(12, |_, _| {});
+    let (list, qty) = a_list_of_several_pieces(&window);
+    let applied = send(
+        &mut window,
+        |w: &SingleWindow| return_application(w, list, 21, Decimal::ONE, at(4, 1, 9)),
+        at(4, 1, 9),
+    );
+    assert_eq!(answer(&applied, "CEB214Message").0, "800");
+    let code = ebc(&window);
+    let from = NaiveDate::from_ymd_opt(2020, 1, 1).expect("a date");
+    let book = TaxBook {
+        enterprises: vec![Enterprise {
+            profile: Profile {
+                code: code.clone(),
+                name: String::new(),
+                periods: vec![Period {
+                    refund_filed: true,
+                    ..Period::new(from, Taxpayer::General, Kind::Trading)
+                }],
+            },
+            assumptions: Assumptions {
+                invoice_share: Decimal::ONE,
+                ..Assumptions::default()
+            },
+            cit_method: CitMethod::Book,
+            years: vec![],
+        }],
+        rates: rates::Rates::sample(),
+        fx_rates: fx::FxRates::sample(),
+        vat: vat::Params::default(),
+        cit: cit::Params::default(),
+        fx: fx::Params::default(),
+        seed: 1,
+    };
+    let ledger = window.ledger();
+    let year = |y| {
+        let d = |m, day| NaiveDate::from_ymd_opt(y, m, day).expect("a date");
+        (d(1, 1), d(12, 31))
+    };
+    let (from, to) = year(2025);
+    let (mut fob, mut repaid) = (Decimal::ZERO, Decimal::ZERO);
+    let mut all_fob = Decimal::ZERO;
+    book.assess(ledger, from, to, |t| {
+        let tr = t.treatment;
+        assert_eq!(tr.regime, Regime::Refund, "{:?}", tr.reasons);
+        all_fob += tr.fob_cny;
+        if t.row.id() == list && t.line.gnum() == 1 {
+            // By hand: refund = FOB × 60 % purchase ratio × 13 %; one piece of `qty` back.
+            let refund =
+                money(money(t.line.total_price() * Decimal::new(6, 1)) * Decimal::new(13, 2));
+            assert_eq!(tr.vat_refund, refund);
+            let r = &tr.returns[0];
+            assert_eq!(r.on, NaiveDate::from_ymd_opt(2025, 4, 1).expect("a date"));
+            assert_eq!(r.refund_repaid, money(refund / qty));
+            assert_eq!(r.fob_cny, money(t.line.total_price() / qty));
+            assert!(r.relief);
+            (fob, repaid) = (r.fob_cny, r.refund_repaid);
+        } else {
+            assert!(tr.returns.is_empty());
+        }
+    });
+    assert!(repaid > Decimal::ZERO);
+    let y = book.year_of(ledger, &code, 2025);
+    assert_eq!(
+        (y.returns, y.returned_fob_cny, y.return_refund_repaid),
+        (1, fob, repaid)
+    );
+    assert_eq!(
+        y.cit.as_ref().expect("a profile").total_income,
+        money(all_fob) - fob
+    );
+    assert_eq!(y.net_vat_position, y.vat_refund + y.ct_refund - repaid);
+}

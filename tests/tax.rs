@@ -139,6 +139,8 @@ fn retail_line(day: NaiveDate, fob: i64) -> LineFacts<'static> {
         gcode: "6109100021",
         fob: Decimal::from(fob),
         currency: "142",
+        qty: Decimal::ONE,
+        returns: Vec::new(),
     }
 }
 
@@ -328,4 +330,152 @@ fn a_ledger_treated_through_the_tax_book() {
     assert_eq!(years.len(), 1);
     assert_eq!(years[0].enterprise, code);
     assert_eq!(years[0].cit.as_ref().unwrap().method, Method::Deemed);
+}
+
+fn treat_returned(
+    line: &LineFacts<'_>,
+    period: &Period,
+    i: &LineInputs,
+) -> single_window::tax::vat::Treatment {
+    vat::treat(
+        line,
+        Some(period),
+        i,
+        &Rates::sample(),
+        &FxRates::sample(),
+        &vat::Params::default(),
+    )
+}
+
+/// §2.7: 10 pieces refunded on a purchase of 6,000 (780 at 13 %); 4 come back within six
+/// months, 2 more after: each return repays its share of the refund and takes its share of
+/// the revenue back, on its own date; only the first is inside the re-entry relief.
+#[test]
+fn returned_goods_repay_their_share_of_the_refund() {
+    let mut line = retail_line(d(2024, 6, 1), 11_300);
+    line.qty = Decimal::TEN;
+    line.returns = vec![
+        (d(2024, 8, 1), Decimal::from(4)),
+        (d(2025, 1, 15), Decimal::from(2)),
+    ];
+    let t = treat_returned(&line, &general_trader(), &inputs(true, 6_000));
+    assert_eq!(
+        (t.regime, t.vat_refund),
+        (Regime::Refund, Decimal::from(780))
+    );
+    let r = &t.returns;
+    assert_eq!(r.len(), 2);
+    // 780 × 4/10 = 312, 11,300 × 4/10 = 4,520; then 780 × 2/10 = 156, 11,300 × 2/10 = 2,260.
+    assert_eq!(
+        (r[0].refund_repaid, r[0].fob_cny, r[0].tax_reversed),
+        (Decimal::from(312), Decimal::from(4_520), Decimal::ZERO)
+    );
+    assert_eq!(
+        (r[1].refund_repaid, r[1].fob_cny),
+        (Decimal::from(156), Decimal::from(2_260))
+    );
+    assert!(r[0].relief, "back within 6 months of a 2024 export");
+    assert!(!r[1].relief, "back after 6 months");
+    let reasons = t.reasons.join(" | ");
+    assert!(
+        reasons.contains("refund on the returned goods is repaid"),
+        "{reasons}"
+    );
+    assert!(reasons.contains("outside the return relief"), "{reasons}");
+}
+
+/// §2.7 and §2.4: a deemed sale of 11,300 (output VAT 1,300) half returned: 650 of output VAT
+/// reversed as a sales return, 5,650 of revenue back.
+#[test]
+fn returned_goods_of_a_deemed_sale_reverse_its_tax() {
+    let mut line = retail_line(d(2024, 6, 1), 11_300);
+    line.qty = Decimal::TWO;
+    line.returns = vec![(d(2024, 7, 1), Decimal::ONE)];
+    let t = treat_returned(&line, &general_trader(), &inputs(false, 0));
+    assert_eq!(
+        (t.regime, t.output_vat),
+        (Regime::Taxed, Decimal::from(1_300))
+    );
+    let r = &t.returns[0];
+    assert_eq!(
+        (r.tax_reversed, r.refund_repaid, r.fob_cny),
+        (Decimal::from(650), Decimal::ZERO, Decimal::from(5_650))
+    );
+    assert!(r.relief);
+    assert!(
+        t.reasons.iter().any(|s| s.contains("sales return")),
+        "{:?}",
+        t.reasons
+    );
+}
+
+/// §2.5 with §2.7: 1,300 pre-refunded on 10 pieces; 2 come back (260 repaid on return), the 8
+/// kept are reconciled sold at 95 %: 1,040 → 988, adjustment −52. In all 988 = 1,300 × 0.8 ×
+/// 0.95 is kept.
+#[test]
+fn returned_goods_leave_the_pre_refund_reconciliation_to_the_rest() {
+    let mut line = retail_line(d(2025, 3, 14), 20_000);
+    line.trade_mode = "9810";
+    line.qty = Decimal::TEN;
+    line.returns = vec![(d(2025, 5, 1), Decimal::TWO)];
+    let mut i = inputs(true, 10_000);
+    i.overseas = Some((
+        OverseasSale::SoldAt(Decimal::new(95, 2)),
+        Some(d(2026, 1, 20)),
+    ));
+    let t = treat_returned(&line, &general_trader(), &i);
+    assert_eq!(t.regime, Regime::PreRefund);
+    assert_eq!(t.returns[0].refund_repaid, Decimal::from(260));
+    let r = t.reconciliation.unwrap();
+    assert_eq!(
+        (r.outcome, r.final_refund, r.adjustment),
+        (Outcome::Adjusted, Decimal::from(988), Decimal::from(-52))
+    );
+}
+
+/// The year figures book each return in the year it comes back: 2024 keeps 780 − 312 of the
+/// refund and 11,300 − 4,520 = 6,780 of income; 2025 repays 156 and loses 2,260 of revenue.
+#[test]
+fn returns_are_booked_in_the_year_they_come_back() {
+    use single_window::tax::Profile;
+    use single_window::tax::annual::Accumulator;
+    let mut line = retail_line(d(2024, 6, 1), 11_300);
+    line.qty = Decimal::TEN;
+    line.returns = vec![
+        (d(2024, 8, 1), Decimal::from(4)),
+        (d(2025, 1, 15), Decimal::from(2)),
+    ];
+    let t = treat_returned(&line, &general_trader(), &inputs(true, 6_000));
+    let mut acc = Accumulator::new();
+    acc.declaration("E1", line.export_date);
+    acc.line("E1", line.export_date, &t, Decimal::ZERO);
+    let profile = Profile {
+        code: "E1".into(),
+        name: String::new(),
+        periods: vec![general_trader()],
+    };
+    let years = acc.finish(
+        &[profile],
+        &BTreeMap::new(),
+        &cit::Params::default(),
+        &fx::Params::default(),
+    );
+    let (y2024, y2025) = (&years[0], &years[1]);
+    assert_eq!((y2024.year, y2025.year), (2024, 2025));
+    assert_eq!(
+        (
+            y2024.returns,
+            y2024.return_refund_repaid,
+            y2024.returned_fob_cny
+        ),
+        (1, Decimal::from(312), Decimal::from(4_520))
+    );
+    assert_eq!(y2024.net_vat_position, Decimal::from(468));
+    assert_eq!(
+        y2024.cit.as_ref().unwrap().total_income,
+        Decimal::from(6_780)
+    );
+    assert_eq!((y2025.lines, y2025.returns), (0, 1));
+    assert_eq!(y2025.net_vat_position, Decimal::from(-156));
+    assert_eq!(y2025.returned_fob_cny, Decimal::from(2_260));
 }

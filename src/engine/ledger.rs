@@ -154,6 +154,8 @@ pub struct ReturnRecord {
     /// The waybill the goods come back under.
     pub logistics_no: String,
     pub applied_at: NaiveDateTime,
+    /// Its business date (`appTime`), on which the tax rules judge it.
+    pub app_date: NaiveDate,
     /// When the goods were tallied on arrival (CEB215).
     pub tallied_at: Option<NaiveDateTime>,
     /// What comes back, by the original line's `gnum`.
@@ -223,6 +225,8 @@ pub struct Ledger {
     /// Returned quantities by (declaration, gnum); returns are few.
     returned: HashMap<(u32, u32), Returned>,
     returns: Vec<ReturnRecord>,
+    /// The return applications of each declaration, by place in `returns`.
+    returns_by_list: HashMap<u32, Vec<u32>>,
 }
 
 impl Ledger {
@@ -480,8 +484,13 @@ impl Ledger {
             r.qty1 += back.qty1;
             r.qty2 += back.qty2;
         }
+        let id = self.returns.len() as u32;
+        self.returns_by_list
+            .entry(record.list)
+            .or_default()
+            .push(id);
         self.returns.push(record);
-        self.returns.len() as u32 - 1
+        id
     }
 
     /// Notes that the goods of a return application arrived and were tallied.
@@ -494,6 +503,86 @@ impl Ledger {
     /// Every accepted return application, in the order accepted.
     pub fn returns(&self) -> &[ReturnRecord] {
         &self.returns
+    }
+
+    /// A ledger of copies of the declarations `keep` selects, with their lines, returns and
+    /// the summaries they are in: lets the thread that owns the ledger hand a part of it to
+    /// another (e.g. one enterprise's exports for its tax report) and go on.
+    pub fn subset(&self, keep: impl Fn(&Row<'_>) -> bool) -> Ledger {
+        let mut out = Ledger::new();
+        // Old id → new id of each copied declaration.
+        let mut ids: HashMap<u32, u32> = HashMap::new();
+        for row in self.rows().filter(|r| keep(r)) {
+            let d = row.decl;
+            let mut s = |i: u32| out.strings.intern(self.strings.get(i));
+            let (ebp, ebc, owner, logistics_code) =
+                (s(d.ebp), s(d.ebc), s(d.owner), s(d.logistics_code));
+            let (trade_mode, customs, port, country) =
+                (s(d.trade_mode), s(d.customs), s(d.port), s(d.country));
+            let (statistics_flag, traf_mode) = (s(d.statistics_flag), s(d.traf_mode));
+            let first_line = out.lines.len() as u32;
+            let start = d.first_line as usize;
+            let recs = self
+                .lines
+                .get(start..start + usize::from(d.line_count))
+                .unwrap_or_default();
+            for rec in recs {
+                let mut s = |i: u32| out.strings.intern(self.strings.get(i));
+                let line = LineRec {
+                    gcode: s(rec.gcode),
+                    item_name: s(rec.item_name),
+                    unit: s(rec.unit),
+                    country: s(rec.country),
+                    currency: s(rec.currency),
+                    unit1: s(rec.unit1),
+                    unit2: s(rec.unit2),
+                    ..rec.clone()
+                };
+                out.lines.push(line);
+            }
+            let id = out.decls.len() as u32;
+            let copy = Decl {
+                ebp,
+                ebc,
+                owner,
+                logistics_code,
+                trade_mode,
+                customs,
+                port,
+                country,
+                statistics_flag,
+                traf_mode,
+                summary: None,
+                first_line,
+                line_count: recs.len() as u16,
+                ..d.clone()
+            };
+            out.by_guid.insert(copy.guid.clone(), id);
+            if let Some(n) = &copy.invt_no {
+                out.by_invt_no.insert(n.clone(), id);
+            }
+            let live = self
+                .by_order
+                .get(&(d.ebp, Box::<str>::from(row.order_no())))
+                .is_some_and(|&i| i == row.id);
+            if live {
+                out.by_order.insert((ebp, copy.order_no.clone()), id);
+            }
+            out.decls.push(copy);
+            ids.insert(row.id, id);
+        }
+        for s in &self.summaries {
+            let lists: Vec<u32> = s.lists.iter().filter_map(|l| ids.get(l).copied()).collect();
+            if !lists.is_empty() {
+                out.add_summary(Summary { lists, ..s.clone() });
+            }
+        }
+        for r in &self.returns {
+            if let Some(&list) = ids.get(&r.list) {
+                out.add_return(ReturnRecord { list, ..r.clone() });
+            }
+        }
+        out
     }
 
     /// Declarations by status, for a quick overview.
@@ -568,8 +657,13 @@ impl<'a> Row<'a> {
     }
     /// The return applications accepted for it.
     pub fn returns(&self) -> impl Iterator<Item = &'a ReturnRecord> + 'a {
-        let id = self.id;
-        self.ledger.returns.iter().filter(move |r| r.list == id)
+        let ledger = self.ledger;
+        let ids = ledger
+            .returns_by_list
+            .get(&self.id)
+            .map_or(&[][..], Vec::as_slice);
+        ids.iter()
+            .filter_map(move |&i| ledger.returns.get(i as usize))
     }
     pub fn order_no(&self) -> &'a str {
         &self.decl.order_no
@@ -819,6 +913,53 @@ mod tests {
             to: None,
         };
         assert_eq!(ledger.select(&rejected).count(), 0);
+    }
+
+    #[test]
+    fn a_subset_copies_the_rows_it_keeps_with_their_lines_and_returns() {
+        let mut ledger = play(10);
+        let third = ledger.row(2).unwrap();
+        let (guid, gnum) = (
+            third.guid().to_string(),
+            third.lines().next().unwrap().gnum(),
+        );
+        let back = Returned {
+            qty: Decimal::ONE,
+            ..Returned::default()
+        };
+        ledger.add_return(ReturnRecord {
+            guid: "R1".into(),
+            list: 2,
+            logistics_no: "L".into(),
+            applied_at: t(5),
+            app_date: t(5).date(),
+            tallied_at: None,
+            lines: vec![(gnum, back)],
+        });
+        let part = ledger.subset(|r| r.id() % 2 == 0);
+        assert_eq!(part.len(), 5);
+        let copy = part.by_guid(&guid).unwrap();
+        let original = ledger.by_guid(&guid).unwrap();
+        assert_eq!(copy.id(), 1);
+        assert_eq!(
+            part.by_invt_no(original.invt_no().unwrap()).unwrap().id(),
+            1
+        );
+        let (a, b): (Vec<_>, Vec<_>) = (copy.lines().collect(), original.lines().collect());
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(
+                (x.gcode(), x.item_name(), x.total_price(), x.currency()),
+                (y.gcode(), y.item_name(), y.total_price(), y.currency())
+            );
+        }
+        assert_eq!(
+            (copy.ebc_code(), copy.status()),
+            (original.ebc_code(), original.status())
+        );
+        assert_eq!(copy.returns().count(), 1);
+        assert_eq!(copy.lines().next().unwrap().returned().qty, Decimal::ONE);
+        assert_eq!(part.row(0).unwrap().returns().count(), 0);
     }
 
     #[test]

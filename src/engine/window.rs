@@ -265,6 +265,7 @@ impl SingleWindow {
                     list,
                     logistics_no: h.logistics_no.to_string(),
                     applied_at: now,
+                    app_date: date,
                     tallied_at: None,
                     lines,
                 });

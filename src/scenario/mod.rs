@@ -313,33 +313,53 @@ fn validate(spec: &Spec) -> Result<(), ScenarioError> {
 }
 
 fn build_book(spec: &Spec, base: &Path) -> Result<TaxBook, ScenarioError> {
+    tax_book(
+        &spec.tax,
+        &spec.fx_rates,
+        &spec.enterprises,
+        spec.seed,
+        base,
+    )
+}
+
+/// The tax book of enterprises written as a scenario's `[[enterprise]]` entries, with the
+/// tables and parameters of a `[tax]` table and `[[fx_rate]]` entries (paths relative to
+/// `base`); `seed` seeds the per-line draws of the assumptions. The server builds its book
+/// with this too.
+pub fn tax_book(
+    tax: &TaxSpec,
+    extra_fx_rates: &[FxRateSpec],
+    enterprise_specs: &[EnterpriseSpec],
+    seed: u64,
+    base: &Path,
+) -> Result<TaxBook, ScenarioError> {
     let read = |p: &Path| {
         let full = base.join(p);
         std::fs::read_to_string(&full)
             .map_err(|e| file_error(&full, e))
             .map(|text| (text, full.display().to_string()))
     };
-    let rates = match &spec.tax.rates {
+    let rates = match &tax.rates {
         Some(p) => {
             let (text, name) = read(p)?;
             Rates::parse(&text, &name)?
         }
         None => Rates::sample(),
     };
-    let mut fx_rates = match &spec.tax.fx_rates {
+    let mut fx_rates = match &tax.fx_rates {
         Some(p) => {
             let (text, name) = read(p)?;
             fx::FxRates::parse(&text, &name)?
         }
         None => fx::FxRates::sample(),
     };
-    for r in &spec.fx_rates {
+    for r in extra_fx_rates {
         fx_rates
             .insert(&r.currency, r.from, r.cny_per_unit)
             .map_err(|m| ScenarioError::Invalid(format!("[[fx_rate]]: {m}")))?;
     }
     let mut enterprises = Vec::new();
-    for e in &spec.enterprises {
+    for e in enterprise_specs {
         if enterprises
             .iter()
             .any(|x: &Enterprise| x.profile.code == e.code)
@@ -363,7 +383,7 @@ fn build_book(spec: &Spec, base: &Path) -> Result<TaxBook, ScenarioError> {
             years: e.years.clone(),
         });
     }
-    let t = &spec.tax;
+    let t = tax;
     let dv = vat::Params::default();
     let vat = vat::Params {
         small_scale_rate: t.small_scale_rate.unwrap_or(dv.small_scale_rate),
@@ -391,12 +411,12 @@ fn build_book(spec: &Spec, base: &Path) -> Result<TaxBook, ScenarioError> {
         vat,
         cit,
         fx,
-        seed: spec.seed,
+        seed,
     })
 }
 
 /// TOML dates (unquoted `2023-01-01`) become strings, so the typed fields read either form.
-fn dates_as_strings(v: &mut toml::Value) {
+pub fn dates_as_strings(v: &mut toml::Value) {
     match v {
         toml::Value::Datetime(d) => *v = toml::Value::String(d.to_string()),
         toml::Value::Array(a) => a.iter_mut().for_each(dates_as_strings),

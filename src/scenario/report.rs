@@ -10,7 +10,8 @@ use crate::engine::ledger::{Ledger, Row, Status};
 use crate::tax::annual::Year;
 use crate::tax::cit::pct;
 use crate::tax::exports::Treated;
-use crate::tax::vat::Regime;
+use crate::tax::inputs::Assumptions;
+use crate::tax::vat::{Regime, ReturnAdjustment};
 use chrono::{Datelike, NaiveDateTime, Timelike};
 use rust_decimal::Decimal;
 use std::borrow::Cow;
@@ -119,21 +120,8 @@ impl Csv {
     }
 
     fn row<'a>(&mut self, fields: impl IntoIterator<Item = &'a str>) -> Result<(), ScenarioError> {
-        let line = &mut self.line;
-        line.clear();
-        for (i, f) in fields.into_iter().enumerate() {
-            if i > 0 {
-                line.push(',');
-            }
-            if f.contains([',', '"', '\n', '\r']) {
-                line.push('"');
-                line.push_str(&f.replace('"', "\"\""));
-                line.push('"');
-            } else {
-                line.push_str(f);
-            }
-        }
-        line.push('\n');
+        self.line.clear();
+        csv_line(&mut self.line, fields);
         self.w
             .write_all(self.line.as_bytes())
             .map_err(|e| file_error(&self.path, e))
@@ -142,6 +130,23 @@ impl Csv {
     fn finish(mut self) -> Result<(), ScenarioError> {
         self.w.flush().map_err(|e| file_error(&self.path, e))
     }
+}
+
+/// Appends one CSV line (fields quoted where they must be, then a newline) to `line`.
+pub fn csv_line<'a>(line: &mut String, fields: impl IntoIterator<Item = &'a str>) {
+    for (i, f) in fields.into_iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        if f.contains([',', '"', '\n', '\r']) {
+            line.push('"');
+            line.push_str(&f.replace('"', "\"\""));
+            line.push('"');
+        } else {
+            line.push_str(f);
+        }
+    }
+    line.push('\n');
 }
 
 /// `YYYY-MM-DD hh:mm:ss` (written millions of times: no format-string parsing).
@@ -260,7 +265,8 @@ fn write_ledger(path: PathBuf, ledger: &Ledger) -> Result<(), ScenarioError> {
     csv.finish()
 }
 
-const TREATMENT_HEADER: &[&str] = &[
+/// The columns of `treatments.csv` (and of the server's `/tax/declarations?format=csv`).
+pub const TREATMENT_HEADER: &[&str] = &[
     "guid",
     "invtNo",
     "ebcCode",
@@ -294,10 +300,30 @@ const TREATMENT_HEADER: &[&str] = &[
     "provisional",
     "why",
     "computation",
+    "returnedQty",
+    "returnedOn",
+    "returnedFobCny",
+    "returnRefundRepaid",
+    "returnTaxReversed",
 ];
 
-fn treatment_fields<'a>(t: &Treated<'_, 'a>, why: &'a str) -> Vec<Cow<'a, str>> {
+/// The `TREATMENT_HEADER` fields of a treated line; `why` names its reasons.
+pub fn treatment_fields<'a>(t: &Treated<'_, 'a>, why: &'a str) -> Vec<Cow<'a, str>> {
     let (row, line, i, tr) = (t.row, t.line, t.inputs, t.treatment);
+    let returned = |f: fn(&ReturnAdjustment) -> Decimal| -> Cow<'a, str> {
+        if tr.returns.is_empty() {
+            Cow::Borrowed("")
+        } else {
+            amt(tr.returns.iter().map(f).sum()).into()
+        }
+    };
+    let returned_qty = if tr.returns.is_empty() {
+        Cow::Borrowed("")
+    } else {
+        let qty: Decimal = tr.returns.iter().map(|r| r.qty).sum();
+        qty.normalize().to_string().into()
+    };
+    let returned_on: Vec<String> = tr.returns.iter().map(|r| r.on.to_string()).collect();
     let r = tr.reconciliation.as_ref();
     let yes_no = |b: bool| Cow::Borrowed(if b { "true" } else { "false" });
     vec![
@@ -334,17 +360,27 @@ fn treatment_fields<'a>(t: &Treated<'_, 'a>, why: &'a str) -> Vec<Cow<'a, str>> 
         yes_no(tr.provisional),
         why.into(),
         tr.computation.join(" | ").into(),
+        returned_qty,
+        returned_on.join(" ").into(),
+        returned(|r| r.fob_cny),
+        returned(|r| r.refund_repaid),
+        returned(|r| r.tax_reversed),
     ]
 }
 
-/// Rows for the period's declarations that were not exported: no tax treatment, and why.
-fn not_exported_fields(row: &Row<'_>) -> Vec<String> {
-    let why = match row.status() {
+/// Why a declaration that was not exported has no tax treatment.
+pub fn not_exported_why(row: &Row<'_>) -> &'static str {
+    match row.status() {
         Status::Rejected => "rejected by customs: not exported",
         Status::Cancelled => "cancelled (605): not exported",
         Status::Deleted => "deleted by the sender: not exported",
-        _ => "not released by the end of the replay",
-    };
+        _ => "not released (yet)",
+    }
+}
+
+/// Rows for the period's declarations that were not exported: no tax treatment, and why.
+pub fn not_exported_fields(row: &Row<'_>) -> Vec<String> {
+    let why = not_exported_why(row);
     let mut f = vec![String::new(); TREATMENT_HEADER.len()];
     f[0] = row.guid().into();
     f[1] = row.invt_no().unwrap_or_default().into();
@@ -529,6 +565,10 @@ pub fn metrics(y: &Year) -> Vec<(&'static str, String)> {
         ),
         ("output_vat", amt(y.output_vat)),
         ("consumption_tax", amt(y.consumption_tax)),
+        ("returns", y.returns.to_string()),
+        ("returned_fob_cny", amt(y.returned_fob_cny)),
+        ("return_refund_repaid", amt(y.return_refund_repaid)),
+        ("return_tax_reversed", amt(y.return_tax_reversed)),
         ("net_vat_position", amt(y.net_vat_position)),
         (
             "cit_method",
@@ -751,19 +791,7 @@ fn report_blocks(
                 })
                 .collect(),
         ));
-        let a = &e.assumptions;
-        b.push(Block::Para(format!(
-            "Assumptions: purchase invoices on {} of lines{}; purchase cost {} of FOB; proceeds in time on {} of declarations; {} of the value received as FX.",
-            pct(a.invoice_share),
-            if a.invoiced_goods.is_empty() {
-                String::new()
-            } else {
-                format!(" and always for HS {}", a.invoiced_goods.join(", "))
-            },
-            pct(a.purchase_ratio),
-            pct(a.proceeds_share),
-            pct(a.fx_receipt_share)
-        )));
+        b.push(Block::Para(assumptions_text(&e.assumptions)));
         for y in years.iter().filter(|y| y.enterprise == p.code) {
             year_blocks(&mut b, y, why_ids);
         }
@@ -808,12 +836,32 @@ fn report_blocks(
             "FX: exempt below USD {}, warning from USD {} (from {}); exemption kept after 汇发〔2024〕11号: {} (unverified). FX receipts are counted on the export date.",
             book.fx.threshold_usd, book.fx.warning_usd, book.fx.warning_from, book.fx.exemption_after_2024
         ),
+        format!(
+            "Returned goods (CEB213) undo their share of the export on the return's date: refund repaid, deemed-sale tax reversed, revenue reduced; FX receipts unchanged. Re-entry free of import taxes for exports {} to {} back within {} months (not food, taken as HS 01–24); the export side is read the same outside that window.",
+            book.vat.return_relief_from, book.vat.return_relief_to, book.vat.return_relief_months
+        ),
         "Consumption-tax amounts (refund on purchase, tax on deemed sales) follow background knowledge, not a re-read text.".into(),
     ]));
     b.push(Block::Para(
         "Files: treatments.csv (every line of the period with its treatment, amounts and `why`), reasons.csv (each `why` spelled out), ledger.csv (every declared line with its customs lifecycle), summary.csv and summary.json (the figures above), receipts.tsv (every receipt customs sent).".into(),
     ));
     b
+}
+
+/// The assumptions of an enterprise in one sentence.
+pub fn assumptions_text(a: &Assumptions) -> String {
+    format!(
+        "Assumptions: purchase invoices on {} of lines{}; purchase cost {} of FOB; proceeds in time on {} of declarations; {} of the value received as FX.",
+        pct(a.invoice_share),
+        if a.invoiced_goods.is_empty() {
+            String::new()
+        } else {
+            format!(" and always for HS {}", a.invoiced_goods.join(", "))
+        },
+        pct(a.purchase_ratio),
+        pct(a.proceeds_share),
+        pct(a.fx_receipt_share)
+    )
 }
 
 fn yes_no(b: bool) -> String {
@@ -863,6 +911,15 @@ fn year_blocks(b: &mut Vec<Block>, y: &Year, why_ids: &std::collections::HashMap
             "9810 reconciliations booked this year: {}; adjustment {}.",
             outcomes.join(", "),
             grouped(y.reconciliation_adjustment)
+        ));
+    }
+    if y.returns > 0 {
+        amounts.push(format!(
+            "{} returned line(s) booked this year: revenue −{}, refunds repaid {}, deemed-sale tax reversed {}.",
+            y.returns,
+            grouped(y.returned_fob_cny),
+            grouped(y.return_refund_repaid),
+            grouped(y.return_tax_reversed)
         ));
     }
     if y.provisional_lines > 0 {

@@ -1,6 +1,7 @@
 //! The server's configuration: a TOML file, every key optional (the defaults need no file).
 
 use crate::engine::EngineConfig;
+use crate::scenario::{EnterpriseSpec, FxRateSpec, TaxSpec, dates_as_strings};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -34,6 +35,12 @@ pub struct Config {
     pub filedrop: Vec<FileDropConfig>,
     pub push: PushConfig,
     pub customs: CustomsConfig,
+    /// Tax tables and parameters, as a scenario's `[tax]` (paths relative to the working
+    /// folder); the per-line draws of the tax assumptions use `customs.seed`.
+    pub tax: TaxSpec,
+    /// Extra or overriding exchange rates, as a scenario's `[[fx_rate]]`.
+    #[serde(rename = "fx_rate")]
+    pub fx_rates: Vec<FxRateSpec>,
 }
 
 impl Default for Config {
@@ -52,6 +59,8 @@ impl Default for Config {
             filedrop: Vec::new(),
             push: PushConfig::default(),
             customs: CustomsConfig::default(),
+            tax: TaxSpec::default(),
+            fx_rates: Vec::new(),
         }
     }
 }
@@ -66,6 +75,9 @@ pub struct EnterpriseConfig {
     pub token: String,
     /// Receipts are POSTed here as they come, when set.
     pub callback: Option<String>,
+    /// Its tax profile, written as a scenario's `[[enterprise]]` entry (`code` is its ebcCode,
+    /// the registry's code of this DXP id); a documented default when absent.
+    pub tax_profile: Option<EnterpriseSpec>,
 }
 
 /// An inbox the server watches for one enterprise, and where it puts what it did.
@@ -179,9 +191,25 @@ impl Config {
             path: path.display().to_string(),
             source,
         })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+        let invalid = |message: String| ConfigError::Invalid {
             path: path.display().to_string(),
-            message: e.to_string(),
+            message,
+        };
+        toml::from_str(&text).or_else(|first: toml::de::Error| {
+            // Bare TOML dates (in tax profiles) are read as text. Without any, the first error
+            // stands: it names the line.
+            let mut value: toml::Value =
+                toml::from_str(&text).map_err(|_| invalid(first.to_string()))?;
+            let written = value.clone();
+            dates_as_strings(&mut value);
+            let had_dates = value != written;
+            Config::deserialize(value).map_err(|e| {
+                invalid(if had_dates {
+                    e.to_string()
+                } else {
+                    first.to_string()
+                })
+            })
         })
     }
 }
@@ -267,6 +295,30 @@ mod tests {
             c.customs.engine_config().store_delay,
             chrono::Duration::milliseconds(10)
         );
+    }
+
+    #[test]
+    fn a_tax_profile_reads_like_a_scenario_enterprise_with_bare_dates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("serve.toml");
+        let text = "[tax]\nsmall_scale_rate = \"0.01\"\n\
+            [[enterprise]]\ndxp_id = \"D\"\ntoken = \"t\"\n\
+            [enterprise.tax_profile]\ncode = \"4403966Z01\"\n\
+            [[enterprise.tax_profile.period]]\nfrom = 2024-01-01\ntaxpayer = \"general\"\nkind = \"trading\"\n";
+        std::fs::write(&path, text).unwrap();
+        let c = Config::load(&path).unwrap();
+        let p = c.enterprise[0].tax_profile.as_ref().unwrap();
+        assert_eq!(p.periods[0].from.to_string(), "2024-01-01");
+        assert_eq!(
+            c.tax.small_scale_rate,
+            Some(rust_decimal::Decimal::new(1, 2))
+        );
+        std::fs::write(&path, text.replace("taxpayer", "taxpayr")).unwrap();
+        let e = Config::load(&path).unwrap_err().to_string();
+        assert!(e.contains("taxpayr"), "{e}");
+        std::fs::write(&path, "lisen = 1\n").unwrap();
+        let e = Config::load(&path).unwrap_err().to_string();
+        assert!(e.contains("lisen") && e.contains("line 1"), "{e}");
     }
 
     #[test]

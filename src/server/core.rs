@@ -12,12 +12,13 @@
 
 use super::metrics::Metrics;
 use crate::check::{MessageReport, check_and_decode};
+use crate::engine::ledger::Ledger;
 use crate::engine::{EngineConfig, Forced, Outgoing, SingleWindow};
 use crate::model::Message;
 use crate::model::reply::fnv;
 use crate::rules::{Context, Params};
 use crate::store::{Entry, Event, Store, StoreError, StoredReceipt};
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -108,6 +109,14 @@ pub enum Query {
         ebp_code: String,
         order_no: String,
         reply: oneshot::Sender<Option<String>>,
+    },
+    /// A copy of the declarations of one e-commerce enterprise (`ebcCode`) with an export
+    /// date in `from..=to`, so its tax is worked out off this thread.
+    Declarations {
+        ebc_code: String,
+        from: NaiveDate,
+        to: NaiveDate,
+        reply: oneshot::Sender<Ledger>,
     },
 }
 
@@ -584,6 +593,18 @@ fn engine_loop(
             }) => {
                 let status = state.engine.engine().list_status(&ebp_code, &order_no);
                 let _ = reply.send(status.map(|s| format!("{s:?}")));
+            }
+            ToEngine::Query(Query::Declarations {
+                ebc_code,
+                from,
+                to,
+                reply,
+            }) => {
+                let ledger = state
+                    .engine
+                    .ledger()
+                    .subset(|r| r.ebc_code() == ebc_code && (from..=to).contains(&r.export_date()));
+                let _ = reply.send(ledger);
             }
         }
         if !out.is_empty() {

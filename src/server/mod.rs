@@ -13,6 +13,7 @@
 //! | `GET /receipts?after=ID&limit=N&wait=S` | the caller's receipts after a cursor (JSON) |
 //! | `GET /receipts/{id}` | one receipt's XML |
 //! | `GET /push`, `DELETE /push` | the caller's push backlog; clear it |
+//! | `GET /tax/declarations`, `GET /tax/summary`, `GET /fx` | the caller's tax and FX (see `tax`) |
 //! | `POST /test/force`, `GET /test/documents`, `POST /test/reset` | test support (admin token) |
 //! | `GET /metrics`, `GET /healthz` | Prometheus text; liveness |
 //! | `POST /baseline` | reads the body and answers without storing (benchmark baseline) |
@@ -26,6 +27,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod push;
 pub mod receipts;
+pub mod tax;
 
 use crate::model::registry::Registry;
 use crate::rules::Params;
@@ -50,6 +52,8 @@ pub enum ServerError {
     Store(#[from] crate::store::StoreError),
     #[error("registry: {0}")]
     Registry(String),
+    #[error("tax configuration: {0}")]
+    Tax(String),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: String,
@@ -72,6 +76,8 @@ pub struct App {
     pub metrics: Arc<metrics::Metrics>,
     /// Every push and file-drop channel, for backlogs.
     pub channels: Vec<Arc<delivery::Channel>>,
+    /// The tax book and who each enterprise is, for the tax routes.
+    pub tax: tax::TaxDesk,
 }
 
 impl App {
@@ -166,6 +172,8 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
         None => Registry::shipped().clone(),
     });
     let (tokens, admin_token) = tokens(&config, &registry)?;
+    let tax = tax::TaxDesk::new(&config, &registry, tokens.values().cloned())
+        .map_err(ServerError::Tax)?;
     let store = Store::open(&config.data.join("db"))?;
     let metrics = Arc::new(metrics::Metrics::default());
     let params = Params::default();
@@ -202,6 +210,7 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
         core,
         metrics,
         channels,
+        tax,
         config,
     });
     let listener = tokio::net::TcpListener::bind(&app.config.listen)
@@ -246,6 +255,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/receipts", get(receipts::list))
         .route("/receipts/{id}", get(receipts::one))
         .route("/push", get(push::status).delete(push::clear))
+        .route("/tax/declarations", get(tax::declarations))
+        .route("/tax/summary", get(tax::summary))
+        .route("/fx", get(tax::fx))
         .route("/metrics", get(metrics::metrics))
         .route("/healthz", get(metrics::healthz));
     if app.config.test_support {

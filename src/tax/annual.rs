@@ -1,6 +1,6 @@
 //! Annual figures per enterprise: treated lines added up by tax year, then the year's CIT
 //! and FX assessed. Years are calendar years of the export date; a 9810 reconciliation
-//! adjustment counts in the year it is booked.
+//! adjustment and a return count in the year they are booked.
 
 use super::vat::{Regime, Treatment};
 use super::{Profile, cit, fx, money};
@@ -66,10 +66,18 @@ pub struct Year {
     pub reconciliations: BTreeMap<String, u64>,
     pub output_vat: Decimal,
     pub consumption_tax: Decimal,
+    /// Returns of goods lines booked in the year (by the return's date).
+    pub returns: u64,
+    /// FOB value of the goods returned in the year, CNY: export revenue reversed.
+    pub returned_fob_cny: Decimal,
+    /// VAT and consumption-tax refunds repaid on goods returned in the year.
+    pub return_refund_repaid: Decimal,
+    /// Deemed-sale output VAT and consumption tax reversed on goods returned in the year.
+    pub return_tax_reversed: Decimal,
     pub provisional_lines: u64,
     /// How many lines got each treatment for each set of reasons (`regime: reasons`).
     pub why: BTreeMap<String, u64>,
-    /// Refund minus the taxes of deemed sales, after reconciliation.
+    /// Refund minus the taxes of deemed sales, after reconciliation and returns.
     pub net_vat_position: Decimal,
     /// FX receipts by day, USD (what the FX assessment walks).
     #[serde(skip)]
@@ -189,6 +197,18 @@ impl Accumulator {
                 .entry(r.outcome.code().to_string())
                 .or_default() += 1;
         }
+        for r in &t.returns {
+            let later = self.year(enterprise, r.on.year());
+            later.returns += 1;
+            later.returned_fob_cny += r.fob_cny;
+            later.return_refund_repaid += r.refund_repaid;
+            later.return_tax_reversed += r.tax_reversed;
+        }
+    }
+
+    /// Makes sure `enterprise` has figures for `year`, zero when nothing happened in it.
+    pub fn open(&mut self, enterprise: &str, year: i32) {
+        self.year(enterprise, year);
     }
 
     /// Assesses CIT and FX for every year that has figures (and every year named in
@@ -221,8 +241,8 @@ impl Accumulator {
                 });
             y.export_revenue = money(y.export_revenue);
             y.net_vat_position = y.vat_refund + y.ct_refund + y.reconciliation_adjustment
-                - y.output_vat
-                - y.consumption_tax;
+                - y.return_refund_repaid
+                - (y.output_vat + y.consumption_tax - y.return_tax_reversed);
             let profile = profiles
                 .iter()
                 .find(|p| p.code == enterprise)
@@ -289,7 +309,14 @@ fn assess_cit(
             }
         }
     };
-    let total_income = money(y.export_revenue + extra.other_income);
+    // Returned goods take their revenue back with them, in the year they return.
+    let total_income = money(y.export_revenue - y.returned_fob_cny + extra.other_income);
+    if y.returned_fob_cny > Decimal::ZERO {
+        reasons.push(format!(
+            "export revenue {:.2} less {:.2} of goods returned in {}",
+            y.export_revenue, y.returned_fob_cny, y.year
+        ));
+    }
     let a = cit::assess(
         &cit::Input {
             year: y.year,
@@ -354,6 +381,8 @@ mod tests {
             gcode: "6109100021",
             fob: Decimal::from(fob),
             currency: "142",
+            qty: Decimal::ONE,
+            returns: Vec::new(),
         };
         let inputs = LineInputs {
             purchase_invoice: invoice,

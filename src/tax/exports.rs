@@ -79,11 +79,45 @@ impl TaxBook {
         ledger: &Ledger,
         from: NaiveDate,
         to: NaiveDate,
-        mut visit: impl FnMut(Treated<'_, '_>),
+        visit: impl FnMut(Treated<'_, '_>),
     ) -> Vec<Year> {
-        let mut acc = Accumulator::new();
         let query = crate::engine::ledger::Query::exported_between(from, to);
-        for row in ledger.select(&query) {
+        let mut acc = Accumulator::new();
+        self.accumulate(ledger.select(&query), &mut acc, visit);
+        self.finish(acc)
+    }
+
+    /// The figures of one enterprise (`ebcCode`) for one tax year: its exports of the year,
+    /// and what is booked in the year for its exports of the two years before (9810
+    /// reconciliations, returns). Zero figures when nothing happened.
+    pub fn year_of(&self, ledger: &Ledger, code: &str, year: i32) -> Year {
+        let (from, to) = Self::year_window(year);
+        let query = crate::engine::ledger::Query::exported_between(from, to);
+        let rows = ledger.select(&query).filter(|r| r.ebc_code() == code);
+        let mut acc = Accumulator::new();
+        self.accumulate(rows, &mut acc, |_| {});
+        acc.open(code, year);
+        self.finish(acc)
+            .into_iter()
+            .find(|y| y.enterprise == code && y.year == year)
+            .unwrap_or_default()
+    }
+
+    /// The export dates whose adjustments may be booked in `year`: a 9810 pre-refund of
+    /// December is reconciled by April of the second year after, a return comes within a
+    /// year of release.
+    pub fn year_window(year: i32) -> (NaiveDate, NaiveDate) {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN);
+        (day(year - 2, 1, 1), day(year, 12, 31))
+    }
+
+    fn accumulate<'a>(
+        &self,
+        rows: impl Iterator<Item = Row<'a>>,
+        acc: &mut Accumulator,
+        mut visit: impl FnMut(Treated<'_, '_>),
+    ) {
+        for row in rows {
             let day = row.export_date();
             let code = row.ebc_code();
             acc.declaration(code, day);
@@ -105,6 +139,9 @@ impl TaxBook {
                 });
             }
         }
+    }
+
+    fn finish(&self, acc: Accumulator) -> Vec<Year> {
         let profiles: Vec<Profile> = self.enterprises.iter().map(|e| e.profile.clone()).collect();
         let inputs: BTreeMap<String, (CitMethod, Vec<YearInputs>)> = self
             .enterprises

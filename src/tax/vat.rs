@@ -9,6 +9,9 @@
 //!   30 April of the next year.
 //! - Goods whose refund was cancelled are taxed as domestic sales.
 //! - Exports from 2026-01-01 (VAT Law era) are computed the same way and marked provisional.
+//! - Goods that come back (CEB213 accepted) undo their share of the export on the return's
+//!   date: a refund is repaid, a deemed sale's tax reversed as a sales return, the revenue
+//!   reduced (财政部 海关总署 税务总局公告2023年第4号 and its extensions, reference §2.7).
 
 use super::profile::{Kind, Period, Taxpayer};
 use super::rates::Rates;
@@ -30,6 +33,10 @@ pub struct LineFacts<'a> {
     /// FOB value of the line (`totalPrice`) in `currency`.
     pub fob: Decimal,
     pub currency: &'a str,
+    /// Declared quantity (`qty`): returned quantities are shares of it.
+    pub qty: Decimal,
+    /// Quantities that came back, each with its return's business date.
+    pub returns: Vec<(NaiveDate, Decimal)>,
 }
 
 impl<'a> LineFacts<'a> {
@@ -38,6 +45,17 @@ impl<'a> LineFacts<'a> {
         row: &crate::engine::ledger::Row<'a>,
         line: &crate::engine::ledger::Line<'a>,
     ) -> Self {
+        // Returns are few: the applications are read only for a line that has some.
+        let returns = if line.returned().qty.is_zero() {
+            Vec::new()
+        } else {
+            row.returns()
+                .filter_map(|r| {
+                    let (_, back) = r.lines.iter().find(|(g, _)| *g == line.gnum())?;
+                    Some((r.app_date, back.qty))
+                })
+                .collect()
+        };
         LineFacts {
             trade_mode: row.trade_mode(),
             export_date: row.export_date(),
@@ -46,6 +64,8 @@ impl<'a> LineFacts<'a> {
             gcode: line.gcode(),
             fob: line.total_price(),
             currency: line.currency(),
+            qty: line.qty(),
+            returns,
         }
     }
 }
@@ -96,6 +116,12 @@ pub struct Params {
     pub b2b_summary_gives_declaration: bool,
     /// Days from export until the tax office completes a 9810 pre-refund (design).
     pub pre_refund_lag_days: u32,
+    /// Exports whose return within `return_relief_months` is free of import taxes on
+    /// re-entry (公告2023年第4号 from 2023-01-30 (day unverified), extended to 2025-12-31 and
+    /// by 公告2026年第16号 to 2027-12-31).
+    pub return_relief_from: NaiveDate,
+    pub return_relief_to: NaiveDate,
+    pub return_relief_months: u32,
 }
 
 impl Default for Params {
@@ -109,6 +135,9 @@ impl Default for Params {
             summary_gives_declaration: true,
             b2b_summary_gives_declaration: true,
             pre_refund_lag_days: 30,
+            return_relief_from: date(2023, 1, 30),
+            return_relief_to: date(2027, 12, 31),
+            return_relief_months: 6,
         }
     }
 }
@@ -205,6 +234,24 @@ pub struct Reconciliation {
     pub final_refund: Decimal,
 }
 
+/// What one return undoes of a line's export, booked on the return's date.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReturnAdjustment {
+    /// The return's business date.
+    pub on: NaiveDate,
+    pub qty: Decimal,
+    /// Share of the line's declared quantity.
+    pub share: Decimal,
+    /// Export revenue reversed (FOB of the returned goods).
+    pub fob_cny: Decimal,
+    /// VAT and consumption-tax refund repaid.
+    pub refund_repaid: Decimal,
+    /// Deemed-sale output VAT and consumption tax reversed (a sales return).
+    pub tax_reversed: Decimal,
+    /// Within the return relief: no import duty, VAT or CT on re-entry.
+    pub relief: bool,
+}
+
 /// The treatment of one line, with its amounts in CNY.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Treatment {
@@ -230,6 +277,8 @@ pub struct Treatment {
     /// Exported in the VAT Law era whose export rules are not fully known.
     pub provisional: bool,
     pub reconciliation: Option<Reconciliation>,
+    /// The returns of the line's goods, in the order applied.
+    pub returns: Vec<ReturnAdjustment>,
 }
 
 impl Treatment {
@@ -249,6 +298,7 @@ impl Treatment {
             consumption_tax: Decimal::ZERO,
             provisional: false,
             reconciliation: None,
+            returns: Vec::new(),
         }
     }
 }
@@ -507,33 +557,29 @@ pub fn treat(
         consumption_tax: Decimal::ZERO,
         provisional,
         reconciliation: None,
+        returns: Vec::new(),
     };
     match regime {
-        Regime::Refund | Regime::PreRefund => {
-            match p.kind {
-                Kind::Trading => {
-                    t.vat_refund = money(inputs.purchase_amount * rate.refund);
-                    t.ct_refund = money(inputs.purchase_amount * rate.consumption);
-                    t.computation.push(format!(
-                        "refund = purchase {:.2} × {} = {:.2}",
-                        inputs.purchase_amount,
-                        super::cit::pct(rate.refund),
-                        t.vat_refund
-                    ));
-                }
-                Kind::Producing => {
-                    t.vat_refund = money(fob_cny * rate.refund);
-                    t.computation.push(format!(
+        Regime::Refund | Regime::PreRefund => match p.kind {
+            Kind::Trading => {
+                t.vat_refund = money(inputs.purchase_amount * rate.refund);
+                t.ct_refund = money(inputs.purchase_amount * rate.consumption);
+                t.computation.push(format!(
+                    "refund = purchase {:.2} × {} = {:.2}",
+                    inputs.purchase_amount,
+                    super::cit::pct(rate.refund),
+                    t.vat_refund
+                ));
+            }
+            Kind::Producing => {
+                t.vat_refund = money(fob_cny * rate.refund);
+                t.computation.push(format!(
                         "免抵退 amount = FOB {fob_cny:.2} × {} = {:.2} (the split between refund and offset depends on the period's input VAT)",
                         super::cit::pct(rate.refund),
                         t.vat_refund
                     ));
-                }
             }
-            if regime == Regime::PreRefund {
-                t.reconciliation = Some(reconcile(day, t.vat_refund, inputs, params));
-            }
-        }
+        },
         Regime::Taxed => {
             let r = match p.taxpayer {
                 Taxpayer::General => rate.vat,
@@ -563,7 +609,93 @@ pub fn treat(
         }
         Regime::Exempt | Regime::ExemptNoInvoice | Regime::Unassessed => {}
     }
+    let vat_repaid = returned(&mut t, line, params);
+    if regime == Regime::PreRefund {
+        // Returned goods repay their pre-refund on return; the rest is reconciled.
+        let kept = t.vat_refund - vat_repaid;
+        t.reconciliation = Some(reconcile(day, kept, inputs, params));
+    }
     t
+}
+
+/// Books the returns of a treated line (reference §2.7): each undoes its share of the export
+/// on its own date. Returns the VAT refund repaid.
+///
+/// Reading of the rules: 公告2023年第4号 has the refund repaid before re-entry and the tax of a
+/// deemed sale handled as a domestic sales return; the export revenue goes back with the goods.
+/// The reference says nothing of returns outside the relief window, so the export side is
+/// treated the same there; only the import taxes on re-entry (not computed) differ.
+fn returned(t: &mut Treatment, line: &LineFacts<'_>, params: &Params) -> Decimal {
+    if line.returns.is_empty() || t.regime == Regime::Unassessed {
+        return Decimal::ZERO;
+    }
+    let (mut used, mut vat_repaid, mut all_relieved) = (Decimal::ZERO, Decimal::ZERO, true);
+    // HS chapters 01–24 stand for the food the relief excludes (an approximation).
+    let food = line
+        .gcode
+        .get(..2)
+        .and_then(|c| c.parse::<u32>().ok())
+        .is_some_and(|c| (1..=24).contains(&c));
+    for &(on, qty) in &line.returns {
+        let share = if line.qty > Decimal::ZERO {
+            (qty / line.qty).min(Decimal::ONE - used)
+        } else {
+            Decimal::ONE - used
+        };
+        used += share;
+        let part = |x: Decimal| money(x * share);
+        let in_time = line
+            .export_date
+            .checked_add_months(Months::new(params.return_relief_months))
+            .is_some_and(|limit| on <= limit);
+        let relief = !food
+            && in_time
+            && (params.return_relief_from..=params.return_relief_to).contains(&line.export_date);
+        all_relieved &= relief;
+        vat_repaid += part(t.vat_refund);
+        let r = ReturnAdjustment {
+            on,
+            qty,
+            share,
+            fob_cny: part(t.fob_cny),
+            refund_repaid: part(t.vat_refund) + part(t.ct_refund),
+            tax_reversed: part(t.output_vat) + part(t.consumption_tax),
+            relief,
+        };
+        t.computation.push(format!(
+            "returned {} on {on} ({} of the line): revenue −{:.2}, refund repaid {:.2}, deemed-sale tax reversed {:.2}",
+            qty.normalize(),
+            super::cit::pct(share.round_dp(4)),
+            r.fob_cny,
+            r.refund_repaid,
+            r.tax_reversed
+        ));
+        t.returns.push(r);
+    }
+    let undone = match t.regime {
+        Regime::Refund | Regime::PreRefund => {
+            "the refund on the returned goods is repaid (出口货物已补税/未退税证明)"
+        }
+        Regime::Taxed => {
+            "the deemed-sale VAT and CT on them are reversed as a domestic sales return"
+        }
+        _ => "they were exempt: no VAT to repay",
+    };
+    t.reasons.push(format!(
+        "goods returned (CEB213): {undone}, and the export revenue goes back with them, on the return's date (公告2023年第4号; the same reading outside its window)"
+    ));
+    t.reasons.push(if all_relieved {
+        format!(
+            "returned within {} months of an export in {}..{}: import duty, VAT and CT on re-entry exempt (not computed here)",
+            params.return_relief_months, params.return_relief_from, params.return_relief_to
+        )
+    } else {
+        format!(
+            "outside the return relief (exports {}..{}, back within {} months, not food): import taxes on re-entry follow the general rules (not computed here)",
+            params.return_relief_from, params.return_relief_to, params.return_relief_months
+        )
+    });
+    vat_repaid
 }
 
 /// The reconciliation of a pre-refund: the window, what was found, the adjustment.
@@ -638,6 +770,8 @@ mod tests {
             gcode: "6109100021",
             fob: Decimal::from(fob),
             currency: "142",
+            qty: Decimal::ONE,
+            returns: Vec::new(),
         }
     }
 
