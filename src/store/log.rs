@@ -357,15 +357,20 @@ mod tests {
         assert_eq!(read_all(&log), entries());
     }
 
-    #[test]
-    fn a_half_written_last_record_is_cut_off_and_the_log_goes_on() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.log");
+    /// A log of two records (entry 1, then entries 2 and 3), closed.
+    fn two_commits(dir: &Path) -> PathBuf {
+        let path = dir.join("events.log");
         let log = EventLog::open(&path).unwrap();
         log.append(&entries()[..1]).unwrap();
         log.append(&entries()[1..]).unwrap();
         log.sync().unwrap();
-        drop(log);
+        path
+    }
+
+    #[test]
+    fn a_half_written_last_record_is_cut_off_and_the_log_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = two_commits(dir.path());
         let full = std::fs::read(&path).unwrap();
         let first_len = HEADER + u32::from_be_bytes(full[..4].try_into().unwrap()) as usize;
         for cut in [first_len + 3, first_len + HEADER + 1, full.len() - 1] {
@@ -398,12 +403,7 @@ mod tests {
     #[test]
     fn damage_before_the_end_stops_the_store_instead_of_losing_what_follows() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.log");
-        let log = EventLog::open(&path).unwrap();
-        log.append(&entries()[..1]).unwrap();
-        log.append(&entries()[1..]).unwrap();
-        log.sync().unwrap();
-        drop(log);
+        let path = two_commits(dir.path());
         let good = std::fs::read(&path).unwrap();
         // A flipped payload byte, then a flipped length byte, of the first record.
         for at in [HEADER + 4, 1] {
