@@ -6,6 +6,11 @@
 
 pub mod after;
 pub mod bills;
+pub mod drive;
 pub mod parcels;
+pub mod report;
 pub mod schedule;
+pub mod stats;
+pub mod target;
+pub mod track;
 pub mod traffic;

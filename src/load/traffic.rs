@@ -112,7 +112,7 @@ pub struct Outgoing {
     /// The DXP id it is sent as (picks the token).
     pub dxp: String,
     pub kind: MessageType,
-    pub body: Vec<u8>,
+    pub body: bytes::Bytes,
     pub parcel: Option<ParcelRef>,
     /// This document is broken on purpose: a refusal is the expected answer.
     pub faulty: bool,
@@ -128,7 +128,7 @@ impl Outgoing {
                 .unwrap_or_default()
                 .to_string(),
             kind: message.message_type(),
-            body: crate::ceb::encode(message.as_element()).into_bytes(),
+            body: crate::ceb::encode(message.as_element()).into_bytes().into(),
             parcel: None,
             faulty: false,
         }
