@@ -4,7 +4,7 @@
 //! The folder is on /dev/shm when there is one, so the figures are the generator's and not
 //! the disk's (see README, Load generator, for a disk).
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use single_window::load::traffic::{Config, Traffic};
 use std::hint::black_box;
 use std::path::Path;
@@ -40,23 +40,31 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(n));
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(10));
+    // A fresh folder each time, made and removed outside the measurement.
     group.bench_function("premade_messages_to_files", |b| {
-        b.iter(|| {
-            let dir = scratch();
-            for o in &premade {
-                let path = dir.path().join(single_window::load::target::file_name(o));
-                std::fs::write(path, &o.body).expect("written");
-            }
-            black_box(dir)
-        })
+        b.iter_batched(
+            scratch,
+            |dir| {
+                for o in &premade {
+                    let path = dir.path().join(single_window::load::target::file_name(o));
+                    std::fs::write(path, &o.body).expect("written");
+                }
+                dir
+            },
+            BatchSize::PerIteration,
+        )
     });
     group.bench_function("generate_to_files", |b| {
-        b.iter(|| {
-            let dir = scratch();
-            let written = single_window::load::drive::folder(traffic(), dir.path(), false)
-                .expect("written");
-            black_box((written, dir))
-        })
+        b.iter_batched(
+            scratch,
+            |dir| {
+                let written = single_window::load::drive::folder(traffic(), dir.path(), false)
+                    .expect("written");
+                black_box(written);
+                dir
+            },
+            BatchSize::PerIteration,
+        )
     });
     group.bench_function("generate_only", |b| {
         b.iter(|| black_box(traffic().map(|o| o.body.len()).sum::<usize>()))

@@ -5,13 +5,11 @@
 use anyhow::{Context as _, bail};
 use chrono::NaiveDateTime;
 use single_window::load::drive::{self, Options};
-use single_window::load::report::{
-    FolderRun, Machine, Model, Report, Thresholds, TrafficInfo,
-};
+use single_window::load::parcels;
+use single_window::load::report::{FolderRun, Machine, Model, Report, Thresholds, TrafficInfo};
 use single_window::load::schedule::Schedule;
 use single_window::load::target::{Auth, Endpoint};
 use single_window::load::traffic::{self, Config, Traffic};
-use single_window::load::parcels;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -22,7 +20,8 @@ pub struct LoadArgs {
     /// folder to write the messages into, one file each, named in send order.
     #[arg(long, value_name = "URL|DIR", required_unless_present = "setup")]
     pub target: Option<String>,
-    /// Messages per second (open model; in the closed model it only spaces business times).
+    /// Messages per second. The closed model sends the same stream (rate × duration messages)
+    /// as fast as its connections allow.
     #[arg(long, default_value_t = 1000.0)]
     pub rate: f64,
     /// Ramp the rate linearly from --rate to this, over --ramp seconds, then keep it.
@@ -125,7 +124,8 @@ fn share(text: &str, what: &str) -> anyhow::Result<f64> {
 
 fn mix(text: &str) -> anyhow::Result<[u32; 3]> {
     let parts: Vec<&str> = text.split(',').map(str::trim).collect();
-    let bad = || format!("--mix `{text}`: give three weights for 9610, 9710 and 9810, e.g. 80,12,8");
+    let bad =
+        || format!("--mix `{text}`: give three weights for 9610, 9710 and 9810, e.g. 80,12,8");
     if parts.len() != 3 {
         bail!(bad());
     }
@@ -155,7 +155,7 @@ fn setup(dir: &Path, enterprises: u64, listen: &str) -> anyhow::Result<ExitCode>
          listen = \"{listen}\"\ndata = \"{1}\"\nregistry = \"{2}\"\nadmin_token = \"admin\"\n\n\
          # Customs of the standard benchmark: quick, so a parcel closes within seconds.\n\
          [customs]\nstore_delay_ms = 200\nconclude_delay_ms = 500\nrelease_delay_ms = 500\n\
-         wait_window_ms = 10000\nreview_per_mille = 0\ninspection_per_mille = 0\n",
+         wait_window_ms = 3000\nreview_per_mille = 0\ninspection_per_mille = 0\n",
         dir.join("serve.toml").display(),
         dir.join("data").display(),
         registry_path.display()
@@ -187,7 +187,10 @@ pub fn run(a: LoadArgs) -> anyhow::Result<ExitCode> {
     let target = a.target.clone().context("--target is required")?;
     let http = target.contains("://");
     if !(a.rate > 0.0 && a.rate.is_finite()) {
-        bail!("--rate {}: give a positive number of messages per second", a.rate);
+        bail!(
+            "--rate {}: give a positive number of messages per second",
+            a.rate
+        );
     }
     if a.ramp_to.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
         bail!("--ramp-to: give a positive rate");
@@ -296,7 +299,6 @@ pub fn run(a: LoadArgs) -> anyhow::Result<ExitCode> {
             closed: a.closed,
             connections: a.connections,
             max_outstanding: a.max_outstanding,
-            duration: Some(duration),
             timeout: seconds(a.timeout, "--timeout")?,
             receipts: !a.no_receipts,
             drain: seconds(a.drain, "--drain")?,
@@ -312,12 +314,14 @@ pub fn run(a: LoadArgs) -> anyhow::Result<ExitCode> {
         report.notes.extend(measured.receipts_note);
     } else {
         let dir = PathBuf::from(&target);
-        let (messages, secs) = drive::folder(traffic, &dir, a.summaries)?;
+        let w = drive::folder(traffic, &dir, a.summaries)?;
         report.folder = Some(FolderRun {
             dir: dir.display().to_string(),
-            messages,
-            seconds: secs,
-            per_s: messages as f64 / secs.max(1e-9),
+            messages: w.messages,
+            parcels: w.parcels,
+            faulty: w.faulty,
+            seconds: w.seconds,
+            per_s: w.messages as f64 / w.seconds.max(1e-9),
         });
     }
     report.model = model;

@@ -74,7 +74,10 @@ fn head_guid<'l>(list: &'l Ceb603Message<'_>) -> &'l str {
 
 /// The internal number of a return: the list's copNo with R (213) or T (215) for its B.
 fn return_no(list: &Ceb603Message<'_>, prefix: char) -> String {
-    let cop = list.documents.first().map_or("", |d| d.head.cop_no.as_ref());
+    let cop = list
+        .documents
+        .first()
+        .map_or("", |d| d.head.cop_no.as_ref());
     let tail: String = cop.chars().skip(1).take(18).collect();
     format!("{prefix}{tail}")
 }

@@ -93,7 +93,11 @@ pub fn arrival(b: &Bill<'_>, at: NaiveDateTime) -> Message<'static> {
 }
 
 /// The carrier's departure report (509) for a bill, sent by `transfer`.
-pub fn departure(b: &Bill<'_>, at: NaiveDateTime, transfer: BaseTransfer<'static>) -> Message<'static> {
+pub fn departure(
+    b: &Bill<'_>,
+    at: NaiveDateTime,
+    transfer: BaseTransfer<'static>,
+) -> Message<'static> {
     let Bill {
         code,
         name,

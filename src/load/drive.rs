@@ -6,7 +6,8 @@
 //!   a connection are bounded (`max_outstanding`); one over the bound is dropped and counted as
 //!   an error.
 //! - Closed model: a fixed number of connections each send the next message as soon as the
-//!   previous one is answered; latency counts from the send.
+//!   previous one is answered, until the stream (the same messages as the open model's) is
+//!   sent; latency counts from the send.
 //!
 //! With receipts on, the simulator's `GET /receipts` is pulled for every seller, so parcels
 //! are followed to their final receipt and returns and summaries are sent when due.
@@ -14,7 +15,7 @@
 use super::stats::{Answer, Snapshot, Stats};
 use super::target::{Auth, Conn, Endpoint, Folder, return_status};
 use super::track::{Outcomes, Receipt, Tracker};
-use super::traffic::{Outgoing, Traffic};
+use super::traffic::{Outgoing, Planned, Traffic};
 use crate::model::MessageType;
 use std::io::{IsTerminal as _, Write as _};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -33,8 +34,6 @@ pub struct Options {
     pub connections: usize,
     /// Open model: most messages due but not yet sent before new ones are dropped.
     pub max_outstanding: usize,
-    /// Closed model: stop sending after this long.
-    pub duration: Option<Duration>,
     pub timeout: Duration,
     /// Pull receipts to follow parcels end to end (the simulator's API).
     pub receipts: bool,
@@ -197,7 +196,10 @@ async fn poll(
                     }
                 }
                 Err(e) if first => {
-                    return not_the_simulator(&shared, format!("its answer is not a receipt list ({e})"));
+                    return not_the_simulator(
+                        &shared,
+                        format!("its answer is not a receipt list ({e})"),
+                    );
                 }
                 Err(_) => shared.stats.error("receipts: unreadable answer", now),
             },
@@ -220,7 +222,10 @@ async fn poll(
 
 fn not_the_simulator(shared: &Shared, why: String) {
     if shared.receipts_ok.swap(false, Ordering::SeqCst) {
-        let mut note = shared.receipts_note.lock().unwrap_or_else(|e| e.into_inner());
+        let mut note = shared
+            .receipts_note
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         *note = Some(format!(
             "receipts not followed, end-to-end latency not measured: {why}"
         ));
@@ -331,9 +336,6 @@ async fn drive(traffic: Traffic, options: Options) -> anyhow::Result<Measured> {
     });
     while let Some(o) = messages.recv().await {
         if shared.closed {
-            if options.duration.is_some_and(|d| start.elapsed() >= d) {
-                break;
-            }
             shared.in_flight.fetch_add(1, Ordering::SeqCst);
             hand_over(&shared, &work, o).await;
             continue;
@@ -346,8 +348,7 @@ async fn drive(traffic: Traffic, options: Options) -> anyhow::Result<Measured> {
         shared.in_flight.fetch_add(1, Ordering::SeqCst);
         if let Err(e) = work.try_send(Job { o, due }) {
             shared.in_flight.fetch_sub(1, Ordering::SeqCst);
-            let (mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job)) =
-                e;
+            let (mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job)) = e;
             let dropped = Answer::Error("dropped (over --max-outstanding)".into());
             let now = Instant::now();
             shared
@@ -405,30 +406,79 @@ async fn drive(traffic: Traffic, options: Options) -> anyhow::Result<Measured> {
     })
 }
 
-/// Writes the traffic into a folder, as fast as it goes: (messages, seconds).
-pub fn folder(traffic: Traffic, dir: &std::path::Path, summaries: bool) -> anyhow::Result<(u64, f64)> {
+/// What a folder run wrote.
+pub struct Written {
+    pub messages: u64,
+    pub parcels: u64,
+    pub faulty: u64,
+    pub seconds: f64,
+}
+
+/// Writes the traffic into a folder, as fast as it goes. This thread
+/// plans the messages in order; `writers` threads encode and write them (file names carry
+/// the order).
+pub fn folder(traffic: Traffic, dir: &std::path::Path, summaries: bool) -> anyhow::Result<Written> {
     let started = Instant::now();
-    let out = Folder::create(dir)?;
+    let out = Arc::new(Folder::create(dir)?);
+    let writers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4);
+    let mut feeds = Vec::new();
+    let mut handles = Vec::new();
+    for _ in 0..writers {
+        let (feed, planned) = std::sync::mpsc::sync_channel::<Planned>(1024);
+        let out = out.clone();
+        handles.push(std::thread::spawn(move || -> anyhow::Result<()> {
+            for p in planned {
+                out.write(&p.encode())?;
+            }
+            Ok(())
+        }));
+        feeds.push(feed);
+    }
     let mut traffic = traffic;
-    let mut n = 0;
+    let mut n = 0u64;
     let mut last = 0;
-    for o in traffic.by_ref() {
-        out.write(&o)?;
-        n += 1;
-        last = o.seq;
+    let hand = |p: Planned, n: &mut u64| -> bool {
+        let i = (*n % writers as u64) as usize;
+        *n += 1;
+        feeds[i].send(p).is_ok()
+    };
+    while let Some(p) = traffic.next_planned() {
+        last = p.seq;
+        if !hand(p, &mut n) {
+            break;
+        }
     }
     if summaries {
         // The "month end": a day after the last message, so every list is released by then.
         let end = traffic.last_due();
         let at = traffic.business_time(end) + chrono::Duration::days(1);
-        for mut o in traffic.summaries(at, end) {
+        for message in traffic.summary_messages(at) {
             last += 1;
-            o.seq = last;
-            out.write(&o)?;
-            n += 1;
+            let p = Planned {
+                seq: last,
+                due: end,
+                message,
+                parcel: None,
+                faulty: false,
+            };
+            if !hand(p, &mut n) {
+                break;
+            }
         }
     }
-    Ok((n, started.elapsed().as_secs_f64()))
+    drop(feeds);
+    for h in handles {
+        h.join()
+            .map_err(|_| anyhow::anyhow!("a writer thread failed"))??;
+    }
+    Ok(Written {
+        messages: n,
+        parcels: traffic.parcels(),
+        faulty: traffic.faulty(),
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
 
 /// The kinds of message a run may send, for reports in a fixed order.

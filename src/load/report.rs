@@ -74,6 +74,9 @@ impl Machine {
 pub struct FolderRun {
     pub dir: String,
     pub messages: u64,
+    pub parcels: u64,
+    /// Parcels broken on purpose.
+    pub faulty: u64,
     pub seconds: f64,
     pub per_s: f64,
 }
@@ -209,7 +212,9 @@ impl Report {
             if t.summaries { ", summaries" } else { "" }
         );
         let load = |l: Option<[f64; 3]>| {
-            l.map_or("?".into(), |l| format!("{:.2} {:.2} {:.2}", l[0], l[1], l[2]))
+            l.map_or("?".into(), |l| {
+                format!("{:.2} {:.2} {:.2}", l[0], l[1], l[2])
+            })
         };
         let _ = writeln!(
             o,
@@ -222,8 +227,10 @@ impl Report {
         if let Some(f) = &self.folder {
             let _ = writeln!(
                 o,
-                "wrote {} messages in {:.2} s: {} messages/s",
+                "wrote {} messages ({} parcels, {} faulty) in {:.2} s: {} messages/s",
                 thousands(f.messages),
+                thousands(f.parcels),
+                thousands(f.faulty),
                 f.seconds,
                 thousands(f.per_s as u64)
             );
@@ -262,12 +269,7 @@ impl Report {
             let types: Vec<String> = s
                 .by_type
                 .iter()
-                .map(|(k, c)| {
-                    format!(
-                        "{k} {}/{}/{}/{}",
-                        c.sent, c.accepted, c.rejected, c.errors
-                    )
-                })
+                .map(|(k, c)| format!("{k} {}/{}/{}/{}", c.sent, c.accepted, c.rejected, c.errors))
                 .collect();
             let _ = writeln!(
                 o,
@@ -407,7 +409,12 @@ fn spectrum(l: &Latency) -> Vec<(f64, f64)> {
 }
 
 /// A line chart as inline SVG.
-fn chart(y_label: &str, x_label: &str, series: &[(&str, &str, Vec<(f64, f64)>)], percentile_x: bool) -> String {
+fn chart(
+    y_label: &str,
+    x_label: &str,
+    series: &[(&str, &str, Vec<(f64, f64)>)],
+    percentile_x: bool,
+) -> String {
     let (w, h, left, right, top, bottom) = (900.0, 300.0, 70.0, 20.0, 20.0, 45.0);
     let points = series.iter().flat_map(|s| s.2.iter());
     let x_max = points.clone().map(|p| p.0).fold(1.0_f64, f64::max);

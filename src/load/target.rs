@@ -36,10 +36,7 @@ impl Endpoint {
             .with_context(|| format!("`{url}` names no host"))?
             .trim_matches(['[', ']'])
             .to_string();
-        let path = uri
-            .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .to_string();
+        let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
         Ok(Endpoint {
             host,
             port: uri.port_u16().unwrap_or(80),
@@ -178,14 +175,13 @@ impl Conn {
                 .ready()
                 .await
                 .map_err(|_| "connection closed".to_string())?;
-            let response = sender
-                .send_request(request)
-                .await
-                .map_err(|e| if e.is_incomplete_message() {
+            let response = sender.send_request(request).await.map_err(|e| {
+                if e.is_incomplete_message() {
                     "connection closed".to_string()
                 } else {
                     "http error".to_string()
-                })?;
+                }
+            })?;
             let status = response.status().as_u16();
             let body = response
                 .into_body()
@@ -246,8 +242,14 @@ mod tests {
     #[test]
     fn urls_statuses_and_token_files_are_read() {
         let e = Endpoint::parse("http://127.0.0.1:8080/ceb").unwrap();
-        assert_eq!((e.host.as_str(), e.port, e.path.as_str()), ("127.0.0.1", 8080, "/ceb"));
-        assert_eq!(Endpoint::parse("http://localhost/x?y=1").unwrap().path, "/x?y=1");
+        assert_eq!(
+            (e.host.as_str(), e.port, e.path.as_str()),
+            ("127.0.0.1", 8080, "/ceb")
+        );
+        assert_eq!(
+            Endpoint::parse("http://localhost/x?y=1").unwrap().path,
+            "/x?y=1"
+        );
         assert!(Endpoint::parse("https://example.org/ceb").is_err());
         assert!(Endpoint::parse("not a url").is_err());
         assert_eq!(

@@ -219,13 +219,14 @@ impl Tracker {
                         }
                     }
                     "800" => {
-                        let plan = self.parcel(id).and_then(|p| {
-                            Some((p.returned.clone()?, p.invt_no.clone()?))
-                        });
+                        let plan = self
+                            .parcel(id)
+                            .and_then(|p| Some((p.returned.clone()?, p.invt_no.clone()?)));
                         if let Some((list, no)) = plan
                             && let Some(m) = after::return_application(&list, &no, wall_now())
                         {
-                            self.after.insert(after::return_guid(&list), After::Return(id));
+                            self.after
+                                .insert(after::return_guid(&list), After::Return(id));
                             self.out.returns_sent += 1;
                             send.push(Outgoing::made(&m, self.delay));
                         }
@@ -245,9 +246,9 @@ impl Tracker {
                     self.out.returns_refused += 1;
                 } else {
                     self.out.returns_accepted += 1;
-                    let plan = self.parcel(id).and_then(|p| {
-                        Some((p.returned.clone()?, p.invt_no.clone()?))
-                    });
+                    let plan = self
+                        .parcel(id)
+                        .and_then(|p| Some((p.returned.clone()?, p.invt_no.clone()?)));
                     if let Some((list, no)) = plan
                         && let Some(m) = after::return_tally(&list, &no, wall_now())
                     {
@@ -283,12 +284,7 @@ impl Tracker {
 
     /// Every parcel ended and everything sent after release answered.
     pub fn settled(&self) -> bool {
-        self.after.is_empty()
-            && self
-                .parcels
-                .iter()
-                .flatten()
-                .all(|p| p.end != End::Open)
+        self.after.is_empty() && self.parcels.iter().flatten().all(|p| p.end != End::Open)
     }
 
     /// Everything sent after release has been answered.

@@ -196,6 +196,7 @@ pub struct Traffic {
     sellers: BTreeSet<u64>,
     closing: bool,
     last_due: Duration,
+    faulty: u64,
 }
 
 impl Traffic {
@@ -216,6 +217,7 @@ impl Traffic {
             sellers: BTreeSet::new(),
             closing: false,
             last_due: Duration::ZERO,
+            faulty: 0,
             config,
         }
     }
@@ -227,6 +229,11 @@ impl Traffic {
     /// Parcels begun so far.
     pub fn parcels(&self) -> u64 {
         self.parcels
+    }
+
+    /// Of which broken on purpose.
+    pub fn faulty(&self) -> u64 {
+        self.faulty
     }
 
     /// Business time of a point of the schedule.
@@ -242,12 +249,18 @@ impl Traffic {
     /// The summary applications (701) closing the run, one per seller, for every list
     /// released from the start to `at`, sent at `at` (business time).
     pub fn summaries(&self, at: NaiveDateTime, due: Duration) -> Vec<Outgoing> {
+        self.summary_messages(at)
+            .iter()
+            .map(|m| Outgoing::made(m, due))
+            .collect()
+    }
+
+    pub fn summary_messages(&self, at: NaiveDateTime) -> Vec<Message<'static>> {
         self.sellers
             .iter()
             .map(|&ent| {
                 let transfer = seller_transfer(ent);
-                let m = super::after::summary(&transfer, "5314", self.config.start, at, at);
-                Outgoing::made(&m, due)
+                super::after::summary(&transfer, "5314", self.config.start, at, at)
             })
             .collect()
     }
@@ -300,8 +313,9 @@ impl Traffic {
             }
             pick
         };
-        let fault = (rng.below(1_000_000) < (c.faults * 1e6) as u64)
-            .then(|| *rng.pick(&Fault::ALL));
+        let fault =
+            (rng.below(1_000_000) < (c.faults * 1e6) as u64).then(|| *rng.pick(&Fault::ALL));
+        self.faulty += u64::from(fault.is_some());
         let returned = fault.is_none() && rng.below(1_000_000) < (c.returns * 1e6) as u64;
         // The documents follow the order within about a second: payment, waybill, then list.
         let gap = |rng: &mut Rng, lo: u64, hi: u64| Duration::from_millis(lo + rng.below(hi - lo));
@@ -449,29 +463,24 @@ impl Traffic {
         }
     }
 
-    fn emit(&mut self, due: Duration, p: Pending) -> Outgoing {
+    fn emit(&mut self, due: Duration, p: Pending) -> Planned {
         if let Some(w) = p.waybill {
             self.add_to_bill(due, w);
         }
         self.seq += 1;
         self.last_due = due;
-        Outgoing::made(&p.message, due).with(self.seq, p.parcel, p.faulty)
+        Planned {
+            seq: self.seq,
+            due,
+            message: p.message,
+            parcel: p.parcel,
+            faulty: p.faulty,
+        }
     }
-}
 
-impl Outgoing {
-    fn with(mut self, seq: u64, parcel: Option<ParcelRef>, faulty: bool) -> Outgoing {
-        self.seq = seq;
-        self.parcel = parcel;
-        self.faulty = faulty;
-        self
-    }
-}
-
-impl Iterator for Traffic {
-    type Item = Outgoing;
-
-    fn next(&mut self) -> Option<Outgoing> {
+    /// The next message, not encoded yet (encoding is most of the work: callers may spread
+    /// it over threads).
+    pub fn next_planned(&mut self) -> Option<Planned> {
         let slot = self.open_slot();
         let t = match slot {
             Some(t) => t,
@@ -502,6 +511,33 @@ impl Iterator for Traffic {
             None => self.start_parcel(t),
         };
         Some(self.emit(t, p))
+    }
+}
+
+/// A message of the stream before encoding.
+pub struct Planned {
+    pub seq: u64,
+    pub due: Duration,
+    pub message: Message<'static>,
+    pub parcel: Option<ParcelRef>,
+    pub faulty: bool,
+}
+
+impl Planned {
+    pub fn encode(self) -> Outgoing {
+        let mut o = Outgoing::made(&self.message, self.due);
+        o.seq = self.seq;
+        o.parcel = self.parcel;
+        o.faulty = self.faulty;
+        o
+    }
+}
+
+impl Iterator for Traffic {
+    type Item = Outgoing;
+
+    fn next(&mut self) -> Option<Outgoing> {
+        self.next_planned().map(Planned::encode)
     }
 }
 
@@ -627,7 +663,11 @@ mod tests {
         }
         // Every list's waybill is in a bill sent after the list: arrivals come last per bill.
         let kinds: Vec<MessageType> = all.iter().map(|o| o.kind).collect();
-        for k in [MessageType::Ceb607, MessageType::Ceb507, MessageType::Ceb509] {
+        for k in [
+            MessageType::Ceb607,
+            MessageType::Ceb507,
+            MessageType::Ceb509,
+        ] {
             assert!(kinds.contains(&k), "{k:?}");
         }
         assert_eq!(kinds.last(), Some(&MessageType::Ceb509));
