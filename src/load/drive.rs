@@ -256,7 +256,7 @@ async fn progress(shared: Arc<Shared>, start: Instant) {
         let mut err = std::io::stderr();
         if tty {
             let _ = write!(err, "\r{line}\x1b[K");
-        } else if n % 10 == 0 {
+        } else if n.is_multiple_of(10) {
             let _ = writeln!(err, "{line}");
         }
     }

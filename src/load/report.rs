@@ -142,7 +142,7 @@ fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -387,12 +387,14 @@ impl Report {
                     false,
                 ));
             }
-            o.push_str("<h2>Latency distribution (percentile spectrum)</h2>");
-            let mut series = vec![("acknowledgement", "#1f77b4", spectrum(&s.ack))];
+            o.push_str("<h2>Acknowledgement latency distribution (percentile spectrum)</h2>");
+            let ack = [("acknowledgement", "#1f77b4", spectrum(&s.ack))];
+            o.push_str(&chart("milliseconds", "percentile", &ack, true));
             if s.e2e.count > 0 {
-                series.push(("end to end", "#9467bd", spectrum(&s.e2e)));
+                o.push_str("<h2>End-to-end latency distribution (percentile spectrum)</h2>");
+                let e2e = [("end to end", "#9467bd", spectrum(&s.e2e))];
+                o.push_str(&chart("milliseconds", "percentile", &e2e, true));
             }
-            o.push_str(&chart("milliseconds", "percentile", &series, true));
         }
         o.push_str("</body></html>\n");
         o
@@ -408,13 +410,11 @@ fn spectrum(l: &Latency) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// A chart's line: name, colour, points.
+type Series<'a> = (&'a str, &'a str, Vec<(f64, f64)>);
+
 /// A line chart as inline SVG.
-fn chart(
-    y_label: &str,
-    x_label: &str,
-    series: &[(&str, &str, Vec<(f64, f64)>)],
-    percentile_x: bool,
-) -> String {
+fn chart(y_label: &str, x_label: &str, series: &[Series<'_>], percentile_x: bool) -> String {
     let (w, h, left, right, top, bottom) = (900.0, 300.0, 70.0, 20.0, 20.0, 45.0);
     let points = series.iter().flat_map(|s| s.2.iter());
     let x_max = points.clone().map(|p| p.0).fold(1.0_f64, f64::max);
@@ -482,9 +482,9 @@ fn chart(
             o,
             "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\" points=\"{}\"/><rect x=\"{}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{color}\"/><text x=\"{}\" y=\"{}\">{name}</text>",
             path.join(" "),
-            left + 10.0 + 110.0 * i as f64,
+            left + 10.0 + 150.0 * i as f64,
             top,
-            left + 24.0 + 110.0 * i as f64,
+            left + 24.0 + 150.0 * i as f64,
             top + 9.0
         );
     }

@@ -258,24 +258,7 @@ impl Tracker {
                     }
                 }
             }
-            "CEB216Message" => {
-                if self.after.remove(answers).is_some() {
-                    if refused {
-                        self.out.tallies_refused += 1;
-                    } else {
-                        self.out.tallied += 1;
-                    }
-                }
-            }
-            "CEB702Message" => {
-                if self.after.remove(answers).is_some() {
-                    if refused {
-                        self.out.summaries_refused += 1;
-                    } else {
-                        self.out.summaries_accepted += 1;
-                    }
-                }
-            }
+            "CEB216Message" | "CEB702Message" => self.settle(&r.root, answers, refused),
             "CEB792Message" => self.out.declarations += 1,
             _ => {}
         }
@@ -285,6 +268,21 @@ impl Tracker {
     /// Every parcel ended and everything sent after release answered.
     pub fn settled(&self) -> bool {
         self.after.is_empty() && self.parcels.iter().flatten().all(|p| p.end != End::Open)
+    }
+
+    /// A tally or summary answered by customs.
+    fn settle(&mut self, root: &str, answers: &str, refused: bool) {
+        if self.after.remove(answers).is_none() {
+            return;
+        }
+        let o = &mut self.out;
+        let count = match (root, refused) {
+            ("CEB216Message", false) => &mut o.tallied,
+            ("CEB216Message", true) => &mut o.tallies_refused,
+            (_, false) => &mut o.summaries_accepted,
+            (_, true) => &mut o.summaries_refused,
+        };
+        *count += 1;
     }
 
     /// Everything sent after release has been answered.
