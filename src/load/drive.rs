@@ -305,11 +305,12 @@ async fn drive(traffic: Traffic, options: Options) -> anyhow::Result<Measured> {
     }
     let mut pollers = Vec::new();
     if options.receipts {
+        // One poller per distinct token: with one --token for all, one poller sees them all.
         let sellers = traffic.config().enterprises.clamp(1, 10_000);
-        for ent in 0..sellers {
-            let Some(token) = auth.token(&super::parcels::dxp_id(ent)) else {
-                continue;
-            };
+        let tokens: std::collections::BTreeSet<&str> = (0..sellers)
+            .filter_map(|ent| auth.token(&super::parcels::dxp_id(ent)))
+            .collect();
+        for token in tokens {
             pollers.push(tokio::spawn(poll(
                 shared.clone(),
                 endpoint.clone(),

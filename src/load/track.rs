@@ -27,6 +27,7 @@ struct Parcel {
     end: End,
     returned: Option<Arc<Ceb603Message<'static>>>,
     invt_no: Option<String>,
+    return_sent: bool,
 }
 
 /// What a document sent after release was.
@@ -126,6 +127,7 @@ impl Tracker {
                 end: End::Open,
                 returned: None,
                 invt_no: None,
+                return_sent: false,
             });
             self.out.parcels += 1;
             self.out.faulty += u64::from(p.fault.is_some());
@@ -219,9 +221,11 @@ impl Tracker {
                         }
                     }
                     "800" => {
-                        let plan = self
-                            .parcel(id)
-                            .and_then(|p| Some((p.returned.clone()?, p.invt_no.clone()?)));
+                        // Once per parcel, even if the same receipt is pulled twice.
+                        let plan = self.parcel(id).and_then(|p| {
+                            let plan = (p.returned.clone()?, p.invt_no.clone()?);
+                            (!std::mem::replace(&mut p.return_sent, true)).then_some(plan)
+                        });
                         if let Some((list, no)) = plan
                             && let Some(m) = after::return_application(&list, &no, wall_now())
                         {
@@ -310,4 +314,80 @@ impl Tracker {
 /// Business time now: what returns sent after a receipt carry.
 fn wall_now() -> chrono::NaiveDateTime {
     chrono::Local::now().naive_local()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::traffic::{Config, Traffic};
+    use crate::model::MessageType;
+
+    fn receipt(root: &str, status: &str, answers: &str, xml: &str) -> Receipt {
+        Receipt {
+            root: root.into(),
+            status: status.into(),
+            answers: Some(answers.into()),
+            xml: Some(xml.into()),
+        }
+    }
+
+    #[test]
+    fn a_returned_parcel_gets_one_return_and_one_tally_and_closes_on_its_899() {
+        let start = chrono::NaiveDate::from_ymd_opt(2025, 3, 3)
+            .and_then(|d| d.and_hms_opt(8, 0, 0))
+            .unwrap();
+        let mut c = Config::new(3, 100.0, start);
+        c.returns = 1.0;
+        c.faults = 0.0;
+        let mut tracker = Tracker::new(Duration::ZERO);
+        let t0 = Instant::now();
+        let mut list = None;
+        for o in Traffic::new(c) {
+            if o.parcel.as_ref().is_some_and(|p| p.id == 0) {
+                tracker.dispatched(&o, t0);
+                if o.kind == MessageType::Ceb603 {
+                    list = o.parcel.and_then(|p| p.list_guid);
+                    break;
+                }
+            }
+        }
+        let guid = list.expect("the first parcel's list");
+        let invt = "<ceb:invtNo>53142025E000000001</ceb:invtNo>";
+        let now = Instant::now();
+        assert!(
+            tracker
+                .receipt(&receipt("CEB604Message", "120", &guid, invt), now)
+                .1
+                .is_empty()
+        );
+        let first = tracker
+            .receipt(&receipt("CEB604Message", "800", &guid, ""), now)
+            .1;
+        let again = tracker
+            .receipt(&receipt("CEB604Message", "800", &guid, ""), now)
+            .1;
+        assert_eq!(first.len(), 1);
+        assert!(
+            again.is_empty(),
+            "a receipt pulled twice sends no second return"
+        );
+        assert_eq!(first[0].kind, MessageType::Ceb213);
+        assert!(String::from_utf8_lossy(&first[0].body).contains("53142025E000000001"));
+        let app = element_text(&String::from_utf8_lossy(&first[0].body), "guid").unwrap();
+        let tally = tracker
+            .receipt(&receipt("CEB214Message", "800", &app, ""), now)
+            .1;
+        assert_eq!(tally.len(), 1);
+        assert_eq!(tally[0].kind, MessageType::Ceb215);
+        let tally_guid = element_text(&String::from_utf8_lossy(&tally[0].body), "guid").unwrap();
+        assert!(!tracker.settled());
+        tracker.receipt(&receipt("CEB216Message", "399", &tally_guid, ""), now);
+        let (e2e, _) = tracker.receipt(&receipt("CEB604Message", "899", &guid, ""), now);
+        assert!(e2e.is_some());
+        let o = tracker.outcomes();
+        assert_eq!((o.returns_sent, o.returns_accepted, o.tallied), (1, 1, 1));
+        assert_eq!((o.closed, o.pending), (1, 0));
+        // Only the first parcel was dispatched, so all is settled.
+        assert!(tracker.settled());
+    }
 }
