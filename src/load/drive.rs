@@ -16,7 +16,6 @@ use super::stats::{Answer, Snapshot, Stats};
 use super::target::{Auth, Conn, Endpoint, Folder, return_status};
 use super::track::{Outcomes, Receipt, Tracker};
 use super::traffic::{Outgoing, Planned, Traffic};
-use crate::model::MessageType;
 use std::io::{IsTerminal as _, Write as _};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -483,17 +482,3 @@ pub fn folder(traffic: Traffic, dir: &std::path::Path, summaries: bool) -> anyho
         seconds: started.elapsed().as_secs_f64(),
     })
 }
-
-/// The kinds of message a run may send, for reports in a fixed order.
-pub const KINDS: [MessageType; 10] = [
-    MessageType::Ceb303,
-    MessageType::Ceb403,
-    MessageType::Ceb505,
-    MessageType::Ceb603,
-    MessageType::Ceb607,
-    MessageType::Ceb507,
-    MessageType::Ceb509,
-    MessageType::Ceb701,
-    MessageType::Ceb213,
-    MessageType::Ceb215,
-];
