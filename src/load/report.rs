@@ -437,7 +437,7 @@ fn chart(y_label: &str, x_label: &str, series: &[Series<'_>], percentile_x: bool
         );
     }
     let ticks: Vec<(f64, String)> = if percentile_x {
-        (0..=x_max.ceil() as i32)
+        (0..=x_max.floor() as i32)
             .map(|k| {
                 let q = 100.0 - 100.0 / 10f64.powi(k);
                 (f64::from(k), format!("{q}%"))
