@@ -82,6 +82,9 @@ enum Command {
         #[arg(long)]
         log_json: bool,
     },
+    /// Generate fragmented-parcel traffic and drive an HTTP endpoint with it (open or closed
+    /// model), or write it into a folder; report throughput and latencies.
+    Load(Box<cli::load::LoadArgs>),
     /// Write our XSD for every supported message into a folder (default: schemas).
     Schemas {
         #[arg(default_value = "schemas", value_name = "DIR")]
@@ -110,6 +113,7 @@ fn main() -> ExitCode {
         } => cli::check::run(&paths, json, receipts.as_deref(), registry.as_deref()),
         Command::Rules { code, markdown } => cli::rules::run(code.as_deref(), markdown),
         Command::Schemas { dir } => cli::schemas::run(&dir),
+        Command::Load(args) => cli::load::run(*args),
         Command::Replay {
             scenario,
             out,

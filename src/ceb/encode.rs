@@ -18,11 +18,38 @@ fn indent(out: &mut String, depth: usize) {
     }
 }
 
+/// Text content, escaped only when it holds a character that needs it (the common case is
+/// plain text, copied as it is).
+fn push_text(out: &mut String, t: &str) {
+    if memchr::memchr3(b'<', b'>', b'&', t.as_bytes()).is_some() {
+        out.push_str(&partial_escape(t));
+    } else {
+        out.push_str(t);
+    }
+}
+
+/// `<prefix:name` — pieces pushed one by one: `write!` costs several times more here.
+fn open_tag(out: &mut String, prefix: &str, name: &str) {
+    out.push('<');
+    out.push_str(prefix);
+    out.push(':');
+    out.push_str(name);
+}
+
+/// `</prefix:name>` and a line break.
+fn close_tag(out: &mut String, prefix: &str, name: &str) {
+    out.push_str("</");
+    out.push_str(prefix);
+    out.push(':');
+    out.push_str(name);
+    out.push_str(">\n");
+}
+
 fn write_element(out: &mut String, el: &dyn Element<'_>, depth: usize, is_root: bool) {
     let schema = el.schema();
     let prefix = prefix_of(schema.ns);
     indent(out, depth);
-    let _ = write!(out, "<{prefix}:{}", schema.name);
+    open_tag(out, prefix, schema.name);
     for (i, m) in schema.members.iter().enumerate() {
         if let (Kind::Attr { .. }, View::Text(v)) = (m.kind, el.view(i)) {
             let _ = write!(out, " {}=\"{}\"", m.name, escape(v));
@@ -53,19 +80,18 @@ fn write_element(out: &mut String, el: &dyn Element<'_>, depth: usize, is_root: 
             (_, View::Texts(list)) => {
                 for t in list {
                     indent(out, depth + 1);
-                    let _ = writeln!(
-                        out,
-                        "<{prefix}:{0}>{1}</{prefix}:{0}>",
-                        m.name,
-                        partial_escape(t.as_ref())
-                    );
+                    open_tag(out, prefix, m.name);
+                    out.push('>');
+                    push_text(out, t.as_ref());
+                    close_tag(out, prefix, m.name);
                 }
             }
             (_, view) => {
                 indent(out, depth + 1);
-                let _ = write!(out, "<{prefix}:{}>", m.name);
+                open_tag(out, prefix, m.name);
+                out.push('>');
                 match view {
-                    View::Text(t) => out.push_str(&partial_escape(t)),
+                    View::Text(t) => push_text(out, t),
                     View::Decimal(d) => {
                         let _ = write!(out, "{d}");
                     }
@@ -74,12 +100,12 @@ fn write_element(out: &mut String, el: &dyn Element<'_>, depth: usize, is_root: 
                     }
                     View::Absent | View::Children(_) | View::Texts(_) => {}
                 }
-                let _ = writeln!(out, "</{prefix}:{}>", m.name);
+                close_tag(out, prefix, m.name);
             }
         }
     }
     indent(out, depth);
-    let _ = writeln!(out, "</{prefix}:{}>", schema.name);
+    close_tag(out, prefix, schema.name);
 }
 
 fn has_signature(el: &dyn Element<'_>, schema: &Schema) -> bool {

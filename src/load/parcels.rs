@@ -63,30 +63,33 @@ const COUNTRIES: &[&str] = &[
     "502", "303", "116", "312", "304", "136", "601", "501", "110", "132",
 ];
 
-const CARRIERS: u64 = 20;
+/// Carriers the parcels are spread over.
+pub const CARRIERS: u64 = 20;
 
 /// The payment enterprise of every generated parcel (a valid unified social credit code).
 const PAYER: (&str, &str) = ("91440300MA5F3K2P8K", "深圳市汇付通支付服务有限公司");
 
 /// The customs code of generated enterprise `ent` (< 10,000): a valid 10-character shape.
-fn enterprise_code(ent: u64) -> String {
+pub fn enterprise_code(ent: u64) -> String {
     format!("4403{:02}{:04}", 96 + ent % 4, ent % 10_000)
 }
 
-fn enterprise_name(ent: u64) -> String {
+pub fn enterprise_name(ent: u64) -> String {
     format!("深圳跨境电商企业{ent}有限公司")
 }
 
-fn carrier_code(carrier: u64) -> String {
+pub fn carrier_code(carrier: u64) -> String {
     format!("44031800{carrier:02}")
 }
 
-fn dxp_id(ent: u64) -> String {
+pub fn dxp_id(ent: u64) -> String {
     format!("DXPENT{ent:010}")
 }
 
 /// The registry the generated traffic is valid against: every enterprise the generator may
-/// pick (platform, seller, declarant and producer of its own parcels) and every carrier.
+/// pick (platform, seller, declarant and producer of its own parcels, with the 9810 filing),
+/// every carrier (also declaring its own consolidations) and the operator of the supervised
+/// site at 5314.
 pub fn registry(enterprises: u64) -> Registry {
     use crate::model::registry::{Enterprise, Role};
     let mut registry = Registry::default();
@@ -98,7 +101,7 @@ pub fn registry(enterprises: u64) -> Registry {
             dxp_id: Some(dxp_id(ent)),
             customs: Some("5314".into()),
             pilot_zone: Some("深圳".into()),
-            filings: Vec::new(),
+            filings: vec!["9810".into()],
         })
         .chain(std::iter::once(Enterprise {
             code: PAYER.0.into(),
@@ -112,7 +115,16 @@ pub fn registry(enterprises: u64) -> Registry {
         .chain((0..CARRIERS).map(|c| Enterprise {
             code: carrier_code(c),
             name: format!("深圳市邮政速递{c}"),
-            roles: vec![Role::Logistics],
+            roles: vec![Role::Logistics, Role::Agent],
+            dxp_id: None,
+            customs: Some("5314".into()),
+            pilot_zone: None,
+            filings: Vec::new(),
+        }))
+        .chain(std::iter::once(Enterprise {
+            code: super::bills::site_operator("5314"),
+            name: super::bills::SITE_OPERATOR_NAME.into(),
+            roles: vec![Role::Operator],
             dxp_id: None,
             customs: Some("5314".into()),
             pilot_zone: None,

@@ -5,10 +5,11 @@
 //! are released and closed as in life.
 
 use super::{ScenarioError, Spec};
+use crate::load::bills::{
+    Bill, SITE_OPERATOR_NAME, arrival, departure, site_operator, site_transfer,
+};
 use crate::load::parcels::{Parcel, Rng, parcel};
 use crate::model::Message;
-use crate::model::arrival::{Arrival, ArrivalHead, ArrivalList, Ceb507Message};
-use crate::model::departure::{Ceb509Message, Departure, DepartureHead, DepartureList};
 use crate::model::envelope::BaseTransfer;
 use crate::model::time::format14;
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
@@ -195,7 +196,20 @@ impl Generator {
         let morning = day.and_time(NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default());
         let leaving = std::mem::take(&mut self.leaving);
         for ((customs, code, name), waybills) in leaving {
-            let m = departure(&code, &name, &waybills, morning, &customs);
+            let no = bill_no("D", morning, &customs, &code);
+            let transfer = BaseTransfer {
+                cop_code: Cow::Owned(code.clone()),
+                cop_name: Cow::Owned(name.clone()),
+                ..site_transfer(&customs)
+            };
+            let bill = Bill {
+                code: &code,
+                name: &name,
+                customs: &customs,
+                no: &no,
+                waybills: &waybills,
+            };
+            let m = departure(&bill, morning, transfer);
             self.push(out, morning, m);
         }
         let mut arriving: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
@@ -233,7 +247,15 @@ impl Generator {
         }
         let evening = day.and_time(NaiveTime::from_hms_opt(21, 0, 0).unwrap_or_default());
         for ((customs, code, name), waybills) in &arriving {
-            let m = arrival(code, name, waybills, evening, customs);
+            let no = bill_no("A", evening, customs, code);
+            let bill = Bill {
+                code,
+                name,
+                customs,
+                no: &no,
+                waybills,
+            };
+            let m = arrival(&bill, evening);
             self.push(out, evening, m);
         }
         self.leaving = arriving;
@@ -395,8 +417,8 @@ pub fn registry(spec: &Spec) -> crate::model::registry::Registry {
     sites.dedup();
     for customs in sites {
         let _ = registry.insert(Enterprise {
-            code: format!("{customs}980001"),
-            name: "监管场所经营人".into(),
+            code: site_operator(customs),
+            name: SITE_OPERATOR_NAME.into(),
             roles: vec![Role::Operator],
             dxp_id: None,
             customs: Some(customs.to_string()),
@@ -407,112 +429,6 @@ pub fn registry(spec: &Spec) -> crate::model::registry::Registry {
     registry
 }
 
-fn site_transfer(customs: &str) -> BaseTransfer<'static> {
-    BaseTransfer {
-        cop_code: Cow::Owned(format!("{customs}980001")),
-        cop_name: "监管场所经营人".into(),
-        dxp_mode: "DXP".into(),
-        dxp_id: "DXPSITE0000000001".into(),
-        note: None,
-    }
-}
-
-/// The site's arrival report (507) for one carrier's waybills of a day.
-fn arrival(
-    code: &str,
-    name: &str,
-    waybills: &[String],
-    at: NaiveDateTime,
-    customs: &str,
-) -> Message<'static> {
-    let bill = bill_no("A", at, customs, code);
-    let guid = batch_guid("arrival", &bill);
-    Message::Ceb507(Ceb507Message {
-        guid: Cow::Owned(batch_guid("arrival-message", &bill)),
-        version: "1.0".into(),
-        documents: vec![Arrival {
-            head: ArrivalHead {
-                guid: Cow::Owned(guid),
-                app_type: "1".into(),
-                app_time: Cow::Owned(format14(at)),
-                app_status: "2".into(),
-                customs_code: Cow::Owned(customs.to_string()),
-                cop_no: Cow::Owned(bill.clone()),
-                operator_code: Cow::Owned(format!("{customs}980001")),
-                operator_name: "监管场所经营人".into(),
-                ie_flag: "E".into(),
-                traf_mode: "4".into(),
-                bill_no: Some(Cow::Owned(bill.clone())),
-                domestic_traf_no: "粤B00000".into(),
-                logistics_code: Cow::Owned(code.to_string()),
-                logistics_name: Cow::Owned(name.to_string()),
-                msg_count: 1,
-                msg_seq_no: 1,
-                ..ArrivalHead::default()
-            },
-            items: waybills
-                .iter()
-                .enumerate()
-                .map(|(i, no)| ArrivalList {
-                    gnum: i as i64 + 1,
-                    logistics_no: Cow::Owned(no.clone()),
-                    ..ArrivalList::default()
-                })
-                .collect(),
-        }],
-        base_transfer: site_transfer(customs),
-        ..Ceb507Message::default()
-    })
-}
-
-/// The carrier's departure report (509) for its waybills that arrived the day before.
-fn departure(
-    code: &str,
-    name: &str,
-    waybills: &[String],
-    at: NaiveDateTime,
-    customs: &str,
-) -> Message<'static> {
-    let bill = bill_no("D", at, customs, code);
-    Message::Ceb509(Ceb509Message {
-        guid: Cow::Owned(batch_guid("departure-message", &bill)),
-        version: "1.0".into(),
-        documents: vec![Departure {
-            head: DepartureHead {
-                guid: Cow::Owned(batch_guid("departure", &bill)),
-                app_type: "1".into(),
-                app_time: Cow::Owned(format14(at)),
-                app_status: "2".into(),
-                customs_code: Cow::Owned(customs.to_string()),
-                cop_no: Cow::Owned(bill.clone()),
-                logistics_code: Cow::Owned(code.to_string()),
-                logistics_name: Cow::Owned(name.to_string()),
-                traf_mode: "4".into(),
-                bill_no: Some(Cow::Owned(bill.clone())),
-                leave_time: Cow::Owned(format14(at)),
-                msg_count: 1,
-                msg_seq_no: 1,
-                ..DepartureHead::default()
-            },
-            items: waybills
-                .iter()
-                .enumerate()
-                .map(|(i, no)| DepartureList {
-                    gnum: i as i64 + 1,
-                    logistics_no: Cow::Owned(no.clone()),
-                    ..DepartureList::default()
-                })
-                .collect(),
-        }],
-        base_transfer: BaseTransfer {
-            cop_code: Cow::Owned(code.to_string()),
-            cop_name: Cow::Owned(name.to_string()),
-            ..site_transfer(customs)
-        },
-        ..Ceb509Message::default()
-    })
-}
-
 /// The bill of a day's batch of one carrier at one customs: prefix, customs, date, the
 /// carrier code's last 4 digits.
 fn bill_no(prefix: &str, at: NaiveDateTime, customs: &str, carrier: &str) -> String {
@@ -520,16 +436,6 @@ fn bill_no(prefix: &str, at: NaiveDateTime, customs: &str, carrier: &str) -> Str
         .get(carrier.len().saturating_sub(4)..)
         .unwrap_or(carrier);
     format!("{prefix}{customs}{}{tail}", at.format("%Y%m%d"))
-}
-
-/// A GUID fixed by what it names, so replays agree.
-fn batch_guid(what: &str, id: &str) -> String {
-    let a = crate::model::reply::fnv(what.as_bytes());
-    let b = crate::model::reply::fnv(id.as_bytes());
-    uuid::Uuid::from_u64_pair(a, b)
-        .hyphenated()
-        .to_string()
-        .to_uppercase()
 }
 
 #[cfg(test)]
