@@ -1,10 +1,10 @@
 //! Receipts by enterprise, in chunks: each write stores one record per enterprise holding its
-//! receipts of that write. Key: dxpId, 0, id of the chunk's first receipt (u64, big-endian).
+//! receipts of that write. Key: dxpId, 0, id of the chunk's last receipt (u64, big-endian).
 //! Value: the receipt count (u32), their ids (u64 each, so counting and skipping need no
 //! decompression), then the receipts, length-prefixed and lz4-compressed together.
 //!
 //! Ids grow along the writes, so an enterprise's chunks are in id order and the receipt with
-//! id N is in its last chunk that starts at or below N.
+//! id N is in its first chunk that ends at or above N: every read is a forward range scan.
 
 use super::{Fields, Store, StoreError, StoredReceipt, be_u64, hex, put};
 use std::collections::BTreeMap;
@@ -18,19 +18,21 @@ impl Store {
         }
         let mut batch = sled::Batch::default();
         for (dxp, chunk) in by_dxp {
-            batch.insert(chunk_key(dxp, chunk[0].id), encode_chunk(&chunk));
+            let last = chunk.last().map_or(0, |r| r.id);
+            batch.insert(chunk_key(dxp, last), encode_chunk(&chunk));
         }
         self.receipts.apply_batch(batch)?;
         Ok(())
     }
 
-    /// Forgets the chunks whose receipts start at `from` or later: a restart makes those
-    /// receipts again (with the same ids) and stores them in chunks cut differently.
+    /// Forgets the chunks of receipts from `from` on: a restart makes those receipts again
+    /// (with the same ids) and stores them in chunks cut differently. (A write ends below
+    /// `from` or starts at it or above, so no chunk holds receipts on both sides.)
     pub fn drop_receipts_from(&self, from: u64) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         for key in self.receipts.iter().keys() {
             let key = key?;
-            if first_id(&key).is_some_and(|id| id >= from) {
+            if last_id(&key).is_some_and(|id| id >= from) {
                 batch.remove(key);
             }
         }
@@ -117,27 +119,20 @@ impl Store {
         dxp: &str,
         from: u64,
     ) -> impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>> {
-        let holding = self
-            .receipts
-            .range(chunk_key(dxp, 0)..=chunk_key(dxp, from))
-            .next_back()
-            .and_then(|c| c.ok())
-            .and_then(|(k, _)| first_id(&k))
-            .unwrap_or(from);
         self.receipts
-            .range(chunk_key(dxp, holding)..=chunk_key(dxp, u64::MAX))
+            .range(chunk_key(dxp, from)..=chunk_key(dxp, u64::MAX))
     }
 }
 
-fn chunk_key(dxp: &str, first: u64) -> Vec<u8> {
+fn chunk_key(dxp: &str, last: u64) -> Vec<u8> {
     let mut k = Vec::with_capacity(dxp.len() + 9);
     k.extend_from_slice(dxp.as_bytes());
     k.push(0);
-    k.extend_from_slice(&first.to_be_bytes());
+    k.extend_from_slice(&last.to_be_bytes());
     k
 }
 
-fn first_id(key: &[u8]) -> Option<u64> {
+fn last_id(key: &[u8]) -> Option<u64> {
     be_u64(key.get(key.len().checked_sub(8)?..)?)
 }
 
