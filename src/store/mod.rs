@@ -98,7 +98,7 @@ const FORMAT_KEY: &str = "format";
 impl Store {
     /// Opens (or creates) the store in the folder `dir`.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir).map_err(sled::Error::Io)?;
+        std::fs::create_dir_all(dir)?;
         let open = |name: &str| {
             sled::Config::new()
                 .path(dir.join(name))
@@ -253,5 +253,42 @@ impl<'a> Fields<'a> {
 
     fn u64(&mut self) -> Option<u64> {
         be_u64(self.take(8)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(dir: &Path) -> Option<String> {
+        Store::open(dir).err().map(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_store_of_another_layout_is_refused_not_misread() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            store.set_counter(FORMAT_KEY, 1).unwrap();
+            store.flush_meta().unwrap();
+        }
+        let refused = refusal(dir.path());
+        assert!(
+            refused.as_deref().is_some_and(|e| e.contains("layout 1")),
+            "{refused:?}"
+        );
+
+        // Layout 1 kept its log in a sled database `log/` and no format marker.
+        let old = tempfile::tempdir().unwrap();
+        std::fs::create_dir(old.path().join("log")).unwrap();
+        let refused = refusal(old.path());
+        assert!(
+            refused.as_deref().is_some_and(|e| e.contains("layout 1")),
+            "{refused:?}"
+        );
+
+        let fresh = tempfile::tempdir().unwrap();
+        assert!(Store::open(fresh.path()).is_ok());
+        assert!(Store::open(fresh.path()).is_ok(), "a store opens again");
     }
 }
