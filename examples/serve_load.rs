@@ -152,19 +152,24 @@ async fn phase(
     seconds: u64,
     rate: Option<u64>,
 ) -> anyhow::Result<(Tally, f64)> {
+    // Every connection is open before the clock starts: opening hundreds at once overflows
+    // the listen backlog, and the retried SYNs would stall the phase's first second.
+    let mut senders = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        stream.set_nodelay(true)?;
+        let (sender, conn) =
+            hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream)).await?;
+        tokio::spawn(conn);
+        senders.push(sender);
+    }
     let started = Instant::now();
     let end = started + Duration::from_secs(seconds);
     let mut tasks = tokio::task::JoinSet::new();
-    for c in 0..connections {
+    for (c, mut sender) in senders.into_iter().enumerate() {
         let corpus = corpus.clone();
         let next = next.clone();
         tasks.spawn(async move {
-            let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
-            stream.set_nodelay(true)?;
-            let (mut sender, conn) =
-                hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream))
-                    .await?;
-            tokio::spawn(conn);
             let mut tally = Tally::default();
             // Each connection sends its share of the rate, staggered.
             let interval = rate.map(|r| Duration::from_secs_f64(connections as f64 / r as f64));

@@ -205,7 +205,12 @@ pub(super) struct PreNo {
 
 impl fmt::Display for PreNo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "B{}{:09}", self.date.format("%Y%m%d"), self.serial)
+        write!(
+            f,
+            "B{}{:09}",
+            crate::model::time::format8(self.date),
+            self.serial
+        )
     }
 }
 

@@ -22,29 +22,104 @@ pub fn date_of(s: &str) -> Option<NaiveDate> {
     parse_digits(s).map(|t| t.date())
 }
 
-/// `yyyyMMddHHmmssSSS`, the receipt time format. Written field by field: every receipt has
-/// one, and a format string would be parsed again each time.
-pub fn format17(t: NaiveDateTime) -> String {
-    let milli = t.nanosecond() % 1_000_000_000 / 1_000_000;
-    format!("{}{milli:03}", format14(t))
+// Times are written in the ingest path, several per message: digit by digit, since a format
+// string (`format!` or chrono's `format`) is parsed again on every call and costs several
+// times more.
+
+/// Appends `n` as exactly `width` digits, zero-padded.
+fn push_digits(out: &mut String, n: u32, width: u32) {
+    let mut unit = 10u32.pow(width.saturating_sub(1));
+    while unit > 0 {
+        out.push(char::from(b'0' + (n / unit % 10) as u8));
+        unit /= 10;
+    }
+}
+
+fn push_date(out: &mut String, d: NaiveDate, sep: &str) {
+    push_digits(out, d.year().clamp(0, 9999) as u32, 4);
+    out.push_str(sep);
+    push_digits(out, d.month(), 2);
+    out.push_str(sep);
+    push_digits(out, d.day(), 2);
+}
+
+fn push_time(out: &mut String, t: NaiveDateTime, sep: &str) {
+    push_digits(out, t.hour(), 2);
+    out.push_str(sep);
+    push_digits(out, t.minute(), 2);
+    out.push_str(sep);
+    push_digits(out, t.second(), 2);
+}
+
+fn millis(t: NaiveDateTime) -> u32 {
+    t.nanosecond() % 1_000_000_000 / 1_000_000
+}
+
+/// `YYYYMMDD`.
+pub fn format8(d: NaiveDate) -> String {
+    let mut out = String::with_capacity(8);
+    push_date(&mut out, d, "");
+    out
 }
 
 /// `YYYYMMDDhhmmss`.
 pub fn format14(t: NaiveDateTime) -> String {
-    format!(
-        "{:04}{:02}{:02}{:02}{:02}{:02}",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    let mut out = String::with_capacity(17);
+    push_date(&mut out, t.date(), "");
+    push_time(&mut out, t, "");
+    out
+}
+
+/// `yyyyMMddHHmmssSSS`, the receipt time format.
+pub fn format17(t: NaiveDateTime) -> String {
+    let mut out = format14(t);
+    push_digits(&mut out, millis(t), 3);
+    out
+}
+
+/// `YYYY-MM-DDThh:mm:ss` (RFC 3339 without a zone, as the DXP envelope writes it).
+pub fn rfc3339(t: NaiveDateTime) -> String {
+    let mut out = String::with_capacity(19);
+    push_date(&mut out, t.date(), "-");
+    out.push('T');
+    push_time(&mut out, t, ":");
+    out
+}
+
+/// `YYYY-MM-DD hh:mm:ss.mmm`, the time shown with a stored receipt.
+pub fn readable_millis(t: NaiveDateTime) -> String {
+    let mut out = String::with_capacity(23);
+    push_date(&mut out, t.date(), "-");
+    out.push(' ');
+    push_time(&mut out, t, ":");
+    out.push('.');
+    push_digits(&mut out, millis(t), 3);
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_written_as_chrono_would() {
+        let t = NaiveDate::from_ymd_opt(2024, 3, 9)
+            .and_then(|d| d.and_hms_milli_opt(7, 5, 4, 32))
+            .unwrap();
+        assert_eq!(format8(t.date()), t.format("%Y%m%d").to_string());
+        assert_eq!(format14(t), t.format("%Y%m%d%H%M%S").to_string());
+        assert_eq!(format17(t), "20240309070504032");
+        assert_eq!(rfc3339(t), t.format("%Y-%m-%dT%H:%M:%S").to_string());
+        assert_eq!(
+            readable_millis(t),
+            t.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
+        );
+        // A leap second's nanoseconds run past a billion; its milliseconds stay three digits.
+        let leap = NaiveDate::from_ymd_opt(2016, 12, 31)
+            .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 1_500))
+            .unwrap();
+        assert_eq!(format17(leap), "20161231235959500");
+    }
 
     #[test]
     fn real_dates_only() {

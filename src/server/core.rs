@@ -16,6 +16,7 @@ use crate::engine::ledger::Ledger;
 use crate::engine::{EngineConfig, Forced, Outgoing, SingleWindow};
 use crate::model::Message;
 use crate::model::reply::fnv;
+use crate::model::time::readable_millis;
 use crate::rules::{Context, Params};
 use crate::store::{Entry, Event, Store, StoreError, StoredReceipt};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -53,7 +54,7 @@ impl Checked {
             let first = report.documents.first();
             StoredReceipt {
                 id: 0,
-                time: time_text(now),
+                time: readable_millis(now),
                 root: r.root.to_string(),
                 status: first.map(|d| d.return_status.clone()).unwrap_or_default(),
                 key: keys.join(", "),
@@ -74,10 +75,6 @@ impl Checked {
             receipt,
         }
     }
-}
-
-fn time_text(t: NaiveDateTime) -> String {
-    t.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
 }
 
 /// Work for the engine, in log order.
@@ -627,7 +624,7 @@ fn encode(produced: Vec<Produced>) -> Vec<(String, StoredReceipt)> {
                 Body::Ready(r) => r,
                 Body::Outgoing(o) => StoredReceipt {
                     id: p.id,
-                    time: time_text(o.due),
+                    time: readable_millis(o.due),
                     root: o.root.to_string(),
                     status: o.status.to_string(),
                     key: o.key().to_string(),

@@ -121,7 +121,7 @@ pub async fn submit(app: &App, dxp: &str, bytes: &[u8]) -> Result<Stored, Refusa
             &t.cop_msg_id,
             EPORT_DXP_ID,
             dxp,
-            &rfc3339(now),
+            &crate::model::time::rfc3339(now),
         ),
         (Some(r), None) => r.xml.clone(),
         (None, _) => String::new(),
@@ -174,10 +174,6 @@ pub async fn stored(
             "the server is stopping",
         )),
     }
-}
-
-fn rfc3339(t: chrono::NaiveDateTime) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
 /// POST /ceb.

@@ -77,18 +77,19 @@ impl EventLog {
             return Ok(());
         };
         debug_assert!(entries.windows(2).all(|w| w[1].0 == w[0].0 + 1));
-        let mut payload = Vec::new();
-        payload.extend_from_slice(&first.to_be_bytes());
-        payload.extend_from_slice(&(entries.len() as u32).to_be_bytes());
+        // The header goes in front once the payload is known: one buffer, no second copy.
+        let mut record = vec![0; HEADER];
+        record.extend_from_slice(&first.to_be_bytes());
+        record.extend_from_slice(&(entries.len() as u32).to_be_bytes());
         for (_, entry) in entries {
-            put(&mut payload, &encode_entry(entry));
+            put(&mut record, &encode_entry(entry));
         }
+        let payload = &record[HEADER..];
         let len = payload.len() as u32;
-        let mut record = Vec::with_capacity(payload.len() + HEADER);
-        record.extend_from_slice(&len.to_be_bytes());
-        record.extend_from_slice(&(!len).to_be_bytes());
-        record.extend_from_slice(&crc32fast::hash(&payload).to_be_bytes());
-        record.extend_from_slice(&payload);
+        let crc = crc32fast::hash(payload);
+        record[..4].copy_from_slice(&len.to_be_bytes());
+        record[4..8].copy_from_slice(&(!len).to_be_bytes());
+        record[8..HEADER].copy_from_slice(&crc.to_be_bytes());
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
         file.write_all(&record)?;
         self.last_seq
