@@ -3,6 +3,7 @@
 //! sender; or a folder, one file per message, named so that they sort in send order.
 
 use super::traffic::Outgoing;
+use crate::model::MessageType;
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
@@ -213,7 +214,16 @@ pub fn return_status(body: &[u8]) -> Option<&str> {
 /// The file a message is written to: its place in the send order and its type, e.g.
 /// `0000000001.CEB303.xml`, so that a listing sorted by name is the send order.
 pub fn file_name(o: &Outgoing) -> String {
-    format!("{:010}.{}.xml", o.seq, o.kind.label())
+    let mut name = String::with_capacity(24);
+    push_file_name(&mut name, o.seq, o.kind);
+    name
+}
+
+fn push_file_name(out: &mut String, seq: u64, kind: MessageType) {
+    crate::model::time::push_padded(out, seq, 10);
+    out.push('.');
+    out.push_str(kind.label());
+    out.push_str(".xml");
 }
 
 /// A folder of message files.
@@ -229,9 +239,31 @@ impl Folder {
         })
     }
 
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
     pub fn write(&self, o: &Outgoing) -> anyhow::Result<()> {
-        let path = self.dir.join(file_name(o));
-        std::fs::write(&path, &o.body).with_context(|| format!("writing {}", path.display()))
+        let mut path = self.dir.clone();
+        self.write_file(o.seq, o.kind, &o.body, &mut path)
+    }
+
+    /// Writes message `seq` of type `kind`; `path` is the folder's path on entry and on
+    /// return (a writer keeps one to make each file's path in place).
+    pub fn write_file(
+        &self,
+        seq: u64,
+        kind: MessageType,
+        body: &[u8],
+        path: &mut PathBuf,
+    ) -> anyhow::Result<()> {
+        let mut name = String::with_capacity(24);
+        push_file_name(&mut name, seq, kind);
+        path.push(&name);
+        let written = std::fs::write(&*path, body);
+        let result = written.with_context(|| format!("writing {}", path.display()));
+        path.pop();
+        result
     }
 }
 

@@ -13,7 +13,7 @@ use super::parcels::{self, CARRIERS, Parcel, Rng};
 use super::schedule::Schedule;
 use crate::model::envelope::BaseTransfer;
 use crate::model::inventory::Ceb603Message;
-use crate::model::time::format14;
+use crate::model::time::{format8, format14};
 use crate::model::{Message, MessageType};
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
@@ -188,7 +188,8 @@ pub struct Traffic {
     slot: u64,
     seq: u64,
     parcels: u64,
-    pending: BTreeMap<(Duration, u64), Pending>,
+    /// Boxed: a message is a few hundred bytes, and the map moves its values as it grows.
+    pending: BTreeMap<(Duration, u64), Box<Pending>>,
     order: u64,
     bills: Vec<Option<OpenBill>>,
     bill_seq: u64,
@@ -267,7 +268,7 @@ impl Traffic {
 
     fn push(&mut self, at: Duration, p: Pending) {
         self.order += 1;
-        self.pending.insert((at, self.order), p);
+        self.pending.insert((at, self.order), Box::new(p));
     }
 
     /// The slot's due time, or `None` once the schedule's end is passed.
@@ -332,7 +333,7 @@ impl Traffic {
             .parse::<usize>()
             .unwrap_or(0)
             % CARRIERS as usize;
-        p.waybill.base_transfer.dxp_id = Cow::Owned(carrier_dxp(carrier));
+        p.waybill.base_transfer.dxp_id = shared_carrier_dxp(carrier);
         let waybill = (carrier, h.logistics_no.to_string(), h.gross_weight);
         let list_guid = h.guid.to_string();
         if let Some(Ok(ent)) = h.ebc_code.get(6..).map(str::parse::<u64>) {
@@ -436,7 +437,7 @@ impl Traffic {
             cop_code: Cow::Owned(code.clone()),
             cop_name: name.into(),
             dxp_mode: "DXP".into(),
-            dxp_id: Cow::Owned(carrier_dxp(carrier)),
+            dxp_id: shared_carrier_dxp(carrier),
             note: None,
         };
         let arrive = t + Duration::from_millis(200);
@@ -492,7 +493,7 @@ impl Traffic {
                 let (&(at, order), _) = self.pending.first_key_value()?;
                 let p = self.pending.remove(&(at, order))?;
                 self.slot += 1;
-                return Some(self.emit(at.max(t), p));
+                return Some(self.emit(at.max(t), *p));
             }
         };
         self.slot += 1;
@@ -502,7 +503,7 @@ impl Traffic {
             .first_key_value()
             .is_some_and(|(&(at, _), _)| at <= t);
         let p = if ready {
-            self.pending.pop_first().map(|(_, p)| p)
+            self.pending.pop_first().map(|(_, p)| *p)
         } else {
             None
         };
@@ -546,6 +547,16 @@ pub fn carrier_dxp(carrier: usize) -> String {
     format!("DXPLGS{carrier:010}")
 }
 
+/// `carrier_dxp`, made once per process for every carrier (every waybill names one).
+fn shared_carrier_dxp(carrier: usize) -> Cow<'static, str> {
+    static IDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let ids = IDS.get_or_init(|| (0..CARRIERS as usize).map(carrier_dxp).collect());
+    match ids.get(carrier) {
+        Some(id) => Cow::Borrowed(id),
+        None => Cow::Owned(carrier_dxp(carrier)),
+    }
+}
+
 /// Every DXP id the traffic is sent as: sellers, carriers and the supervised site.
 pub fn dxp_ids(enterprises: u64) -> Vec<String> {
     (0..enterprises.clamp(1, 10_000))
@@ -579,8 +590,7 @@ fn adapt(
         "9810" => "W",
         _ => "E",
     };
-    let ebp: Cow<'static, str> = Cow::Owned(parcels::enterprise_code(platform));
-    let ebp_name: Cow<'static, str> = Cow::Owned(parcels::enterprise_name(platform));
+    let [ebp, ebp_name, _] = parcels::enterprise(platform);
     let time = |i: usize| -> Cow<'static, str> { Cow::Owned(format14(at[i])) };
 
     let o = &mut p.order.documents[0].head;
@@ -599,7 +609,7 @@ fn adapt(
 
     let l = &mut p.list.documents[0];
     l.head.app_time = time(3);
-    l.head.ie_date = Cow::Owned(at[3].format("%Y%m%d").to_string());
+    l.head.ie_date = Cow::Owned(format8(at[3].date()));
     l.head.ebp_code = ebp;
     l.head.ebp_name = ebp_name;
     l.head.trade_mode = mode.into();
