@@ -15,7 +15,7 @@
 use super::stats::{Answer, Snapshot, Stats};
 use super::target::{Auth, Conn, Endpoint, Folder, return_status};
 use super::track::{Outcomes, Receipt, Tracker};
-use super::traffic::{Outgoing, Planned, Traffic};
+use super::traffic::{Outgoing, Traffic};
 use std::io::{IsTerminal as _, Write as _};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -414,16 +414,15 @@ pub struct Written {
     pub seconds: f64,
 }
 
-/// Writes the traffic into a folder, as fast as it goes. This thread plans the messages in
-/// order and hands them over in batches (one hand-over per message cost a wake-up each);
-/// `writers` threads take the next batch when free, encode and write it (file names carry
-/// the order).
+/// Writes the traffic into a folder, as fast as it goes. This thread makes the messages in
+/// order (planned and encoded: see `Traffic`) and hands them over in batches (one hand-over
+/// per message cost a wake-up each); `writers` threads take the next batch when free and
+/// write its files (file names carry the order).
 pub fn folder(traffic: Traffic, dir: &std::path::Path, summaries: bool) -> anyhow::Result<Written> {
     const BATCH: usize = 256;
     let started = Instant::now();
     let out = Arc::new(Folder::create(dir)?);
-    // Encoding and file creation are most of the work: as many writers as cores (one
-    // writer fewer measured a third slower on 2 cores).
+    // Creating files is most of the work (kernel time): as many writers as cores.
     let writers = std::env::var("SW_WRITERS")
         .ok()
         .and_then(|w| w.parse().ok())
@@ -432,22 +431,19 @@ pub fn folder(traffic: Traffic, dir: &std::path::Path, summaries: bool) -> anyho
                 .map_or(1, |n| n.get())
                 .clamp(1, 4)
         });
-    let (feed, batches) = std::sync::mpsc::sync_channel::<Vec<Planned>>(2 * writers);
+    let (feed, batches) = std::sync::mpsc::sync_channel::<Vec<Outgoing>>(2 * writers);
     let batches = Arc::new(Mutex::new(batches));
     let mut handles = Vec::new();
     for _ in 0..writers {
         let (out, batches) = (out.clone(), batches.clone());
         handles.push(std::thread::spawn(move || -> anyhow::Result<()> {
-            // One text buffer and one path for all the writer's messages.
-            let mut body = String::with_capacity(64 * 1024);
+            // One path for all the writer's files, each name put in place.
             let mut path = out.path().to_path_buf();
             loop {
                 let batch = batches.lock().unwrap_or_else(|e| e.into_inner()).recv();
                 let Ok(batch) = batch else { break };
-                for p in batch {
-                    body.clear();
-                    crate::ceb::encode_into(&mut body, p.message.as_element());
-                    out.write_file(p.seq, p.message.message_type(), body.as_bytes(), &mut path)?;
+                for o in batch {
+                    out.write_file(o.seq, o.kind, &o.body, &mut path)?;
                 }
             }
             Ok(())
@@ -458,9 +454,9 @@ pub fn folder(traffic: Traffic, dir: &std::path::Path, summaries: bool) -> anyho
     let mut last = 0;
     let mut batch = Vec::with_capacity(BATCH);
     // False once the writers are gone (one failed: its error is reported below).
-    let mut hand = |p: Planned, batch: &mut Vec<Planned>| -> bool {
+    let mut hand = |o: Outgoing, batch: &mut Vec<Outgoing>| -> bool {
         n += 1;
-        batch.push(p);
+        batch.push(o);
         if batch.len() < BATCH {
             return true;
         }
@@ -468,9 +464,9 @@ pub fn folder(traffic: Traffic, dir: &std::path::Path, summaries: bool) -> anyho
         feed.send(full).is_ok()
     };
     let mut open = true;
-    while let Some(p) = traffic.next_planned() {
-        last = p.seq;
-        open = hand(p, &mut batch);
+    for o in traffic.by_ref() {
+        last = o.seq;
+        open = hand(o, &mut batch);
         if !open {
             break;
         }
@@ -479,16 +475,10 @@ pub fn folder(traffic: Traffic, dir: &std::path::Path, summaries: bool) -> anyho
         // The "month end": a day after the last message, so every list is released by then.
         let end = traffic.last_due();
         let at = traffic.business_time(end) + chrono::Duration::days(1);
-        for message in traffic.summary_messages(at) {
+        for mut o in traffic.summaries(at, end) {
             last += 1;
-            let p = Planned {
-                seq: last,
-                due: end,
-                message,
-                parcel: None,
-                faulty: false,
-            };
-            if !hand(p, &mut batch) {
+            o.seq = last;
+            if !hand(o, &mut batch) {
                 break;
             }
         }

@@ -121,6 +121,13 @@ pub struct Outgoing {
 impl Outgoing {
     /// A message made outside the schedule (returns, summaries), encoded.
     pub fn made(message: &Message<'_>, due: Duration) -> Outgoing {
+        Outgoing::encoded(message, due, &mut String::new())
+    }
+
+    /// `made`, encoding in `scratch` and copying the text out at its size.
+    fn encoded(message: &Message<'_>, due: Duration, scratch: &mut String) -> Outgoing {
+        scratch.clear();
+        crate::ceb::encode_into(scratch, message.as_element());
         Outgoing {
             seq: 0,
             due,
@@ -128,19 +135,29 @@ impl Outgoing {
                 .unwrap_or_default()
                 .to_string(),
             kind: message.message_type(),
-            body: crate::ceb::encode(message.as_element()).into_bytes().into(),
+            body: bytes::Bytes::copy_from_slice(scratch.as_bytes()),
             parcel: None,
             faulty: false,
         }
     }
 }
 
-/// A message waiting for its time.
+/// A message just made.
 struct Pending {
     message: Message<'static>,
     parcel: Option<ParcelRef>,
     faulty: bool,
     /// For a list: its carrier, waybill and gross weight, to put in the carrier's bill.
+    waybill: Option<(usize, String, Decimal)>,
+}
+
+/// A message encoded, waiting for its time. Messages are encoded as soon as they are made,
+/// while their parts are still in the cache: the queue holds most of a second of traffic
+/// (tens of thousands of messages at high rates), and as one block of text a message waits
+/// far more cheaply than as the few dozen scattered allocations of its parts, which had to
+/// be read back from memory to encode and free them.
+struct Queued {
+    o: Outgoing,
     waybill: Option<(usize, String, Decimal)>,
 }
 
@@ -188,8 +205,9 @@ pub struct Traffic {
     slot: u64,
     seq: u64,
     parcels: u64,
-    /// Boxed: a message is a few hundred bytes, and the map moves its values as it grows.
-    pending: BTreeMap<(Duration, u64), Box<Pending>>,
+    pending: BTreeMap<(Duration, u64), Queued>,
+    /// Where messages are encoded before their text is copied out.
+    scratch: String,
     order: u64,
     bills: Vec<Option<OpenBill>>,
     bill_seq: u64,
@@ -212,6 +230,7 @@ impl Traffic {
             seq: 0,
             parcels: 0,
             pending: BTreeMap::new(),
+            scratch: String::with_capacity(64 * 1024),
             order: 0,
             bills: (0..CARRIERS).map(|_| None).collect(),
             bill_seq: 0,
@@ -266,9 +285,20 @@ impl Traffic {
             .collect()
     }
 
+    fn encode(&mut self, p: Pending) -> Queued {
+        let mut o = Outgoing::encoded(&p.message, Duration::ZERO, &mut self.scratch);
+        o.parcel = p.parcel;
+        o.faulty = p.faulty;
+        Queued {
+            o,
+            waybill: p.waybill,
+        }
+    }
+
     fn push(&mut self, at: Duration, p: Pending) {
         self.order += 1;
-        self.pending.insert((at, self.order), Box::new(p));
+        let q = self.encode(p);
+        self.pending.insert((at, self.order), q);
     }
 
     /// The slot's due time, or `None` once the schedule's end is passed.
@@ -464,24 +494,24 @@ impl Traffic {
         }
     }
 
-    fn emit(&mut self, due: Duration, p: Pending) -> Planned {
-        if let Some(w) = p.waybill {
+    fn emit(&mut self, due: Duration, q: Queued) -> Outgoing {
+        if let Some(w) = q.waybill {
             self.add_to_bill(due, w);
         }
         self.seq += 1;
         self.last_due = due;
-        Planned {
+        Outgoing {
             seq: self.seq,
             due,
-            message: p.message,
-            parcel: p.parcel,
-            faulty: p.faulty,
+            ..q.o
         }
     }
+}
 
-    /// The next message, not encoded yet (encoding is most of the work: callers may spread
-    /// it over threads).
-    pub fn next_planned(&mut self) -> Option<Planned> {
+impl Iterator for Traffic {
+    type Item = Outgoing;
+
+    fn next(&mut self) -> Option<Outgoing> {
         let slot = self.open_slot();
         let t = match slot {
             Some(t) => t,
@@ -493,7 +523,7 @@ impl Traffic {
                 let (&(at, order), _) = self.pending.first_key_value()?;
                 let p = self.pending.remove(&(at, order))?;
                 self.slot += 1;
-                return Some(self.emit(at.max(t), *p));
+                return Some(self.emit(at.max(t), p));
             }
         };
         self.slot += 1;
@@ -502,43 +532,19 @@ impl Traffic {
             .pending
             .first_key_value()
             .is_some_and(|(&(at, _), _)| at <= t);
-        let p = if ready {
-            self.pending.pop_first().map(|(_, p)| *p)
+        let q = if ready {
+            self.pending.pop_first().map(|(_, q)| q)
         } else {
             None
         };
-        let p = match p {
-            Some(p) => p,
-            None => self.start_parcel(t),
+        let q = match q {
+            Some(q) => q,
+            None => {
+                let order = self.start_parcel(t);
+                self.encode(order)
+            }
         };
-        Some(self.emit(t, p))
-    }
-}
-
-/// A message of the stream before encoding.
-pub struct Planned {
-    pub seq: u64,
-    pub due: Duration,
-    pub message: Message<'static>,
-    pub parcel: Option<ParcelRef>,
-    pub faulty: bool,
-}
-
-impl Planned {
-    pub fn encode(self) -> Outgoing {
-        let mut o = Outgoing::made(&self.message, self.due);
-        o.seq = self.seq;
-        o.parcel = self.parcel;
-        o.faulty = self.faulty;
-        o
-    }
-}
-
-impl Iterator for Traffic {
-    type Item = Outgoing;
-
-    fn next(&mut self) -> Option<Outgoing> {
-        self.next_planned().map(Planned::encode)
+        Some(self.emit(t, q))
     }
 }
 
