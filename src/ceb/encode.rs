@@ -3,7 +3,6 @@
 use crate::model::schema::{Element, Kind, Schema, View, prefix_of};
 use quick_xml::escape::{escape, partial_escape};
 use rust_decimal::Decimal;
-use std::fmt::Write as _;
 
 /// Writes a whole document: XML declaration, root with namespace declarations, content.
 pub fn encode(root: &dyn Element<'_>) -> String {
@@ -91,39 +90,77 @@ fn push_int(out: &mut String, n: i64) {
     push_ascii(out, &buf[start..]);
 }
 
-/// `<prefix:name` — pieces pushed one by one: `write!` costs several times more here.
-fn open_tag(out: &mut String, prefix: &str, name: &str) {
-    out.push('<');
-    out.push_str(prefix);
-    out.push(':');
+/// The starts of a namespace's tags, `<ceb:` and `</ceb:`, whole: a tag is then pushed in
+/// three pieces (`write!` costs several times more, and every piece costs a copy call).
+#[derive(Clone, Copy)]
+struct Tags {
+    prefix: &'static str,
+    open: &'static str,
+    close: &'static str,
+}
+
+fn tags_of(ns: &str) -> Tags {
+    let (prefix, open, close) = match prefix_of(ns) {
+        "dxp" => ("dxp", "<dxp:", "</dxp:"),
+        "ds" => ("ds", "<ds:", "</ds:"),
+        _ => ("ceb", "<ceb:", "</ceb:"),
+    };
+    Tags {
+        prefix,
+        open,
+        close,
+    }
+}
+
+/// `<prefix:name`.
+fn open_tag(out: &mut String, tags: Tags, name: &str) {
+    out.push_str(tags.open);
     out.push_str(name);
 }
 
 /// `</prefix:name>` and a line break.
-fn close_tag(out: &mut String, prefix: &str, name: &str) {
-    out.push_str("</");
-    out.push_str(prefix);
-    out.push(':');
+fn close_tag(out: &mut String, tags: Tags, name: &str) {
+    out.push_str(tags.close);
     out.push_str(name);
     out.push_str(">\n");
 }
 
+/// ` name="value"`, the value escaped when it needs it.
+fn push_attr(out: &mut String, name: &str, value: &str) {
+    out.push(' ');
+    out.push_str(name);
+    out.push_str("=\"");
+    if value
+        .bytes()
+        .any(|b| matches!(b, b'<' | b'>' | b'&' | b'"' | b'\''))
+    {
+        out.push_str(&escape(value));
+    } else {
+        out.push_str(value);
+    }
+    out.push('"');
+}
+
 fn write_element(out: &mut String, el: &dyn Element<'_>, depth: usize, is_root: bool) {
     let schema = el.schema();
-    let prefix = prefix_of(schema.ns);
+    let tags = tags_of(schema.ns);
     indent(out, depth);
-    open_tag(out, prefix, schema.name);
+    open_tag(out, tags, schema.name);
     // Members are read only where they are written: reading each one here too cost a good
     // part of the encoding.
     for (i, m) in schema.members.iter().enumerate() {
         if let Kind::Attr { .. } = m.kind
             && let View::Text(v) = el.view(i)
         {
-            let _ = write!(out, " {}=\"{}\"", m.name, escape(v));
+            push_attr(out, m.name, v);
         }
     }
     if is_root {
-        let _ = write!(out, " xmlns:{prefix}=\"{}\"", schema.ns);
+        out.push_str(" xmlns:");
+        out.push_str(tags.prefix);
+        out.push_str("=\"");
+        out.push_str(schema.ns);
+        out.push('"');
         if has_signature(el, schema) {
             out.push_str(" xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"");
         }
@@ -150,15 +187,15 @@ fn write_element(out: &mut String, el: &dyn Element<'_>, depth: usize, is_root: 
             (_, View::Texts(list)) => {
                 for t in list {
                     indent(out, depth + 1);
-                    open_tag(out, prefix, m.name);
+                    open_tag(out, tags, m.name);
                     out.push('>');
                     push_text(out, t.as_ref());
-                    close_tag(out, prefix, m.name);
+                    close_tag(out, tags, m.name);
                 }
             }
             (_, view) => {
                 indent(out, depth + 1);
-                open_tag(out, prefix, m.name);
+                open_tag(out, tags, m.name);
                 out.push('>');
                 match view {
                     View::Text(t) => push_text(out, t),
@@ -166,12 +203,12 @@ fn write_element(out: &mut String, el: &dyn Element<'_>, depth: usize, is_root: 
                     View::Int(n) => push_int(out, n),
                     View::Absent | View::Children(_) | View::Texts(_) => {}
                 }
-                close_tag(out, prefix, m.name);
+                close_tag(out, tags, m.name);
             }
         }
     }
     indent(out, depth);
-    close_tag(out, prefix, schema.name);
+    close_tag(out, tags, schema.name);
 }
 
 fn has_signature(el: &dyn Element<'_>, schema: &Schema) -> bool {

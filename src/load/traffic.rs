@@ -205,7 +205,8 @@ pub struct Traffic {
     slot: u64,
     seq: u64,
     parcels: u64,
-    pending: BTreeMap<(Duration, u64), Queued>,
+    /// Boxed: the map shifts its values as it inserts.
+    pending: BTreeMap<(Duration, u64), Box<Queued>>,
     /// Where messages are encoded before their text is copied out.
     scratch: String,
     order: u64,
@@ -298,7 +299,7 @@ impl Traffic {
     fn push(&mut self, at: Duration, p: Pending) {
         self.order += 1;
         let q = self.encode(p);
-        self.pending.insert((at, self.order), q);
+        self.pending.insert((at, self.order), Box::new(q));
     }
 
     /// The slot's due time, or `None` once the schedule's end is passed.
@@ -523,7 +524,7 @@ impl Iterator for Traffic {
                 let (&(at, order), _) = self.pending.first_key_value()?;
                 let p = self.pending.remove(&(at, order))?;
                 self.slot += 1;
-                return Some(self.emit(at.max(t), p));
+                return Some(self.emit(at.max(t), *p));
             }
         };
         self.slot += 1;
@@ -533,7 +534,7 @@ impl Iterator for Traffic {
             .first_key_value()
             .is_some_and(|(&(at, _), _)| at <= t);
         let q = if ready {
-            self.pending.pop_first().map(|(_, q)| q)
+            self.pending.pop_first().map(|(_, q)| *q)
         } else {
             None
         };
