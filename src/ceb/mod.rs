@@ -5,7 +5,7 @@ pub mod encode;
 pub mod xsd;
 
 pub use decode::{Decoded, decode_into, decode_str};
-pub use encode::encode;
+pub use encode::{encode, encode_into};
 
 use crate::diagnostic::{Diagnostic, Severity, locate};
 use crate::model::dxp::DxpMsg;

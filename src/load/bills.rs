@@ -6,7 +6,7 @@ use crate::model::Message;
 use crate::model::arrival::{Arrival, ArrivalHead, ArrivalList, Ceb507Message};
 use crate::model::departure::{Ceb509Message, Departure, DepartureHead, DepartureList};
 use crate::model::envelope::BaseTransfer;
-use crate::model::time::format14;
+use crate::model::time::{format8, format14};
 use crate::model::waybill::{Ceb607Message, WayBill, WayBillHead, WayBillList};
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
@@ -172,7 +172,7 @@ pub fn consolidation(
                 loct_no: Some(Cow::Owned(format!("{customs}01"))),
                 traf_mode: "4".into(),
                 traf_name: "粤B00000".into(),
-                voyage_no: Cow::Owned(at.format("%Y%m%d").to_string()),
+                voyage_no: Cow::Owned(format8(at.date())),
                 bill_no: Cow::Owned(bill.to_string()),
                 gross_weight,
                 logistics_code: Cow::Owned(code.to_string()),
@@ -201,8 +201,5 @@ pub fn consolidation(
 pub fn batch_guid(what: &str, id: &str) -> String {
     let a = crate::model::reply::fnv(what.as_bytes());
     let b = crate::model::reply::fnv(id.as_bytes());
-    uuid::Uuid::from_u64_pair(a, b)
-        .hyphenated()
-        .to_string()
-        .to_uppercase()
+    super::parcels::guid_text(a, b)
 }

@@ -39,11 +39,36 @@ impl Rng {
 
     /// A GUID in the spec's upper-case 8-4-4-4-12 form.
     pub fn guid(&mut self) -> String {
-        uuid::Uuid::from_u64_pair(self.next_u64(), self.next_u64())
-            .hyphenated()
-            .to_string()
-            .to_uppercase()
+        let high = self.next_u64();
+        guid_text(high, self.next_u64())
     }
+}
+
+/// The GUID of the 128 bits `high`, `low` in the spec's upper-case 8-4-4-4-12 form (the
+/// text of `uuid::Uuid::from_u64_pair(high, low)`, upper-cased), written directly: a parcel
+/// has eight of them.
+pub fn guid_text(high: u64, low: u64) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let bits = (u128::from(high) << 64) | u128::from(low);
+    let mut text = [b'-'; 36];
+    let mut at = 0;
+    for i in 0..32 {
+        if matches!(i, 8 | 12 | 16 | 20) {
+            at += 1;
+        }
+        text[at] = HEX[((bits >> (124 - 4 * i)) & 0xF) as usize];
+        at += 1;
+    }
+    // Only hex digits and hyphens were written.
+    std::str::from_utf8(&text).unwrap_or_default().to_owned()
+}
+
+/// `prefix` and `n` zero-padded to `width` digits, as `format!("{prefix}{n:0width$}")`.
+fn numbered(prefix: &str, n: u64, width: usize) -> String {
+    let mut s = String::with_capacity(prefix.len() + width);
+    s.push_str(prefix);
+    crate::model::time::push_padded(&mut s, n, width);
+    s
 }
 
 /// (HS code, goods name, declared unit, legal unit, typical unit price in CNY)
@@ -84,6 +109,43 @@ pub fn carrier_code(carrier: u64) -> String {
 
 pub fn dxp_id(ent: u64) -> String {
     format!("DXPENT{ent:010}")
+}
+
+/// Enterprises a run may have (`--enterprises` is at most this).
+const MAX_ENTERPRISES: u64 = 10_000;
+
+/// The code, name and DXP id of each enterprise a run may pick and of each carrier, made once
+/// per process: a parcel's documents borrow them instead of formatting and allocating each
+/// (a dozen per parcel).
+struct Names {
+    enterprises: Vec<[String; 3]>,
+    carriers: Vec<String>,
+}
+
+fn names() -> &'static Names {
+    static NAMES: std::sync::OnceLock<Names> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| Names {
+        enterprises: (0..MAX_ENTERPRISES)
+            .map(|e| [enterprise_code(e), enterprise_name(e), dxp_id(e)])
+            .collect(),
+        carriers: (0..CARRIERS).map(carrier_code).collect(),
+    })
+}
+
+/// Enterprise `ent`'s code, name and DXP id, borrowed from the table when it has them.
+pub fn enterprise(ent: u64) -> [Cow<'static, str>; 3] {
+    match names().enterprises.get(ent as usize) {
+        Some([code, name, dxp]) => [code.into(), name.into(), dxp.into()],
+        None => [enterprise_code(ent), enterprise_name(ent), dxp_id(ent)].map(Cow::Owned),
+    }
+}
+
+/// Carrier `carrier`'s code, borrowed from the table when it has it.
+fn carrier(carrier: u64) -> Cow<'static, str> {
+    match names().carriers.get(carrier as usize) {
+        Some(code) => code.into(),
+        None => carrier_code(carrier).into(),
+    }
 }
 
 /// The registry the generated traffic is valid against: every enterprise the generator may
@@ -140,9 +202,8 @@ pub fn registry(enterprises: u64) -> Registry {
 /// One declaration list message (one parcel) from enterprise `ent` of `enterprises`.
 pub fn parcel_list(rng: &mut Rng, serial: u64, enterprises: u64) -> Ceb603Message<'static> {
     let ent = rng.below(enterprises.max(1));
-    let code = enterprise_code(ent);
-    let name = enterprise_name(ent);
-    let carrier = carrier_code(rng.below(CARRIERS));
+    let [code, name, dxp] = enterprise(ent);
+    let carrier = carrier(rng.below(CARRIERS));
     let country = *rng.pick(COUNTRIES);
     let items: Vec<InventoryList<'static>> = (0..1 + rng.below(3))
         .map(|i| {
@@ -153,7 +214,7 @@ pub fn parcel_list(rng: &mut Rng, serial: u64, enterprises: u64) -> Ceb603Messag
             let net = Decimal::new(50 + rng.below(900) as i64, 3) * qty;
             InventoryList {
                 gnum: i as i64 + 1,
-                item_no: format!("SKU{:06}", rng.below(1_000_000)).into(),
+                item_no: numbered("SKU", rng.below(1_000_000), 6).into(),
                 gcode: gcode.into(),
                 gname: gname.into(),
                 gmodel: "无".into(),
@@ -185,32 +246,32 @@ pub fn parcel_list(rng: &mut Rng, serial: u64, enterprises: u64) -> Ceb603Messag
     let head = InventoryHead {
         guid: rng.guid().into(),
         app_type: "1".into(),
-        app_time: format!(
-            "202503{day:02}{:02}{:02}{:02}",
-            rng.below(24),
-            rng.below(60),
-            rng.below(60)
-        )
-        .into(),
+        app_time: {
+            let mut t = numbered("202503", day, 2);
+            for n in [rng.below(24), rng.below(60), rng.below(60)] {
+                crate::model::time::push_padded(&mut t, n, 2);
+            }
+            t.into()
+        },
         app_status: "2".into(),
         customs_code: "5314".into(),
-        ebp_code: code.clone().into(),
-        ebp_name: name.clone().into(),
-        order_no: format!("ORD{serial:014}").into(),
-        logistics_code: carrier.into(),
+        ebp_code: code.clone(),
+        ebp_name: name.clone(),
+        order_no: numbered("ORD", serial, 14).into(),
+        logistics_code: carrier,
         logistics_name: "深圳市邮政速递".into(),
-        logistics_no: format!("YT{serial:012}").into(),
-        cop_no: format!("B{serial:017}").into(),
+        logistics_no: numbered("YT", serial, 12).into(),
+        cop_no: numbered("B", serial, 17).into(),
         ie_flag: "E".into(),
         port_code: "5314".into(),
-        ie_date: format!("202503{day:02}").into(),
+        ie_date: numbered("202503", day, 2).into(),
         statistics_flag: "B".into(),
-        agent_code: code.clone().into(),
-        agent_name: name.clone().into(),
-        ebc_code: code.clone().into(),
-        ebc_name: name.clone().into(),
-        owner_code: code.clone().into(),
-        owner_name: name.clone().into(),
+        agent_code: code.clone(),
+        agent_name: name.clone(),
+        ebc_code: code.clone(),
+        ebc_name: name.clone(),
+        owner_code: code.clone(),
+        owner_name: name.clone(),
         trade_mode: "9610".into(),
         traf_mode: "4".into(),
         country: country.into(),
@@ -232,10 +293,10 @@ pub fn parcel_list(rng: &mut Rng, serial: u64, enterprises: u64) -> Ceb603Messag
         version: "1.0".into(),
         documents: vec![Inventory { head, items }],
         base_transfer: BaseTransfer {
-            cop_code: code.into(),
-            cop_name: name.into(),
+            cop_code: code,
+            cop_name: name,
             dxp_mode: "DXP".into(),
-            dxp_id: Cow::Owned(dxp_id(ent)),
+            dxp_id: dxp,
             note: None,
         },
         ..Ceb603Message::default()
@@ -349,7 +410,7 @@ pub fn parcel(rng: &mut Rng, serial: u64, enterprises: u64) -> Parcel {
             order_no: h.order_no.clone(),
             pay_code: Some(PAYER.0.into()),
             pay_name: PAYER.1.into(),
-            pay_no: Some(format!("PAY{serial:016}").into()),
+            pay_no: Some(numbered("PAY", serial, 16).into()),
             charge: goods_value,
             currency: "142".into(),
             accounting_date: h.app_time.clone(),
@@ -386,7 +447,7 @@ pub fn parcel(rng: &mut Rng, serial: u64, enterprises: u64) -> Parcel {
             cop_code: h.logistics_code.clone(),
             cop_name: h.logistics_name.clone(),
             dxp_mode: "DXP".into(),
-            dxp_id: Cow::Owned(format!("DXPLGS{serial:010}")),
+            dxp_id: numbered("DXPLGS", serial, 10).into(),
             note: None,
         },
         ..Ceb505Message::default()
@@ -396,5 +457,41 @@ pub fn parcel(rng: &mut Rng, serial: u64, enterprises: u64) -> Parcel {
         receipt,
         waybill,
         list,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guids_and_numbers_are_written_as_before() {
+        let mut rng = Rng::new(3);
+        for (high, low) in [(0, 0), (u64::MAX, 1), (rng.next_u64(), rng.next_u64())] {
+            let before = uuid::Uuid::from_u64_pair(high, low)
+                .hyphenated()
+                .to_string()
+                .to_uppercase();
+            assert_eq!(guid_text(high, low), before);
+        }
+        assert_eq!(numbered("ORD", 42, 14), format!("ORD{:014}", 42));
+        assert_eq!(numbered("B", 123_456, 3), "B123456");
+    }
+
+    #[test]
+    fn names_come_from_the_table_or_are_made() {
+        for ent in [0, 49, MAX_ENTERPRISES - 1, MAX_ENTERPRISES, 123_456] {
+            let [code, name, dxp] = enterprise(ent);
+            assert_eq!(code, enterprise_code(ent));
+            assert_eq!(name, enterprise_name(ent));
+            assert_eq!(dxp, dxp_id(ent));
+            assert_eq!(
+                matches!(code, Cow::Borrowed(_)),
+                ent < MAX_ENTERPRISES,
+                "{ent}"
+            );
+        }
+        assert_eq!(carrier(CARRIERS - 1), carrier_code(CARRIERS - 1));
+        assert_eq!(carrier(CARRIERS + 5), carrier_code(CARRIERS + 5));
     }
 }

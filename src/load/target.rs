@@ -2,7 +2,7 @@
 //! or an integrator's own), over keep-alive HTTP/1.1 connections with a bearer token per
 //! sender; or a folder, one file per message, named so that they sort in send order.
 
-use super::traffic::Outgoing;
+use crate::model::MessageType;
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
@@ -212,8 +212,11 @@ pub fn return_status(body: &[u8]) -> Option<&str> {
 
 /// The file a message is written to: its place in the send order and its type, e.g.
 /// `0000000001.CEB303.xml`, so that a listing sorted by name is the send order.
-pub fn file_name(o: &Outgoing) -> String {
-    format!("{:010}.{}.xml", o.seq, o.kind.label())
+fn push_file_name(out: &mut String, seq: u64, kind: MessageType) {
+    crate::model::time::push_padded(out, seq, 10);
+    out.push('.');
+    out.push_str(kind.label());
+    out.push_str(".xml");
 }
 
 /// A folder of message files.
@@ -229,9 +232,37 @@ impl Folder {
         })
     }
 
-    pub fn write(&self, o: &Outgoing) -> anyhow::Result<()> {
-        let path = self.dir.join(file_name(o));
-        std::fs::write(&path, &o.body).with_context(|| format!("writing {}", path.display()))
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Something to write files into the folder with, one per thread.
+    pub fn writer(&self) -> FileWriter {
+        FileWriter {
+            path: self.dir.clone(),
+            name: String::with_capacity(32),
+        }
+    }
+}
+
+/// Writes message files into a folder, making each file's path in place (no allocation per
+/// file). Each file is one `open`, one `write` and one `close`.
+pub struct FileWriter {
+    /// The folder's path, between two files.
+    path: PathBuf,
+    name: String,
+}
+
+impl FileWriter {
+    /// Writes message `seq` of type `kind`.
+    pub fn write(&mut self, seq: u64, kind: MessageType, body: &[u8]) -> anyhow::Result<()> {
+        self.name.clear();
+        push_file_name(&mut self.name, seq, kind);
+        self.path.push(&self.name);
+        let written = std::fs::write(&self.path, body);
+        let result = written.with_context(|| format!("writing {}", self.path.display()));
+        self.path.pop();
+        result
     }
 }
 
@@ -271,5 +302,20 @@ mod tests {
         assert_eq!(Auth::load(&generated).unwrap()["B"], "tb");
         std::fs::write(&generated, "admin = \"x\"\n").unwrap();
         assert!(Auth::load(&generated).is_err());
+    }
+
+    #[test]
+    fn files_are_named_in_send_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = Folder::create(&dir.path().join("out")).unwrap();
+        let mut w = folder.writer();
+        w.write(42, MessageType::Ceb303, b"<a/>").unwrap();
+        w.write(12_345_678_901, MessageType::Ceb603, b"<b/>")
+            .unwrap();
+        let read = |name: &str| std::fs::read(folder.path().join(name)).unwrap();
+        assert_eq!(read("0000000042.CEB303.xml"), b"<a/>");
+        assert_eq!(read("12345678901.CEB603.xml"), b"<b/>");
+        let names = std::fs::read_dir(folder.path()).unwrap().count();
+        assert_eq!(names, 2);
     }
 }

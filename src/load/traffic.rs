@@ -13,7 +13,7 @@ use super::parcels::{self, CARRIERS, Parcel, Rng};
 use super::schedule::Schedule;
 use crate::model::envelope::BaseTransfer;
 use crate::model::inventory::Ceb603Message;
-use crate::model::time::format14;
+use crate::model::time::{format8, format14};
 use crate::model::{Message, MessageType};
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
@@ -121,6 +121,13 @@ pub struct Outgoing {
 impl Outgoing {
     /// A message made outside the schedule (returns, summaries), encoded.
     pub fn made(message: &Message<'_>, due: Duration) -> Outgoing {
+        Outgoing::encoded(message, due, &mut String::new())
+    }
+
+    /// `made`, encoding in `scratch` and copying the text out at its size.
+    fn encoded(message: &Message<'_>, due: Duration, scratch: &mut String) -> Outgoing {
+        scratch.clear();
+        crate::ceb::encode_into(scratch, message.as_element());
         Outgoing {
             seq: 0,
             due,
@@ -128,19 +135,29 @@ impl Outgoing {
                 .unwrap_or_default()
                 .to_string(),
             kind: message.message_type(),
-            body: crate::ceb::encode(message.as_element()).into_bytes().into(),
+            body: bytes::Bytes::copy_from_slice(scratch.as_bytes()),
             parcel: None,
             faulty: false,
         }
     }
 }
 
-/// A message waiting for its time.
+/// A message just made.
 struct Pending {
     message: Message<'static>,
     parcel: Option<ParcelRef>,
     faulty: bool,
     /// For a list: its carrier, waybill and gross weight, to put in the carrier's bill.
+    waybill: Option<(usize, String, Decimal)>,
+}
+
+/// A message encoded, waiting for its time. Messages are encoded as soon as they are made,
+/// while their parts are still in the cache: the queue holds most of a second of traffic
+/// (tens of thousands of messages at high rates), and as one block of text a message waits
+/// far more cheaply than as the few dozen scattered allocations of its parts, which had to
+/// be read back from memory to encode and free them.
+struct Queued {
+    o: Outgoing,
     waybill: Option<(usize, String, Decimal)>,
 }
 
@@ -188,7 +205,10 @@ pub struct Traffic {
     slot: u64,
     seq: u64,
     parcels: u64,
-    pending: BTreeMap<(Duration, u64), Pending>,
+    /// Boxed: the map shifts its values as it inserts.
+    pending: BTreeMap<(Duration, u64), Box<Queued>>,
+    /// Where messages are encoded before their text is copied out.
+    scratch: String,
     order: u64,
     bills: Vec<Option<OpenBill>>,
     bill_seq: u64,
@@ -211,6 +231,7 @@ impl Traffic {
             seq: 0,
             parcels: 0,
             pending: BTreeMap::new(),
+            scratch: String::with_capacity(64 * 1024),
             order: 0,
             bills: (0..CARRIERS).map(|_| None).collect(),
             bill_seq: 0,
@@ -265,9 +286,20 @@ impl Traffic {
             .collect()
     }
 
+    fn encode(&mut self, p: Pending) -> Queued {
+        let mut o = Outgoing::encoded(&p.message, Duration::ZERO, &mut self.scratch);
+        o.parcel = p.parcel;
+        o.faulty = p.faulty;
+        Queued {
+            o,
+            waybill: p.waybill,
+        }
+    }
+
     fn push(&mut self, at: Duration, p: Pending) {
         self.order += 1;
-        self.pending.insert((at, self.order), p);
+        let q = self.encode(p);
+        self.pending.insert((at, self.order), Box::new(q));
     }
 
     /// The slot's due time, or `None` once the schedule's end is passed.
@@ -332,7 +364,7 @@ impl Traffic {
             .parse::<usize>()
             .unwrap_or(0)
             % CARRIERS as usize;
-        p.waybill.base_transfer.dxp_id = Cow::Owned(carrier_dxp(carrier));
+        p.waybill.base_transfer.dxp_id = shared_carrier_dxp(carrier);
         let waybill = (carrier, h.logistics_no.to_string(), h.gross_weight);
         let list_guid = h.guid.to_string();
         if let Some(Ok(ent)) = h.ebc_code.get(6..).map(str::parse::<u64>) {
@@ -436,7 +468,7 @@ impl Traffic {
             cop_code: Cow::Owned(code.clone()),
             cop_name: name.into(),
             dxp_mode: "DXP".into(),
-            dxp_id: Cow::Owned(carrier_dxp(carrier)),
+            dxp_id: shared_carrier_dxp(carrier),
             note: None,
         };
         let arrive = t + Duration::from_millis(200);
@@ -463,24 +495,24 @@ impl Traffic {
         }
     }
 
-    fn emit(&mut self, due: Duration, p: Pending) -> Planned {
-        if let Some(w) = p.waybill {
+    fn emit(&mut self, due: Duration, q: Queued) -> Outgoing {
+        if let Some(w) = q.waybill {
             self.add_to_bill(due, w);
         }
         self.seq += 1;
         self.last_due = due;
-        Planned {
+        Outgoing {
             seq: self.seq,
             due,
-            message: p.message,
-            parcel: p.parcel,
-            faulty: p.faulty,
+            ..q.o
         }
     }
+}
 
-    /// The next message, not encoded yet (encoding is most of the work: callers may spread
-    /// it over threads).
-    pub fn next_planned(&mut self) -> Option<Planned> {
+impl Iterator for Traffic {
+    type Item = Outgoing;
+
+    fn next(&mut self) -> Option<Outgoing> {
         let slot = self.open_slot();
         let t = match slot {
             Some(t) => t,
@@ -492,7 +524,7 @@ impl Traffic {
                 let (&(at, order), _) = self.pending.first_key_value()?;
                 let p = self.pending.remove(&(at, order))?;
                 self.slot += 1;
-                return Some(self.emit(at.max(t), p));
+                return Some(self.emit(at.max(t), *p));
             }
         };
         self.slot += 1;
@@ -501,49 +533,35 @@ impl Traffic {
             .pending
             .first_key_value()
             .is_some_and(|(&(at, _), _)| at <= t);
-        let p = if ready {
-            self.pending.pop_first().map(|(_, p)| p)
+        let q = if ready {
+            self.pending.pop_first().map(|(_, q)| *q)
         } else {
             None
         };
-        let p = match p {
-            Some(p) => p,
-            None => self.start_parcel(t),
+        let q = match q {
+            Some(q) => q,
+            None => {
+                let order = self.start_parcel(t);
+                self.encode(order)
+            }
         };
-        Some(self.emit(t, p))
-    }
-}
-
-/// A message of the stream before encoding.
-pub struct Planned {
-    pub seq: u64,
-    pub due: Duration,
-    pub message: Message<'static>,
-    pub parcel: Option<ParcelRef>,
-    pub faulty: bool,
-}
-
-impl Planned {
-    pub fn encode(self) -> Outgoing {
-        let mut o = Outgoing::made(&self.message, self.due);
-        o.seq = self.seq;
-        o.parcel = self.parcel;
-        o.faulty = self.faulty;
-        o
-    }
-}
-
-impl Iterator for Traffic {
-    type Item = Outgoing;
-
-    fn next(&mut self) -> Option<Outgoing> {
-        self.next_planned().map(Planned::encode)
+        Some(self.emit(t, q))
     }
 }
 
 /// The DXP id a generated carrier transmits with.
 pub fn carrier_dxp(carrier: usize) -> String {
     format!("DXPLGS{carrier:010}")
+}
+
+/// `carrier_dxp`, made once per process for every carrier (every waybill names one).
+fn shared_carrier_dxp(carrier: usize) -> Cow<'static, str> {
+    static IDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let ids = IDS.get_or_init(|| (0..CARRIERS as usize).map(carrier_dxp).collect());
+    match ids.get(carrier) {
+        Some(id) => Cow::Borrowed(id),
+        None => Cow::Owned(carrier_dxp(carrier)),
+    }
 }
 
 /// Every DXP id the traffic is sent as: sellers, carriers and the supervised site.
@@ -579,8 +597,7 @@ fn adapt(
         "9810" => "W",
         _ => "E",
     };
-    let ebp: Cow<'static, str> = Cow::Owned(parcels::enterprise_code(platform));
-    let ebp_name: Cow<'static, str> = Cow::Owned(parcels::enterprise_name(platform));
+    let [ebp, ebp_name, _] = parcels::enterprise(platform);
     let time = |i: usize| -> Cow<'static, str> { Cow::Owned(format14(at[i])) };
 
     let o = &mut p.order.documents[0].head;
@@ -599,7 +616,7 @@ fn adapt(
 
     let l = &mut p.list.documents[0];
     l.head.app_time = time(3);
-    l.head.ie_date = Cow::Owned(at[3].format("%Y%m%d").to_string());
+    l.head.ie_date = Cow::Owned(format8(at[3].date()));
     l.head.ebp_code = ebp;
     l.head.ebp_name = ebp_name;
     l.head.trade_mode = mode.into();

@@ -26,13 +26,27 @@ pub fn date_of(s: &str) -> Option<NaiveDate> {
 // string (`format!` or chrono's `format`) is parsed again on every call and costs several
 // times more.
 
-/// Appends `n` as exactly `width` digits, zero-padded.
-fn push_digits(out: &mut String, n: u32, width: u32) {
-    let mut unit = 10u32.pow(width.saturating_sub(1));
-    while unit > 0 {
-        out.push(char::from(b'0' + (n / unit % 10) as u8));
-        unit /= 10;
+/// `n` in decimal, zero-padded to at least `width` digits: `format!("{n:0width$}")` without
+/// the formatting machinery.
+pub fn push_padded(out: &mut String, mut n: u64, width: usize) {
+    // u64::MAX has 20 digits; the zeros before the digits are the padding.
+    let mut digits = [b'0'; 20];
+    let mut i = digits.len();
+    while n > 0 {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
     }
+    let start = i.min(digits.len().saturating_sub(width.max(1)));
+    for _ in digits.len()..width {
+        out.push('0');
+    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
+}
+
+fn push_digits(out: &mut String, n: u32, width: u32) {
+    push_padded(out, u64::from(n), width as usize);
 }
 
 fn push_date(out: &mut String, d: NaiveDate, sep: &str) {
