@@ -82,12 +82,10 @@ fn push_decimal(out: &mut String, d: &Decimal) {
 }
 
 fn push_int(out: &mut String, n: i64) {
-    let mut buf = [b'0'; 40];
-    let start = digits(&mut buf, u128::from(n.unsigned_abs())).min(buf.len() - 1);
     if n < 0 {
         out.push('-');
     }
-    push_ascii(out, &buf[start..]);
+    crate::model::time::push_padded(out, n.unsigned_abs(), 1);
 }
 
 /// The starts of a namespace's tags, `<ceb:` and `</ceb:`, whole: a tag is then pushed in

@@ -232,10 +232,6 @@ impl Folder {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.dir
-    }
-
     /// Something to write files into the folder with, one per thread.
     pub fn writer(&self) -> FileWriter {
         FileWriter {
@@ -307,15 +303,16 @@ mod tests {
     #[test]
     fn files_are_named_in_send_order() {
         let dir = tempfile::tempdir().unwrap();
-        let folder = Folder::create(&dir.path().join("out")).unwrap();
+        let out = dir.path().join("out");
+        let folder = Folder::create(&out).unwrap();
         let mut w = folder.writer();
         w.write(42, MessageType::Ceb303, b"<a/>").unwrap();
         w.write(12_345_678_901, MessageType::Ceb603, b"<b/>")
             .unwrap();
-        let read = |name: &str| std::fs::read(folder.path().join(name)).unwrap();
+        let read = |name: &str| std::fs::read(out.join(name)).unwrap();
         assert_eq!(read("0000000042.CEB303.xml"), b"<a/>");
         assert_eq!(read("12345678901.CEB603.xml"), b"<b/>");
-        let names = std::fs::read_dir(folder.path()).unwrap().count();
+        let names = std::fs::read_dir(&out).unwrap().count();
         assert_eq!(names, 2);
     }
 }

@@ -50,7 +50,11 @@ fn push_digits(out: &mut String, n: u32, width: u32) {
 }
 
 fn push_date(out: &mut String, d: NaiveDate, sep: &str) {
-    push_digits(out, d.year().clamp(0, 9999) as u32, 4);
+    match u32::try_from(d.year()) {
+        Ok(year) if year <= 9999 => push_digits(out, year, 4),
+        // Years chrono writes with a sign or a fifth digit (never in the spec's range).
+        _ => out.push_str(&d.format("%Y").to_string()),
+    }
     out.push_str(sep);
     push_digits(out, d.month(), 2);
     out.push_str(sep);
@@ -136,6 +140,41 @@ mod tests {
     }
 
     #[test]
+    fn digits_are_written_as_format_writes_them() {
+        for (y, m, d, hh, mm, ss) in [
+            (2024, 1, 2, 3, 4, 5),
+            (999, 12, 31, 23, 59, 59),
+            (0, 1, 1, 0, 0, 0),
+        ] {
+            let t = NaiveDate::from_ymd_opt(y, m, d)
+                .and_then(|d| d.and_hms_opt(hh, mm, ss))
+                .unwrap();
+            assert_eq!(format14(t), t.format("%Y%m%d%H%M%S").to_string());
+            assert_eq!(format8(t.date()), t.format("%Y%m%d").to_string());
+        }
+        for y in [-1, 10_000, 12_345] {
+            let d = NaiveDate::from_ymd_opt(y, 3, 4).unwrap();
+            assert_eq!(format8(d), d.format("%Y%m%d").to_string());
+            let t = d.and_hms_opt(5, 6, 7).unwrap();
+            assert_eq!(format14(t), t.format("%Y%m%d%H%M%S").to_string());
+            assert_eq!(rfc3339(t), t.format("%Y-%m-%dT%H:%M:%S").to_string());
+        }
+        for (n, width) in [
+            (0, 0),
+            (0, 3),
+            (7, 2),
+            (123, 2),
+            (42, 10),
+            (u64::MAX, 5),
+            (u64::MAX, 22),
+        ] {
+            let mut s = "x".to_string();
+            push_padded(&mut s, n, width);
+            assert_eq!(s, format!("x{n:0width$}"));
+        }
+    }
+
+    #[test]
     fn real_dates_only() {
         assert!(parse_digits("20240229").is_some());
         assert!(parse_digits("20230229").is_none());
@@ -152,5 +191,6 @@ mod tests {
         let t = parse_digits("20251231083005042").unwrap();
         assert_eq!(format17(t), "20251231083005042");
         assert_eq!(format14(t), "20251231083005");
+        assert_eq!(format8(t.date()), "20251231");
     }
 }
