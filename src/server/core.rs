@@ -1,8 +1,8 @@
-//! The three threads behind the HTTP front: the **writer** orders what arrives, appends it to
+//! The two threads behind the HTTP front: the **writer** orders what arrives, appends it to
 //! the log and flushes a whole batch at once (group commit) before acknowledging any of it;
 //! the **engine** thread owns the pure engine and plays the log through it, entry by entry, at
-//! the time each was stored; the **receipt** thread encodes the receipts and stores them for
-//! delivery.
+//! the time each was stored, then encodes the receipts it made and stores them for delivery
+//! (a third thread for that cost more in hand-overs than it saved).
 //!
 //! Determinism is what makes this crash-safe: the engine's only inputs are the log entries and
 //! their stored times, which never decrease along the log, and the clock ticks it gets between
@@ -124,7 +124,7 @@ enum ToEngine {
     Query(Query),
 }
 
-/// A receipt made by the engine thread, encoded by the receipt thread.
+/// A receipt made by the engine, encoded when it is stored.
 enum Body {
     Ready(StoredReceipt),
     Outgoing(Box<Outgoing>),
@@ -382,7 +382,6 @@ pub fn start(
     // Entries travel a commit at a time: this many commits bound the engine's queue.
     let commits = (config.queue / config.max_batch.max(1)).max(4);
     let (engine_tx, engine_rx) = sync_channel::<ToEngine>(commits);
-    let (receipt_tx, receipt_rx) = sync_channel::<Vec<Produced>>(256);
     let stopping = Arc::new(Stopping::default());
     let mut threads = Vec::new();
     {
@@ -408,14 +407,9 @@ pub fn start(
     {
         let metrics = metrics.clone();
         let stopping = stopping.clone();
+        let receipts = ReceiptWriter::new(store, latest_tx);
         threads.push(spawn("sw-engine", move || {
-            engine_loop(state, engine_rx, receipt_tx, &metrics, &stopping)
-        })?);
-    }
-    {
-        let metrics = metrics.clone();
-        threads.push(spawn("sw-receipts", move || {
-            receipt_loop(store, receipt_rx, latest_tx, &metrics)
+            engine_loop(state, engine_rx, receipts, &metrics, &stopping)
         })?);
     }
     Ok((
@@ -558,20 +552,26 @@ fn writer(
 fn engine_loop(
     mut state: EngineState,
     rx: Receiver<ToEngine>,
-    receipts: SyncSender<Vec<Produced>>,
+    mut receipts: ReceiptWriter,
     metrics: &Metrics,
     stopping: &Stopping,
 ) {
     let mut out = Vec::new();
     loop {
-        let msg = match rx.recv_timeout(Duration::from_millis(100)) {
+        let msg = match rx.recv_timeout(receipts.wait()) {
             Ok(msg) => msg,
-            // The writer sends nothing after it is done, so an empty queue then is the end.
-            Err(RecvTimeoutError::Timeout) if stopping.writer_done.load(Ordering::SeqCst) => {
-                return;
+            Err(RecvTimeoutError::Timeout) => {
+                // Idle: what waits is stored now. The writer sends nothing after it is done,
+                // so an empty queue then is the end.
+                if receipts.store(metrics).is_err() {
+                    return;
+                }
+                if stopping.writer_done.load(Ordering::SeqCst) {
+                    break;
+                }
+                continue;
             }
-            Err(RecvTimeoutError::Timeout) => continue,
-            Err(RecvTimeoutError::Disconnected) => return,
+            Err(RecvTimeoutError::Disconnected) => break,
         };
         match msg {
             ToEngine::Entries(stored, works) => {
@@ -604,14 +604,13 @@ fn engine_loop(
                 let _ = reply.send(ledger);
             }
         }
-        if !out.is_empty() {
-            metrics
-                .receipt_queue
-                .fetch_add(out.len() as i64, Ordering::Relaxed);
-            if receipts.send(std::mem::take(&mut out)).is_err() {
-                return;
-            }
+        receipts.add(&mut out, metrics);
+        if receipts.due() && receipts.store(metrics).is_err() {
+            return;
         }
+    }
+    if receipts.store(metrics).is_ok() {
+        receipts.mark_durable();
     }
 }
 
@@ -638,62 +637,91 @@ fn encode(produced: Vec<Produced>) -> Vec<(String, StoredReceipt)> {
         .collect()
 }
 
-/// How long the receipt thread gathers receipts before storing them together.
+/// How long receipts wait to be stored together (sled's cost is per write, not per byte).
 const RECEIPT_LINGER: Duration = Duration::from_millis(20);
 
-fn receipt_loop(
+/// The engine thread's receipts on their way to the store: gathered for a moment, encoded
+/// and stored in one write, then announced to pull clients.
+struct ReceiptWriter {
     store: Store,
-    rx: Receiver<Vec<Produced>>,
     latest: watch::Sender<u64>,
-    metrics: &Metrics,
-) {
-    let mut last_mark = std::time::Instant::now();
-    let mut highest = *latest.borrow();
-    loop {
-        let mut produced = match rx.recv_timeout(Duration::from_secs(1)) {
-            Ok(p) => p,
-            Err(RecvTimeoutError::Timeout) => Vec::new(),
-            Err(RecvTimeoutError::Disconnected) => break,
-        };
-        // What else comes within a moment goes into the same write: fewer, larger chunks
-        // (sled's cost is per write, not per byte).
-        let window = std::time::Instant::now() + RECEIPT_LINGER;
-        while produced.len() < 4096
-            && let Some(left) = window.checked_duration_since(std::time::Instant::now())
-            && let Ok(more) = rx.recv_timeout(left)
-        {
-            produced.extend(more);
+    waiting: Vec<Produced>,
+    /// When the oldest waiting receipt was made.
+    since: Option<std::time::Instant>,
+    highest: u64,
+    last_mark: std::time::Instant,
+}
+
+impl ReceiptWriter {
+    fn new(store: Store, latest: watch::Sender<u64>) -> ReceiptWriter {
+        let highest = *latest.borrow();
+        ReceiptWriter {
+            store,
+            latest,
+            waiting: Vec::new(),
+            since: None,
+            highest,
+            last_mark: std::time::Instant::now(),
         }
-        if !produced.is_empty() {
-            let n = produced.len();
-            let encoded = encode(produced);
+    }
+
+    fn add(&mut self, out: &mut Vec<Produced>, metrics: &Metrics) {
+        if out.is_empty() {
+            return;
+        }
+        metrics
+            .receipt_queue
+            .fetch_add(out.len() as i64, Ordering::Relaxed);
+        self.since.get_or_insert_with(std::time::Instant::now);
+        self.waiting.append(out);
+    }
+
+    /// How long the engine may wait for work before what waits here must be stored.
+    fn wait(&self) -> Duration {
+        match self.since {
+            Some(t) => RECEIPT_LINGER.saturating_sub(t.elapsed()),
+            None => Duration::from_millis(100),
+        }
+    }
+
+    fn due(&self) -> bool {
+        self.waiting.len() >= 4096 || self.since.is_some_and(|t| t.elapsed() >= RECEIPT_LINGER)
+    }
+
+    /// Stores what waits. An error stops the engine: receipts not stored are not marked
+    /// durable, so a replay after restart makes and stores them again.
+    fn store(&mut self, metrics: &Metrics) -> Result<(), StoreError> {
+        self.since = None;
+        if !self.waiting.is_empty() {
+            let n = self.waiting.len();
+            let encoded = encode(std::mem::take(&mut self.waiting));
             if let Some(max) = encoded.iter().map(|(_, r)| r.id).max() {
-                highest = highest.max(max);
+                self.highest = self.highest.max(max);
             }
-            if let Err(e) = store.put_receipts(&encoded) {
-                // Not marked durable: a replay after restart stores them again.
+            if let Err(e) = self.store.put_receipts(&encoded) {
                 tracing::error!(error = %e, "storing receipts failed");
-                return;
+                return Err(e);
             }
             metrics.receipt_queue.fetch_sub(n as i64, Ordering::Relaxed);
             metrics.receipts.fetch_add(n as u64, Ordering::Relaxed);
-            latest.send_replace(highest);
+            self.latest.send_replace(self.highest);
         }
-        if last_mark.elapsed() >= Duration::from_secs(1) {
-            last_mark = std::time::Instant::now();
-            mark_durable(&store, highest);
+        if self.last_mark.elapsed() >= Duration::from_secs(1) {
+            self.last_mark = std::time::Instant::now();
+            self.mark_durable();
         }
+        Ok(())
     }
-    mark_durable(&store, highest);
-}
 
-/// After a flush, every receipt up to `highest` is durable: a replay need not store them.
-fn mark_durable(store: &Store, highest: u64) {
-    let result = store
-        .flush_receipts()
-        .and_then(|()| store.set_counter(STORED_MARK, highest + 1))
-        .and_then(|()| store.flush_meta());
-    if let Err(e) = result {
-        tracing::warn!(error = %e, "could not mark receipts durable");
+    /// After a flush, every receipt up to `highest` is durable: a replay need not store them.
+    fn mark_durable(&self) {
+        let result = self
+            .store
+            .flush_receipts()
+            .and_then(|()| self.store.set_counter(STORED_MARK, self.highest + 1))
+            .and_then(|()| self.store.flush_meta());
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "could not mark receipts durable");
+        }
     }
 }
