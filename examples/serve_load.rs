@@ -12,7 +12,7 @@
 //!    each request was due, so a stall counts in full.
 //!
 //! `scripts/bench-serve.sh` builds and runs it. Options: `--seconds S` per phase (5),
-//! `--connections C` (64), `--rate R` (10000).
+//! `--connections C` (256), `--rate R` (10000).
 
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
@@ -38,7 +38,7 @@ fn options() -> anyhow::Result<Options> {
     let mut o = Options {
         server: String::new(),
         seconds: 5,
-        connections: 64,
+        connections: 256,
         rate: 10_000,
     };
     while let Some(a) = args.next() {
