@@ -75,9 +75,15 @@ pub async fn reset(State(app): State<Arc<App>>, headers: HeaderMap) -> Response 
     if let Err(r) = app.admin(&headers) {
         return r.into_response();
     }
-    match log(&app, Event::Reset, Work::Reset).await {
-        Ok(seq) => Json(serde_json::json!({ "ok": true, "seq": seq })).into_response(),
-        Err(r) => r,
+    // Answered once the engine has started afresh, so what is read next sees the reset.
+    let (reply, done) = oneshot::channel();
+    let seq = match log(&app, Event::Reset, Work::Reset { reply: Some(reply) }).await {
+        Ok(seq) => seq,
+        Err(r) => return r,
+    };
+    match done.await {
+        Ok(()) => Json(serde_json::json!({ "ok": true, "seq": seq })).into_response(),
+        Err(_) => plain(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping"),
     }
 }
 

@@ -87,7 +87,12 @@ pub enum Work {
         /// Told whether the engine could do it (absent in a replay).
         reply: Option<oneshot::Sender<Result<(), String>>>,
     },
-    Reset,
+    Reset {
+        /// Told once the engine has started afresh (absent in a replay).
+        reply: Option<oneshot::Sender<()>>,
+    },
+    /// An entry written by an older or newer version that this one cannot play.
+    Skip,
 }
 
 /// Something to append to the log, with its answer channel.
@@ -283,10 +288,14 @@ impl EngineState {
                     let _ = reply.send(result.map_err(str::to_string));
                 }
             }
-            Work::Reset => {
+            Work::Reset { reply } => {
                 self.engine = SingleWindow::new(self.config.clone(), self.params.clone());
                 self.owner.clear();
+                if let Some(reply) = reply {
+                    let _ = reply.send(());
+                }
             }
+            Work::Skip => {}
         }
         // Receipts due at once (e.g. a forced event) go out with the entry.
         self.advance(now, out);
@@ -326,10 +335,9 @@ fn work_of(entry: &Entry, ctx: &Context<'_>) -> Work {
                 order_no: order_no.clone(),
                 reply: None,
             },
-            // Written by an older or newer version: nothing this one can do with it.
-            None => Work::Reset,
+            None => Work::Skip,
         },
-        Event::Reset => Work::Reset,
+        Event::Reset => Work::Reset { reply: None },
     }
 }
 
@@ -723,5 +731,47 @@ impl ReceiptWriter {
         if let Err(e) = result {
             tracing::warn!(error = %e, "could not mark receipts durable");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn replayed(event: Event) -> Work {
+        let registry = crate::model::registry::Registry::default();
+        let params = Params::default();
+        let ctx = Context {
+            registry: &registry,
+            params: &params,
+            related: None,
+        };
+        let entry = Entry {
+            checked: NaiveDateTime::default(),
+            stored: NaiveDateTime::default(),
+            event,
+        };
+        work_of(&entry, &ctx)
+    }
+
+    #[test]
+    fn a_forced_event_this_version_does_not_know_is_skipped_in_a_replay_not_a_reset() {
+        let forced = |name: &str| Event::Force {
+            event: name.into(),
+            ebp_code: "4403966Z01".into(),
+            order_no: "ORD1".into(),
+        };
+        assert!(matches!(replayed(forced("quarantine")), Work::Skip));
+        assert!(matches!(
+            replayed(forced("release")),
+            Work::Force {
+                event: Forced::Release,
+                ..
+            }
+        ));
+        assert!(matches!(
+            replayed(Event::Reset),
+            Work::Reset { reply: None }
+        ));
     }
 }
