@@ -11,12 +11,16 @@
 //! 3. both again at a fixed rate (`--rate`, default 10,000/s), latency measured from the time
 //!    each request was due, so a stall counts in full.
 //!
+//! After each phase: the CPU time a message cost in each server thread and in this driver,
+//! and how busy the machine was.
+//!
 //! `scripts/bench-serve.sh` builds and runs it. Options: `--seconds S` per phase (5),
 //! `--connections C` (256), `--rate R` (10000).
 
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
 use single_window::load::parcels::{self, Rng};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -142,6 +146,94 @@ impl Tally {
     }
 }
 
+/// CPU time used so far, from `/proc` (Linux; elsewhere all zero): the server's per thread
+/// name (a trailing number dropped: `sled-io-3` counts as `sled-io`), this driver's, and the
+/// whole machine's busy and total time. In clock ticks (1/100 s on Linux).
+struct CpuTimes {
+    server: BTreeMap<String, u64>,
+    driver: u64,
+    machine_busy: u64,
+    machine_total: u64,
+}
+
+impl CpuTimes {
+    fn now(server_pid: u32) -> CpuTimes {
+        let driver = threads(std::process::id()).values().sum();
+        // The first line of /proc/stat: "cpu  user nice system idle iowait irq softirq steal …".
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let ticks: Vec<u64> = stat
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|t| t.parse().ok())
+            .collect();
+        let total: u64 = ticks.iter().take(8).sum();
+        let idle = ticks.iter().skip(3).take(2).sum::<u64>();
+        CpuTimes {
+            server: threads(server_pid),
+            driver,
+            machine_busy: total - idle,
+            machine_total: total,
+        }
+    }
+
+    /// What was used since `before`, per message answered.
+    fn report_since(&self, before: &CpuTimes, messages: u64) {
+        if self.machine_total == before.machine_total || messages == 0 {
+            return;
+        }
+        let per_message = |ticks: u64| ticks as f64 * 10_000.0 / messages as f64;
+        let mut server_total = 0;
+        let mut parts = Vec::new();
+        for (name, ticks) in &self.server {
+            let used = ticks - before.server.get(name).copied().unwrap_or(0);
+            server_total += used;
+            if per_message(used) >= 0.5 {
+                parts.push(format!("{name} {:.0}", per_message(used)));
+            }
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        println!(
+            "{:<34} CPU per message: server {:.0} µs ({}), driver {:.0} µs; machine {:.0} % busy of {:.0} %",
+            "",
+            per_message(server_total),
+            parts.join(", "),
+            per_message(self.driver - before.driver),
+            (self.machine_busy - before.machine_busy) as f64 * 100.0 * cores
+                / (self.machine_total - before.machine_total) as f64,
+            cores * 100.0
+        );
+    }
+}
+
+/// CPU ticks (user and system) of each thread of `pid`, by thread name.
+fn threads(pid: u32) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        // "tid (name) state …": utime and stime are the 12th and 13th fields after the name.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let name = stat[open + 1..close].trim_end_matches(|c: char| c.is_ascii_digit() || c == '-');
+        let fields: Vec<u64> = stat[close + 1..]
+            .split_whitespace()
+            .skip(11)
+            .take(2)
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        *out.entry(name.to_string()).or_default() += fields.iter().sum::<u64>();
+    }
+    out
+}
+
 /// A keep-alive HTTP/1.1 client connection that writes each request whole and reads the
 /// answer's head and `content-length` bytes, nothing more: the driver shares the machine with
 /// the server, so its own cost per request is kept to two system calls and a scan.
@@ -223,19 +315,21 @@ impl Connection {
 /// when given, else as fast as answers come.
 async fn phase(
     port: u16,
+    server_pid: u32,
     path: &'static str,
     corpus: Arc<Vec<(String, Bytes)>>,
     next: Arc<AtomicUsize>,
     connections: usize,
     seconds: u64,
     rate: Option<u64>,
-) -> anyhow::Result<(Tally, f64)> {
+) -> anyhow::Result<(Tally, f64, (CpuTimes, CpuTimes))> {
     // Every connection is open before the clock starts: opening hundreds at once overflows
     // the listen backlog, and the retried SYNs would stall the phase's first second.
     let mut senders = Vec::with_capacity(connections);
     for _ in 0..connections {
         senders.push(Connection::open(port).await?);
     }
+    let cpu = CpuTimes::now(server_pid);
     let started = Instant::now();
     let end = started + Duration::from_secs(seconds);
     let mut tasks = tokio::task::JoinSet::new();
@@ -283,7 +377,8 @@ async fn phase(
     while let Some(t) = tasks.join_next().await {
         tally.merge(t??);
     }
-    Ok((tally, started.elapsed().as_secs_f64()))
+    let seconds = started.elapsed().as_secs_f64();
+    Ok((tally, seconds, (cpu, CpuTimes::now(server_pid))))
 }
 
 /// The server's own counters of group commit and queues.
@@ -334,6 +429,7 @@ fn main() -> anyhow::Result<()> {
         .stderr(log)
         .spawn()
         .with_context(|| format!("starting {}", o.server))?;
+    let server_pid = server.id();
     // One thread drives every connection: on two cores, a second driver thread took CPU the
     // server needed and cost a third of its durable rate.
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -361,6 +457,7 @@ fn main() -> anyhow::Result<()> {
         let run = |path, next: &Arc<AtomicUsize>, rate| {
             phase(
                 port,
+                server_pid,
                 path,
                 corpus.clone(),
                 next.clone(),
@@ -369,14 +466,33 @@ fn main() -> anyhow::Result<()> {
                 rate,
             )
         };
-        let (t, s) = run("/baseline", &baseline_next, None).await?;
-        t.report("baseline (no storage), max", s);
-        let (t, s) = run("/ceb", &next, None).await?;
-        t.report("ingest (durable), max", s);
-        let (t, s) = run("/baseline", &baseline_next, Some(o.rate)).await?;
-        t.report(&format!("baseline at {}/s", o.rate), s);
-        let (t, s) = run("/ceb", &next, Some(o.rate)).await?;
-        t.report(&format!("ingest (durable) at {}/s", o.rate), s);
+        let phases = [
+            (
+                "/baseline",
+                &baseline_next,
+                None,
+                "baseline (no storage), max".to_string(),
+            ),
+            ("/ceb", &next, None, "ingest (durable), max".to_string()),
+            (
+                "/baseline",
+                &baseline_next,
+                Some(o.rate),
+                format!("baseline at {}/s", o.rate),
+            ),
+            (
+                "/ceb",
+                &next,
+                Some(o.rate),
+                format!("ingest (durable) at {}/s", o.rate),
+            ),
+        ];
+        for (path, next, rate, name) in phases {
+            let (tally, seconds, (before, after)) = run(path, next, rate).await?;
+            let answered = tally.ok + tally.busy + tally.other;
+            tally.report(&name, seconds);
+            after.report_since(&before, answered);
+        }
         print_metrics(port).await
     });
     // SIGTERM, so the server stops gracefully.

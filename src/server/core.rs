@@ -571,7 +571,7 @@ fn engine_loop(
             Err(RecvTimeoutError::Timeout) => {
                 // Idle: what waits is stored now. The writer sends nothing after it is done,
                 // so an empty queue then is the end.
-                if receipts.store(metrics).is_err() {
+                if receipts.store_waiting(metrics).is_err() {
                     return;
                 }
                 if stopping.writer_done.load(Ordering::SeqCst) {
@@ -613,11 +613,11 @@ fn engine_loop(
             }
         }
         receipts.add(&mut out, metrics);
-        if receipts.due() && receipts.store(metrics).is_err() {
+        if receipts.due() && receipts.store_waiting(metrics).is_err() {
             return;
         }
     }
-    if receipts.store(metrics).is_ok() {
+    if receipts.store_waiting(metrics).is_ok() {
         receipts.mark_durable();
     }
 }
@@ -698,7 +698,7 @@ impl ReceiptWriter {
 
     /// Stores what waits. An error stops the engine: receipts not stored are not marked
     /// durable, so a replay after restart makes and stores them again.
-    fn store(&mut self, metrics: &Metrics) -> Result<(), StoreError> {
+    fn store_waiting(&mut self, metrics: &Metrics) -> Result<(), StoreError> {
         self.since = None;
         if !self.waiting.is_empty() {
             let n = self.waiting.len();
