@@ -311,11 +311,17 @@ impl Connection {
     }
 }
 
+/// The server under test: where it listens, and its process.
+#[derive(Clone, Copy)]
+struct Server {
+    port: u16,
+    pid: u32,
+}
+
 /// Drives `path` over `connections` connections for `seconds`; at `rate` per second in all
 /// when given, else as fast as answers come.
 async fn phase(
-    port: u16,
-    server_pid: u32,
+    server: Server,
     path: &'static str,
     corpus: Arc<Vec<(String, Bytes)>>,
     next: Arc<AtomicUsize>,
@@ -327,9 +333,9 @@ async fn phase(
     // the listen backlog, and the retried SYNs would stall the phase's first second.
     let mut senders = Vec::with_capacity(connections);
     for _ in 0..connections {
-        senders.push(Connection::open(port).await?);
+        senders.push(Connection::open(server.port).await?);
     }
-    let cpu = CpuTimes::now(server_pid);
+    let cpu = CpuTimes::now(server.pid);
     let started = Instant::now();
     let end = started + Duration::from_secs(seconds);
     let mut tasks = tokio::task::JoinSet::new();
@@ -378,7 +384,7 @@ async fn phase(
         tally.merge(t??);
     }
     let seconds = started.elapsed().as_secs_f64();
-    Ok((tally, seconds, (cpu, CpuTimes::now(server_pid))))
+    Ok((tally, seconds, (cpu, CpuTimes::now(server.pid))))
 }
 
 /// The server's own counters of group commit and queues.
@@ -456,8 +462,10 @@ fn main() -> anyhow::Result<()> {
         let baseline_next = Arc::new(AtomicUsize::new(0));
         let run = |path, next: &Arc<AtomicUsize>, rate| {
             phase(
-                port,
-                server_pid,
+                Server {
+                    port,
+                    pid: server_pid,
+                },
                 path,
                 corpus.clone(),
                 next.clone(),
