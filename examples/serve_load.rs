@@ -3,8 +3,8 @@
 //! Starts the server binary given as the first argument on a fresh store in a temporary
 //! folder (a generated registry of 20 enterprises, a token each), then drives it over HTTP/1.1
 //! keep-alive connections from this process (one thread, a minimal client) with distinct
-//! generated parcels (order, payment
-//! receipt, waybill and declaration list: four messages each):
+//! generated parcels (order, payment receipt, waybill and declaration list: four messages
+//! each):
 //!
 //! 1. `POST /baseline` as fast as it goes (the body is read, nothing is checked or stored);
 //! 2. `POST /ceb` as fast as it goes (checked, durably stored, acknowledged);
@@ -188,7 +188,8 @@ impl CpuTimes {
         let mut server_total = 0;
         let mut parts = Vec::new();
         for (name, ticks) in &self.server {
-            let used = ticks - before.server.get(name).copied().unwrap_or(0);
+            // Saturating: sled's I/O threads come and go, so a name's sum can shrink.
+            let used = ticks.saturating_sub(before.server.get(name).copied().unwrap_or(0));
             server_total += used;
             if per_message(used) >= 0.5 {
                 parts.push(format!("{name} {:.0}", per_message(used)));
@@ -200,7 +201,7 @@ impl CpuTimes {
             "",
             per_message(server_total),
             parts.join(", "),
-            per_message(self.driver - before.driver),
+            per_message(self.driver.saturating_sub(before.driver)),
             (self.machine_busy - before.machine_busy) as f64 * 100.0 * cores
                 / (self.machine_total - before.machine_total) as f64,
             cores * 100.0
