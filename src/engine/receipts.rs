@@ -140,10 +140,14 @@ impl Outgoing {
 
     /// The receipt as a typed message.
     pub fn message(&self) -> Message<'static> {
+        self.message_saying(&self.info())
+    }
+
+    /// The receipt as a typed message, its `returnInfo` being `info` (what `info()` gives).
+    fn message_saying(&self, info: &str) -> Message<'static> {
         let (status, due) = (self.status, self.due);
-        let info = self.info();
         match &self.body {
-            Body::List { list, invt_no, .. } => list_message(list, *invt_no, status, &info, due),
+            Body::List { list, invt_no, .. } => list_message(list, *invt_no, status, info, due),
             Body::Linked { list, doc } => {
                 let f = &list.facts;
                 match doc {
@@ -151,12 +155,12 @@ impl Outgoing {
                         o,
                         Key(f.ebp_code.clone(), f.order_no.clone()),
                         status,
-                        &info,
+                        info,
                         due,
                     ),
-                    Linked::Payment(p) => payment_message(p, &f.order_no, status, &info, due),
+                    Linked::Payment(p) => payment_message(p, &f.order_no, status, info, due),
                     Linked::Waybill(w) => {
-                        waybill_message(w, f.waybill_key().to_owned(), status, &info, due)
+                        waybill_message(w, f.waybill_key().to_owned(), status, info, due)
                     }
                 }
             }
@@ -174,7 +178,12 @@ impl Outgoing {
 
     /// The receipt as the CEB XML sent to the enterprise.
     pub fn xml(&self) -> String {
-        ceb::encode(self.message().as_element())
+        self.xml_saying(&self.info())
+    }
+
+    /// `xml()` for a caller that has `info()` already.
+    pub fn xml_saying(&self, info: &str) -> String {
+        ceb::encode(self.message_saying(info).as_element())
     }
 }
 

@@ -629,16 +629,19 @@ fn encode(produced: Vec<Produced>) -> Vec<(String, StoredReceipt)> {
         .map(|p| {
             let receipt = match p.body {
                 Body::Ready(r) => r,
-                Body::Outgoing(o) => StoredReceipt {
-                    id: p.id,
-                    time: readable_millis(o.due),
-                    root: o.root.to_string(),
-                    status: o.status.to_string(),
-                    key: o.key().to_string(),
-                    answers: o.answers().to_string(),
-                    info: o.info().to_string(),
-                    xml: o.xml(),
-                },
+                Body::Outgoing(o) => {
+                    let info = o.info();
+                    StoredReceipt {
+                        id: p.id,
+                        time: readable_millis(o.due),
+                        root: o.root.to_string(),
+                        status: o.status.to_string(),
+                        key: o.key(),
+                        answers: o.answers(),
+                        xml: o.xml_saying(&info),
+                        info: info.into_owned(),
+                    }
+                }
             };
             (p.dxp, receipt)
         })
