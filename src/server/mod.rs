@@ -37,6 +37,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::ListenerExt as _;
 pub use config::Config;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -231,6 +232,13 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
         startup_ms = started.elapsed().as_millis() as u64,
         "single window serving"
     );
+    // Answers go out at once: with Nagle's algorithm a small write that follows another can
+    // wait for the client's delayed acknowledgement (up to 40 ms), a stall in the p99.
+    let listener = listener.tap_io(|stream| {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, router(app.clone()))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
