@@ -438,7 +438,7 @@ fn main() -> anyhow::Result<()> {
         .with_context(|| format!("starting {}", o.server))?;
     let server_pid = server.id();
     // One thread drives every connection: on two cores, a second driver thread took CPU the
-    // server needed and cost a third of its durable rate.
+    // server needed and cost about a quarter of its durable rate.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -61,16 +61,30 @@ fn push_date(out: &mut String, d: NaiveDate, sep: &str) {
     push_digits(out, d.day(), 2);
 }
 
-fn push_time(out: &mut String, t: NaiveDateTime, sep: &str) {
-    push_digits(out, t.hour(), 2);
-    out.push_str(sep);
-    push_digits(out, t.minute(), 2);
-    out.push_str(sep);
-    push_digits(out, t.second(), 2);
-}
-
 fn millis(t: NaiveDateTime) -> u32 {
     t.nanosecond() % 1_000_000_000 / 1_000_000
+}
+
+/// Date, `between`, then time, the fields of each joined by the given separators; then the
+/// milliseconds after `millis` when given.
+fn date_time(
+    t: NaiveDateTime,
+    [date_sep, between, time_sep]: [&str; 3],
+    millis_sep: Option<&str>,
+) -> String {
+    let mut out = String::with_capacity(24);
+    push_date(&mut out, t.date(), date_sep);
+    out.push_str(between);
+    push_digits(&mut out, t.hour(), 2);
+    out.push_str(time_sep);
+    push_digits(&mut out, t.minute(), 2);
+    out.push_str(time_sep);
+    push_digits(&mut out, t.second(), 2);
+    if let Some(sep) = millis_sep {
+        out.push_str(sep);
+        push_digits(&mut out, millis(t), 3);
+    }
+    out
 }
 
 /// `YYYYMMDD`.
@@ -82,37 +96,22 @@ pub fn format8(d: NaiveDate) -> String {
 
 /// `YYYYMMDDhhmmss`.
 pub fn format14(t: NaiveDateTime) -> String {
-    let mut out = String::with_capacity(17);
-    push_date(&mut out, t.date(), "");
-    push_time(&mut out, t, "");
-    out
+    date_time(t, ["", "", ""], None)
 }
 
 /// `yyyyMMddHHmmssSSS`, the receipt time format.
 pub fn format17(t: NaiveDateTime) -> String {
-    let mut out = format14(t);
-    push_digits(&mut out, millis(t), 3);
-    out
+    date_time(t, ["", "", ""], Some(""))
 }
 
 /// `YYYY-MM-DDThh:mm:ss` (RFC 3339 without a zone, as the DXP envelope writes it).
 pub fn rfc3339(t: NaiveDateTime) -> String {
-    let mut out = String::with_capacity(19);
-    push_date(&mut out, t.date(), "-");
-    out.push('T');
-    push_time(&mut out, t, ":");
-    out
+    date_time(t, ["-", "T", ":"], None)
 }
 
 /// `YYYY-MM-DD hh:mm:ss.mmm`, the time shown with a stored receipt.
 pub fn readable_millis(t: NaiveDateTime) -> String {
-    let mut out = String::with_capacity(23);
-    push_date(&mut out, t.date(), "-");
-    out.push(' ');
-    push_time(&mut out, t, ":");
-    out.push('.');
-    push_digits(&mut out, millis(t), 3);
-    out
+    date_time(t, ["-", " ", ":"], Some("."))
 }
 
 #[cfg(test)]
