@@ -37,7 +37,7 @@ fn main() {
     for _ in 0..rounds {
         for m in &messages {
             let (report, message) = check_and_decode(m, now, &ctx);
-            let checked = Checked::new("DXPENT0000000001", &report, message, now);
+            let checked = Checked::new("DXPENT0000000001", report, message, now);
             refused += checked.accepted.iter().filter(|a| !**a).count();
         }
     }

@@ -14,7 +14,7 @@ use serde::Serialize;
 use std::borrow::Cow;
 
 /// The verdict on one business document (or on the whole message when it cannot be read).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct DocumentReport {
     /// e.g. `CEB603`; `Unknown` when the root is not a known message.
     pub message: String,

@@ -637,17 +637,20 @@ impl<'a> Decoder<'a> {
         }
         counts[i] += 1;
         let n = counts[i];
-        // Only diagnostics use the leaf; most members are single, so this rarely allocates.
-        let leaf: Cow<'_, str> = if member.max > 1 {
-            Cow::Owned(format!("{name}[{n}]"))
-        } else {
-            Cow::Borrowed(name)
+        // The leaf of the path, for diagnostics: built only where one may be needed (list
+        // records, the bulk of repeated members, never need it).
+        let leaf = || -> Cow<'_, str> {
+            if member.max > 1 {
+                Cow::Owned(format!("{name}[{n}]"))
+            } else {
+                Cow::Borrowed(name)
+            }
         };
         if n > member.max {
             self.report(
                 "E-XML-COUNT",
                 at,
-                Some(&leaf),
+                Some(&leaf()),
                 format!("{n} × {name}"),
                 format!("at most {} × {name}", member.max),
                 format!("{name}最多出现{}次，这里是第{n}次：请删除多余的{name}。", member.max),
@@ -661,7 +664,7 @@ impl<'a> Decoder<'a> {
             self.report(
                 "E-XML-ORDER",
                 at,
-                Some(&leaf),
+                Some(&leaf()),
                 format!("{name} after {after}"),
                 format!("{name} before {after} (the order of {})", schema.name),
                 format!("元素 {name} 位置错误：在 {} 中它必须位于 {after} 之前，请按规范顺序排列。", schema.name),
@@ -689,6 +692,7 @@ impl<'a> Decoder<'a> {
                 el.set_value(i, Value::Text(Cow::Borrowed(raw)));
             }
             _ => {
+                let leaf = leaf();
                 let Some(text) = self.text(&start, shape, &leaf) else {
                     return Some(i);
                 };

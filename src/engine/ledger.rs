@@ -369,22 +369,23 @@ impl Ledger {
     /// Learns from a receipt of the engine: 604 moves a list on, 606 399 cancels one.
     pub fn observe(&mut self, receipt: &Outgoing) {
         let at = receipt.due;
+        if !matches!(receipt.root, "CEB604Message" | "CEB606Message") {
+            return;
+        }
+        // Most are receipts for a list as it stood: read those without building the message.
+        if let Some((guid, invt_no)) = receipt.list_return() {
+            let i = guid.with_str(|g| self.by_guid.get(g).copied());
+            if let Some(i) = i {
+                self.list_receipt(i, &invt_no, receipt.status, at);
+            }
+            return;
+        }
         match receipt.message() {
             Message::Ceb604(m) => {
                 for r in &m.returns {
-                    let Some(&i) = self.by_guid.get(r.guid.as_ref()) else {
-                        continue;
-                    };
-                    if !r.invt_no.is_empty() && !self.by_invt_no.contains_key(r.invt_no.as_ref()) {
-                        self.by_invt_no.insert(r.invt_no.as_ref().into(), i);
+                    if let Some(&i) = self.by_guid.get(r.guid.as_ref()) {
+                        self.list_receipt(i, &r.invt_no, &r.return_status, at);
                     }
-                    let Some(d) = self.decls.get_mut(i as usize) else {
-                        continue;
-                    };
-                    if !r.invt_no.is_empty() {
-                        d.invt_no = Some(r.invt_no.as_ref().into());
-                    }
-                    apply_status(d, &r.return_status, at);
                 }
             }
             Message::Ceb606(m) => {
@@ -403,6 +404,20 @@ impl Ledger {
             }
             _ => {}
         }
+    }
+
+    /// A list's receipt: its customs number once assigned, and its status.
+    fn list_receipt(&mut self, i: u32, invt_no: &str, status: &str, at: NaiveDateTime) {
+        if !invt_no.is_empty() && !self.by_invt_no.contains_key(invt_no) {
+            self.by_invt_no.insert(invt_no.into(), i);
+        }
+        let Some(d) = self.decls.get_mut(i as usize) else {
+            return;
+        };
+        if !invt_no.is_empty() {
+            d.invt_no = Some(invt_no.into());
+        }
+        apply_status(d, status, at);
     }
 
     /// Number of declarations recorded (every status).

@@ -138,6 +138,19 @@ impl Outgoing {
         }
     }
 
+    /// For a receipt made for a list as it stood: the list's GUID and the customs list number
+    /// it carries (empty before one is assigned), read without building the message (the
+    /// ledger follows every list receipt).
+    pub fn list_return(&self) -> Option<(&Guid, String)> {
+        match &self.body {
+            Body::List { list, invt_no, .. } => Some((
+                &list.guid,
+                invt_no.map(|n| n.format(list)).unwrap_or_default(),
+            )),
+            _ => None,
+        }
+    }
+
     /// The receipt as a typed message.
     pub fn message(&self) -> Message<'static> {
         self.message_saying(&self.info())

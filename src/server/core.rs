@@ -44,34 +44,39 @@ impl Checked {
     /// Splits a check report into what the engine needs.
     pub fn new(
         sender: &str,
-        report: &MessageReport,
+        report: MessageReport,
         message: Option<Message<'static>>,
         now: NaiveDateTime,
     ) -> Checked {
         let docs = report.documents.iter().filter(|d| d.index > 0);
-        let keys: Vec<&str> = docs.clone().map(|d| d.key.as_str()).collect();
-        let receipt = report.receipt.as_ref().map(|r| {
-            let first = report.documents.first();
-            StoredReceipt {
-                id: 0,
-                time: readable_millis(now),
-                root: r.root.to_string(),
-                status: first.map(|d| d.return_status.clone()).unwrap_or_default(),
-                key: keys.join(", "),
-                answers: first.map(|d| d.guid.clone()).unwrap_or_default(),
-                info: first.map(|d| d.return_info.clone()).unwrap_or_default(),
-                xml: r.xml.clone(),
-            }
+        let key = docs
+            .clone()
+            .map(|d| d.key.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let guids = docs.map(|d| d.guid.clone()).collect();
+        let accepted = report
+            .documents
+            .iter()
+            .map(|d| d.accepted && d.index > 0)
+            .collect();
+        // The e-port's receipt takes its texts from the first document (moved, not copied).
+        let first = report.documents.into_iter().next().unwrap_or_default();
+        let receipt = report.receipt.map(|r| StoredReceipt {
+            id: 0,
+            time: readable_millis(now),
+            root: r.root.to_string(),
+            status: first.return_status,
+            key,
+            answers: first.guid,
+            info: first.return_info,
+            xml: r.xml,
         });
         Checked {
             sender: sender.to_string(),
             message,
-            accepted: report
-                .documents
-                .iter()
-                .map(|d| d.accepted && d.index > 0)
-                .collect(),
-            guids: docs.map(|d| d.guid.clone()).collect(),
+            accepted,
+            guids,
             receipt,
         }
     }
@@ -148,6 +153,8 @@ pub struct CoreConfig {
     pub queue: usize,
     /// Most entries written by one flush.
     pub max_batch: usize,
+    /// Shortest time from the start of one flush to the start of the next.
+    pub commit_cycle: Duration,
     /// How often the engine's clock moves on when nothing arrives.
     pub tick: Duration,
 }
@@ -319,7 +326,7 @@ fn work_of(entry: &Entry, ctx: &Context<'_>) -> Work {
             let (report, message) = check_and_decode(bytes, entry.checked, ctx);
             Work::Message(Box::new(Checked::new(
                 sender,
-                &report,
+                report,
                 message,
                 entry.checked,
             )))
@@ -494,6 +501,7 @@ fn writer(
         now
     };
     let mut batch: Vec<Submission> = Vec::with_capacity(config.max_batch);
+    let mut last_flush = std::time::Instant::now();
     loop {
         match rx.recv_timeout(config.tick) {
             Ok(first) => batch.push(first),
@@ -508,10 +516,18 @@ fn writer(
             }
             Err(RecvTimeoutError::Disconnected) => return,
         }
+        // Gathers until the commit cycle is over (at once after a quiet spell).
+        let gather_until = last_flush + config.commit_cycle;
         while batch.len() < config.max_batch {
-            match rx.try_recv() {
-                Ok(s) => batch.push(s),
-                Err(_) => break,
+            let wait = gather_until.saturating_duration_since(std::time::Instant::now());
+            let next = if wait.is_zero() {
+                rx.try_recv().ok()
+            } else {
+                rx.recv_timeout(wait).ok()
+            };
+            match next {
+                Some(s) => batch.push(s),
+                None => break,
             }
         }
         metrics
@@ -529,9 +545,9 @@ fn writer(
             };
             entries.push((seq, entry));
         }
-        let started = std::time::Instant::now();
+        last_flush = std::time::Instant::now();
         let written = store.append(&entries).and_then(|()| store.flush());
-        metrics.observe_flush(started.elapsed(), batch.len());
+        metrics.observe_flush(last_flush.elapsed(), batch.len());
         if let Err(e) = written {
             // What was appended may or may not survive; answering anything else now could
             // make the engine's state differ from a replay, so the writer stops here.

@@ -111,7 +111,7 @@ async fn take(app: &App, f: &FileDropConfig, file: &Path) -> bool {
             tracing::warn!(file = %file.display(), error = %e, "cannot read a dropped file");
             return true;
         }
-        Ok(bytes) => match submit(app, &f.dxp_id, &bytes).await {
+        Ok(bytes) => match submit(app, &f.dxp_id, bytes.into()).await {
             Ok(stored) => {
                 tracing::debug!(file = %file.display(), seq = stored.seq, "dropped file stored");
                 std::fs::rename(file, f.archive.join(name))

@@ -69,14 +69,14 @@ impl IntoResponse for Refusal {
 }
 
 /// Checks a message sent by `dxp`, stores it and waits until it is durable.
-pub async fn submit(app: &App, dxp: &str, bytes: &[u8]) -> Result<Stored, Refusal> {
+pub async fn submit(app: &App, dxp: &str, bytes: Bytes) -> Result<Stored, Refusal> {
     let now = wall_clock();
     let ctx = Context {
         registry: &app.registry,
         params: &app.params,
         related: None,
     };
-    let (report, message) = check_and_decode(bytes, now, &ctx);
+    let (mut report, message) = check_and_decode(&bytes, now, &ctx);
     let count = |a: &std::sync::atomic::AtomicU64| a.fetch_add(1, Ordering::Relaxed);
     let Some(message) = message.filter(|_| report.documents.iter().all(|d| d.index > 0)) else {
         count(&app.metrics.unreadable);
@@ -102,7 +102,8 @@ pub async fn submit(app: &App, dxp: &str, bytes: &[u8]) -> Result<Stored, Refusa
         ));
     }
     let declared = find_text(message.as_element(), "dxpId").unwrap_or_default();
-    let sender_id = report.transport.as_ref().map(|t| t.sender_id.as_str());
+    let transport = report.transport.take();
+    let sender_id = transport.as_ref().map(|t| t.sender_id.as_str());
     if declared != dxp || sender_id.is_some_and(|s| s != dxp) {
         count(&app.metrics.forbidden);
         return Err(Refusal::text(
@@ -113,8 +114,8 @@ pub async fn submit(app: &App, dxp: &str, bytes: &[u8]) -> Result<Stored, Refusa
             ),
         ));
     }
-    let checked = Checked::new(dxp, &report, Some(message), now);
-    let receipt = match (&checked.receipt, &report.transport) {
+    let checked = Checked::new(dxp, report, Some(message), now);
+    let receipt = match (&checked.receipt, &transport) {
         (Some(r), Some(t)) => crate::ceb::wrap_dxp(
             &r.xml,
             &r.root,
@@ -131,7 +132,7 @@ pub async fn submit(app: &App, dxp: &str, bytes: &[u8]) -> Result<Stored, Refusa
         checked: now,
         event: Event::Message {
             sender: dxp.to_string(),
-            bytes: bytes.to_vec(),
+            bytes,
         },
         work: Work::Message(Box::new(checked)),
         ack,
@@ -183,7 +184,7 @@ pub async fn post_ceb(State(app): State<Arc<App>>, headers: HeaderMap, body: Byt
         Ok(d) => d,
         Err(r) => return r.into_response(),
     };
-    match submit(&app, &dxp, &body).await {
+    match submit(&app, &dxp, body).await {
         Ok(stored) => {
             app.metrics.ack_latency.observe(started.elapsed());
             let mut response = (

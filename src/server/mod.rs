@@ -181,6 +181,7 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
     let core_config = core::CoreConfig {
         queue: config.queue,
         max_batch: config.max_batch,
+        commit_cycle: Duration::from_millis(config.commit_ms),
         tick: Duration::from_millis(config.tick_ms.max(1)),
     };
     let (core, threads) = core::start(

@@ -320,7 +320,7 @@ fn decode_entry(b: &[u8]) -> Option<Entry> {
     let event = match f.take(1)?[0] {
         b'M' => Event::Message {
             sender: f.text()?,
-            bytes: f.compressed()?,
+            bytes: f.compressed()?.into(),
         },
         b'F' => Event::Force {
             event: f.text()?,
@@ -370,7 +370,7 @@ mod tests {
                     stored: time("2025-03-10 10:00:00.250"),
                     event: Event::Message {
                         sender: "DXPENT0000031415".into(),
-                        bytes: vec![0xef, 0xbb, 0xbf, b'<', 0xc4, 0xe3],
+                        bytes: vec![0xef, 0xbb, 0xbf, b'<', 0xc4, 0xe3].into(),
                     },
                 },
             ),

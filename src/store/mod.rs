@@ -40,7 +40,8 @@ pub enum StoreError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// A CEB message as received (raw bytes) from an enterprise.
-    Message { sender: String, bytes: Vec<u8> },
+    /// (`Bytes`: the request body is stored as it came, not copied.)
+    Message { sender: String, bytes: bytes::Bytes },
     /// A customs event forced by test support on the list of an order.
     Force {
         event: String,
