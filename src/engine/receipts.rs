@@ -15,11 +15,11 @@ use crate::model::inventory::{Ceb604Message, InventoryReturn};
 use crate::model::logistics::{Ceb506Message, LogisticsReturn};
 use crate::model::order::{Ceb304Message, OrderReturn};
 use crate::model::receipts::{Ceb404Message, ReceiptsReturn};
-use crate::model::reply::{clip_chars, fnv};
+use crate::model::reply::{clip, fnv};
 use crate::model::schema::{documents_member, find_text};
 use crate::model::time::format17;
 use crate::model::waybill::{Ceb608Message, WayBill, WayBillReturn};
-use crate::rules::links::{Key, ListFacts, OrderFacts, ReceiptFacts, WaybillFacts};
+use crate::rules::links::{Key, KeyRef, ListFacts, OrderFacts, ReceiptFacts, WaybillFacts};
 use chrono::{NaiveDate, NaiveDateTime};
 use compact_str::CompactString;
 use std::borrow::Cow;
@@ -108,8 +108,16 @@ impl Outgoing {
     /// Its `returnInfo`: the reason, in Chinese.
     pub fn info(&self) -> Cow<'_, str> {
         match &self.body {
-            Body::List { info, .. } => info.text(&self.answers()),
-            Body::Linked { .. } => Cow::Owned(format!("{LINKED_INFO}[{}]", self.answers())),
+            Body::Built { info, .. } => Cow::Borrowed(info),
+            _ => self.info_answering(&self.answers()),
+        }
+    }
+
+    /// `info()` for a caller that has `answers()` already.
+    pub fn info_answering(&self, answers: &str) -> Cow<'_, str> {
+        match &self.body {
+            Body::List { info, .. } => info.text(answers),
+            Body::Linked { .. } => Cow::Owned(format!("{LINKED_INFO}[{answers}]")),
             Body::Built { info, .. } => Cow::Borrowed(info),
         }
     }
@@ -153,28 +161,23 @@ impl Outgoing {
 
     /// The receipt as a typed message.
     pub fn message(&self) -> Message<'static> {
-        self.message_saying(&self.info())
+        self.message_saying(&self.info()).into_static()
     }
 
-    /// The receipt as a typed message, its `returnInfo` being `info` (what `info()` gives).
-    fn message_saying(&self, info: &str) -> Message<'static> {
+    /// The receipt as a typed message, its `returnInfo` being `info` (what `info()` gives),
+    /// borrowing what it can from the records it answers (it is usually encoded at once).
+    fn message_saying<'s>(&'s self, info: &'s str) -> Message<'s> {
         let (status, due) = (self.status, self.due);
         match &self.body {
             Body::List { list, invt_no, .. } => list_message(list, *invt_no, status, info, due),
             Body::Linked { list, doc } => {
                 let f = &list.facts;
                 match doc {
-                    Linked::Order(o) => order_message(
-                        o,
-                        Key(f.ebp_code.clone(), f.order_no.clone()),
-                        status,
-                        info,
-                        due,
-                    ),
-                    Linked::Payment(p) => payment_message(p, &f.order_no, status, info, due),
-                    Linked::Waybill(w) => {
-                        waybill_message(w, f.waybill_key().to_owned(), status, info, due)
+                    Linked::Order(o) => {
+                        order_message(o, KeyRef(&f.ebp_code, &f.order_no), status, info, due)
                     }
+                    Linked::Payment(p) => payment_message(p, &f.order_no, status, info, due),
+                    Linked::Waybill(w) => waybill_message(w, f.waybill_key(), status, info, due),
                 }
             }
             Body::Built { message, .. } => (**message).clone(),
@@ -289,27 +292,27 @@ pub(super) fn list(
     }
 }
 
-fn list_message(
-    list: &ListRecord,
+fn list_message<'a>(
+    list: &'a ListRecord,
     invt_no: Option<InvtNo>,
-    status: &str,
-    info: &str,
+    status: &'a str,
+    info: &'a str,
     due: NaiveDateTime,
-) -> Message<'static> {
+) -> Message<'a> {
     let f = &list.facts;
     let ret = InventoryReturn {
         guid: list.guid.to_string().into(),
-        agent_code: list.agent_code.to_string().into(),
-        cop_no: list.cop_no.to_string().into(),
+        agent_code: list.agent_code.as_str().into(),
+        cop_no: list.cop_no.as_str().into(),
         pre_no: list.pre_no.to_string().into(),
         invt_no: invt_no.map(|n| n.format(list)).unwrap_or_default().into(),
-        ebc_code: f.ebc_code.clone().into(),
-        ebp_code: f.ebp_code.clone().into(),
-        order_no: f.order_no.clone().into(),
-        statistics_flag: list.statistics_flag.to_string().into(),
-        return_status: status.to_string().into(),
+        ebc_code: f.ebc_code.as_str().into(),
+        ebp_code: f.ebp_code.as_str().into(),
+        order_no: f.order_no.as_str().into(),
+        statistics_flag: list.statistics_flag.as_str().into(),
+        return_status: status.into(),
         return_time: format17(due).into(),
-        return_info: clip_chars(info, 1000).into(),
+        return_info: clip(info, 1000).into(),
     };
     Message::Ceb604(Ceb604Message {
         guid: receipt_guid(&list.guid, status, info).into(),
@@ -382,7 +385,7 @@ pub(super) fn order_answer(
         status,
         info,
         due,
-        |info| order_message(order, key.clone(), status, info, due),
+        |info| order_message(order, key.as_ref(), status, info, due).into_static(),
     )
 }
 
@@ -403,24 +406,24 @@ fn refused(
     built(due, root, key, status, info, message)
 }
 
-fn order_message(
-    order: &OrderFacts,
-    Key(ebp_code, order_no): Key,
-    status: &str,
-    info: &str,
+fn order_message<'a>(
+    order: &'a OrderFacts,
+    KeyRef(ebp_code, order_no): KeyRef<'a>,
+    status: &'a str,
+    info: &'a str,
     due: NaiveDateTime,
-) -> Message<'static> {
+) -> Message<'a> {
     Message::Ceb304(Ceb304Message {
         guid: receipt_guid(&order.guid, status, info).into(),
         version: "1.0".into(),
         returns: vec![OrderReturn {
             guid: order.guid.to_string().into(),
             ebp_code: ebp_code.into(),
-            ebc_code: order.ebc_code.clone().into(),
+            ebc_code: order.ebc_code.as_str().into(),
             order_no: order_no.into(),
-            return_status: status.to_string().into(),
+            return_status: status.into(),
             return_time: format17(due).into(),
-            return_info: info.to_string().into(),
+            return_info: info.into(),
         }],
     })
 }
@@ -440,28 +443,28 @@ pub(super) fn payment_answer(
         status,
         info,
         due,
-        |info| payment_message(receipt, &key.1, status, info, due),
+        |info| payment_message(receipt, &key.1, status, info, due).into_static(),
     )
 }
 
-fn payment_message(
-    receipt: &ReceiptFacts,
-    order_no: &str,
-    status: &str,
-    info: &str,
+fn payment_message<'a>(
+    receipt: &'a ReceiptFacts,
+    order_no: &'a str,
+    status: &'a str,
+    info: &'a str,
     due: NaiveDateTime,
-) -> Message<'static> {
+) -> Message<'a> {
     Message::Ceb404(Ceb404Message {
         guid: receipt_guid(&receipt.guid, status, info).into(),
         version: "1.0".into(),
         returns: vec![ReceiptsReturn {
             guid: receipt.guid.to_string().into(),
-            ebc_code: receipt.ebc_code.clone().into(),
-            order_no: order_no.to_string().into(),
-            pay_no: receipt.pay_no.clone().map(Into::into),
-            return_status: status.to_string().into(),
+            ebc_code: receipt.ebc_code.as_str().into(),
+            order_no: order_no.into(),
+            pay_no: receipt.pay_no.as_deref().map(Into::into),
+            return_status: status.into(),
             return_time: format17(due).into(),
-            return_info: info.to_string().into(),
+            return_info: info.into(),
         }],
     })
 }
@@ -481,17 +484,17 @@ pub(super) fn waybill_answer(
         status,
         info,
         due,
-        |info| waybill_message(waybill, key.clone(), status, info, due),
+        |info| waybill_message(waybill, key.as_ref(), status, info, due).into_static(),
     )
 }
 
-fn waybill_message(
-    waybill: &WaybillFacts,
-    Key(logistics_code, logistics_no): Key,
-    status: &str,
-    info: &str,
+fn waybill_message<'a>(
+    waybill: &'a WaybillFacts,
+    KeyRef(logistics_code, logistics_no): KeyRef<'a>,
+    status: &'a str,
+    info: &'a str,
     due: NaiveDateTime,
-) -> Message<'static> {
+) -> Message<'a> {
     Message::Ceb506(Ceb506Message {
         guid: receipt_guid(&waybill.guid, status, info).into(),
         version: "1.0".into(),
@@ -499,9 +502,9 @@ fn waybill_message(
             guid: waybill.guid.to_string().into(),
             logistics_code: logistics_code.into(),
             logistics_no: logistics_no.into(),
-            return_status: status.to_string().into(),
+            return_status: status.into(),
             return_time: format17(due).into(),
-            return_info: info.to_string().into(),
+            return_info: info.into(),
         }],
     })
 }

@@ -37,8 +37,13 @@ pub fn fnv(bytes: &[u8]) -> u64 {
 
 /// At most `max` characters of `s` (receipt texts have a length limit).
 pub fn clip_chars(s: &str, max: usize) -> String {
+    clip(s, max).to_string()
+}
+
+/// `clip_chars` without the copy.
+pub fn clip(s: &str, max: usize) -> &str {
     match s.char_indices().nth(max) {
-        Some((i, _)) => s[..i].to_string(),
-        None => s.to_string(),
+        Some((i, _)) => &s[..i],
+        None => s,
     }
 }

@@ -646,16 +646,17 @@ fn encode(produced: Vec<Produced>) -> Vec<(String, StoredReceipt)> {
             let receipt = match p.body {
                 Body::Ready(r) => r,
                 Body::Outgoing(o) => {
-                    let info = o.info();
+                    let answers = o.answers();
+                    let info = o.info_answering(&answers);
                     StoredReceipt {
                         id: p.id,
                         time: readable_millis(o.due),
                         root: o.root.to_string(),
                         status: o.status.to_string(),
                         key: o.key(),
-                        answers: o.answers(),
                         xml: o.xml_saying(&info),
                         info: info.into_owned(),
+                        answers,
                     }
                 }
             };
