@@ -794,4 +794,70 @@ mod tests {
             Work::Reset { reply: None }
         ));
     }
+
+    #[test]
+    fn messages_within_a_commit_cycle_share_a_flush_and_one_after_a_quiet_spell_goes_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let metrics = Arc::new(Metrics::default());
+        let config = CoreConfig {
+            queue: 64,
+            max_batch: 64,
+            commit_cycle: Duration::from_millis(400),
+            tick: Duration::from_millis(20),
+        };
+        let (core, threads) = start(
+            Store::open(dir.path()).unwrap(),
+            EngineConfig::default(),
+            Params::default(),
+            Arc::new(crate::model::registry::Registry::default()),
+            &config,
+            metrics.clone(),
+        )
+        .unwrap();
+        // An entry no version plays: stored and acknowledged like a message.
+        let submit = || {
+            let (ack, answer) = oneshot::channel();
+            let event = Event::Force {
+                event: "test".into(),
+                ebp_code: String::new(),
+                order_no: String::new(),
+            };
+            let (checked, work) = (NaiveDateTime::default(), Work::Skip);
+            core.submit(Submission {
+                checked,
+                event,
+                work,
+                ack,
+            })
+            .unwrap();
+            answer
+        };
+        let flushes = || metrics.flushes.load(Ordering::SeqCst);
+        let quiet = || std::thread::sleep(config.commit_cycle + Duration::from_millis(100));
+
+        quiet();
+        let first = std::time::Instant::now();
+        assert_eq!(submit().blocking_recv().unwrap(), Ok(1));
+        assert!(
+            first.elapsed() < Duration::from_millis(300),
+            "{:?}",
+            first.elapsed()
+        );
+        assert_eq!(flushes(), 1);
+        // Two more at once: they wait for the cycle to end, then go together.
+        let (second, third) = (submit(), submit());
+        assert_eq!(second.blocking_recv().unwrap(), Ok(2));
+        assert_eq!(third.blocking_recv().unwrap(), Ok(3));
+        assert_eq!(flushes(), 2);
+        assert!(
+            first.elapsed() >= Duration::from_millis(300),
+            "{:?}",
+            first.elapsed()
+        );
+
+        core.stop();
+        for t in threads {
+            t.join().unwrap();
+        }
+    }
 }
