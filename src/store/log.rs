@@ -340,6 +340,7 @@ fn decode_entry(b: &[u8]) -> Option<Entry> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDateTime;
 
     #[test]
     fn compressing_in_place_writes_what_compress_prepend_size_does() {
@@ -355,7 +356,6 @@ mod tests {
             assert_eq!(in_place, plain);
         }
     }
-    use chrono::NaiveDateTime;
 
     fn time(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.3f").unwrap()
