@@ -11,7 +11,7 @@
 //! not returned), so opening the log cuts it off. A bad record anywhere else is damage, and
 //! the store refuses to start rather than lose what follows.
 
-use super::{Entry, Event, Fields, StoreError, from_millis, millis, put};
+use super::{Entry, Event, Fields, StoreError, append_compressed, from_millis, millis, put};
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -294,21 +294,7 @@ fn encode_entry(out: &mut Vec<u8>, e: &Entry) {
 fn put_compressed(out: &mut Vec<u8>, bytes: &[u8]) {
     let at = out.len();
     out.extend_from_slice(&[0; 4]);
-    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-    let start = out.len();
-    out.resize(
-        start + lz4_flex::block::get_maximum_output_size(bytes.len()),
-        0,
-    );
-    match lz4_flex::block::compress_into(bytes, &mut out[start..]) {
-        Ok(written) => out.truncate(start + written),
-        // Cannot happen with the worst-case size reserved; if it did, the plain way.
-        Err(_) => {
-            out.truncate(at);
-            put(out, &lz4_flex::compress_prepend_size(bytes));
-            return;
-        }
-    }
+    append_compressed(out, bytes);
     let len = (out.len() - at - 4) as u32;
     out[at..at + 4].copy_from_slice(&len.to_be_bytes());
 }

@@ -210,6 +210,26 @@ fn put(out: &mut Vec<u8>, field: &[u8]) {
     out.extend_from_slice(field);
 }
 
+/// Appends what `lz4_flex::compress_prepend_size(bytes)` would return, compressing straight
+/// into `out`.
+fn append_compressed(out: &mut Vec<u8>, bytes: &[u8]) {
+    let at = out.len();
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    let start = out.len();
+    out.resize(
+        start + lz4_flex::block::get_maximum_output_size(bytes.len()),
+        0,
+    );
+    match lz4_flex::block::compress_into(bytes, &mut out[start..]) {
+        Ok(written) => out.truncate(start + written),
+        // Cannot happen with the worst-case size reserved; if it did, the plain way.
+        Err(_) => {
+            out.truncate(at);
+            out.extend_from_slice(&lz4_flex::compress_prepend_size(bytes));
+        }
+    }
+}
+
 fn decompress(compressed: &[u8]) -> Option<Vec<u8>> {
     // A damaged length must not make us allocate without bound.
     let claimed = u32::from_le_bytes(compressed.get(..4)?.try_into().ok()?);

@@ -6,7 +6,7 @@
 //! Ids grow along the writes, so an enterprise's chunks are in id order and the receipt with
 //! id N is in its first chunk that ends at or above N: every read is a forward range scan.
 
-use super::{Fields, Store, StoreError, StoredReceipt, be_u64, hex, put};
+use super::{Fields, Store, StoreError, StoredReceipt, append_compressed, be_u64, hex, put};
 use std::collections::BTreeMap;
 
 impl Store {
@@ -144,13 +144,22 @@ fn damaged(key: &[u8]) -> StoreError {
 }
 
 fn encode_chunk(receipts: &[&StoredReceipt]) -> Vec<u8> {
-    let mut body = Vec::new();
+    fn fields(r: &StoredReceipt) -> [&[u8]; 7] {
+        [
+            &r.time, &r.root, &r.status, &r.key, &r.answers, &r.info, &r.xml,
+        ]
+        .map(|f| f.as_bytes())
+    }
+    // Sized up front: growing it copied the whole chunk over and over.
+    let size: usize = receipts
+        .iter()
+        .map(|r| 8 + fields(r).iter().map(|f| 4 + f.len()).sum::<usize>())
+        .sum();
+    let mut body = Vec::with_capacity(size);
     for r in receipts {
         body.extend_from_slice(&r.id.to_be_bytes());
-        for field in [
-            &r.time, &r.root, &r.status, &r.key, &r.answers, &r.info, &r.xml,
-        ] {
-            put(&mut body, field.as_bytes());
+        for field in fields(r) {
+            put(&mut body, field);
         }
     }
     let mut out = Vec::with_capacity(4 + 8 * receipts.len() + body.len() / 3);
@@ -158,7 +167,7 @@ fn encode_chunk(receipts: &[&StoredReceipt]) -> Vec<u8> {
     for r in receipts {
         out.extend_from_slice(&r.id.to_be_bytes());
     }
-    out.extend_from_slice(&lz4_flex::compress_prepend_size(&body));
+    append_compressed(&mut out, &body);
     out
 }
 
