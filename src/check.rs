@@ -6,7 +6,7 @@ use crate::diagnostic::Diagnostic;
 use crate::model::registry::Registry;
 use crate::model::reply::{Reply, accepted_info, clip_chars, fnv};
 use crate::model::schema::{Element, Kind, Value, View, documents_member, find_text, find_view};
-use crate::model::time::format17;
+use crate::model::time::{format17, push_padded};
 use crate::model::{Message, MessageType};
 use crate::rules::{self, Context, Params, Related};
 use chrono::NaiveDateTime;
@@ -227,7 +227,7 @@ fn document_reports(
         );
     };
     let doc_name = root.schema().members[docs_member].name;
-    let prefix = format!("/{}/{doc_name}[", kind.root_name());
+    let prefix = ["/", kind.root_name(), "/", doc_name, "["].concat();
     // Findings outside every document (envelope, root) make the whole message unusable.
     let (mut inside, outside): (Vec<Diagnostic>, Vec<Diagnostic>) = diagnostics
         .into_iter()
@@ -262,10 +262,16 @@ fn document_reports(
         let Some(doc) = root.child(docs_member, k) else {
             continue;
         };
-        let own = format!("{prefix}{}]", k + 1);
+        // Format findings of this document: its path, then `/` or the end.
+        let own = |d: &&Diagnostic| {
+            d.path
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_prefix(&(k + 1).to_string()))
+                .is_some_and(|rest| rest == "]" || rest.starts_with("]/"))
+        };
         let mut mine: Vec<Diagnostic> = inside
             .iter()
-            .filter(|d| d.path == own || d.path.starts_with(&format!("{own}/")))
+            .filter(own)
             .cloned()
             .chain(outside.iter().cloned())
             .collect();
@@ -320,9 +326,18 @@ fn reply_for(
 ) -> Reply {
     let guid = find_text(doc, "guid").unwrap_or_default();
     let serial = fnv(guid.as_bytes()) % 1_000_000_000;
-    let date = find_text(doc, "appTime")
+    let date: Cow<'_, str> = find_text(doc, "appTime")
         .filter(|t| t.len() >= 8 && t.is_ascii())
-        .map_or_else(|| now.format("%Y%m%d").to_string(), |t| t[..8].to_string());
+        .map_or_else(
+            || now.format("%Y%m%d").to_string().into(),
+            |t| t[..8].into(),
+        );
+    // A prefix, then the serial zero-padded to nine digits.
+    let numbered = |parts: &[&str]| {
+        let mut no = parts.concat();
+        push_padded(&mut no, serial, 9);
+        no
+    };
     let customs = find_text(doc, "customsCode")
         .filter(|c| c.len() == 4 && c.is_ascii())
         .unwrap_or("0000");
@@ -344,9 +359,9 @@ fn reply_for(
         status,
         info,
         time: format17(now),
-        pre_no: format!("B{date}{serial:09}"),
-        invt_no: format!("{customs}{}E{serial:09}", &date[..4]),
-        sum_no: format!("S{date}{serial:09}"),
+        pre_no: numbered(&["B", &date]),
+        invt_no: numbered(&[customs, &date[..4], "E"]),
+        sum_no: numbered(&["S", &date]),
     }
 }
 

@@ -556,7 +556,7 @@ impl<'a> Decoder<'a> {
             let member = &schema.members[i];
             // Attribute values are few and short: owning them keeps the borrow simple.
             let value: Str<'a> = Cow::Owned(value.into_owned());
-            if let Some(v) = self.simple(member, value, at, &format!("@{name}")) {
+            if let Some(v) = self.simple(member, value, at, &format_args!("@{name}")) {
                 el.set_value(i, v);
             }
         }
@@ -951,7 +951,7 @@ impl<'a> Decoder<'a> {
         member: &Member,
         raw: Str<'a>,
         at: usize,
-        leaf: &str,
+        leaf: &dyn std::fmt::Display,
     ) -> Option<Value<'a>> {
         let problem = match member.kind {
             Kind::Attr { min, max } | Kind::Text { min, max } => match check_len(&raw, min, max) {
@@ -990,7 +990,7 @@ impl<'a> Decoder<'a> {
         self.report(
             code,
             at,
-            Some(leaf),
+            Some(&leaf.to_string()),
             clip(&raw),
             member.kind.describe(),
             format!(

@@ -163,6 +163,11 @@ fn to_utf8(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), Box<Diagnostic>
         },
     };
     if enc == encoding_rs::UTF_8 {
+        // The SIMD check is several times faster on Chinese text; the standard one only
+        // runs to say where a bad byte is.
+        if let Ok(s) = simdutf8::basic::from_utf8(bytes) {
+            return Ok((Cow::Borrowed(s), "UTF-8"));
+        }
         return match std::str::from_utf8(bytes) {
             Ok(s) => Ok((Cow::Borrowed(s), "UTF-8")),
             Err(e) => Err(encoding_problem(

@@ -25,7 +25,7 @@ pub fn accepted_info(app_type: &str, guid: &str) -> String {
         "3" => "删除申报成功",
         _ => "新增申报成功",
     };
-    format!("{action}[{guid}]")
+    [action, "[", guid, "]"].concat()
 }
 
 /// FNV-1a: a stable hash so numbers and GUIDs derived from input are the same on every run.

@@ -436,6 +436,21 @@ pub fn find_view<'r>(el: &'r dyn Element<'_>, name: &str) -> Option<View<'r>> {
         .find_map(|(i, _)| el.child(i, 0).and_then(|c| find_view(c, name)))
 }
 
+/// The XPath `parent/name`, or `parent/name[index]` for a repeated member (joined by hand:
+/// paths are built for every record checked, and the formatting machinery cost more).
+pub fn xpath_step(parent: &str, name: &str, index: Option<usize>) -> String {
+    let mut path = String::with_capacity(parent.len() + name.len() + 8);
+    path.push_str(parent);
+    path.push('/');
+    path.push_str(name);
+    if let Some(index) = index {
+        path.push('[');
+        crate::model::time::push_padded(&mut path, index as u64, 1);
+        path.push(']');
+    }
+    path
+}
+
 /// Text of a member found by `find_view`.
 pub fn find_text<'r>(el: &'r dyn Element<'_>, name: &str) -> Option<&'r str> {
     match find_view(el, name)? {

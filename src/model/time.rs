@@ -41,8 +41,7 @@ pub fn push_padded(out: &mut String, mut n: u64, width: usize) {
     for _ in digits.len()..width {
         out.push('0');
     }
-    // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
+    out.extend(digits[start..].iter().map(|&d| char::from(d)));
 }
 
 fn push_digits(out: &mut String, n: u32, width: u32) {

@@ -7,7 +7,7 @@ use crate::model::codes::{CodeTable, entries, lookup};
 use crate::model::ids::{
     EnterpriseCode, GuidCase, check_customs_code, check_guid, check_uscc, classify_enterprise_code,
 };
-use crate::model::schema::{Element, Kind, Member, Schema, View};
+use crate::model::schema::{Element, Kind, Member, Schema, View, xpath_step};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -127,11 +127,7 @@ pub(super) fn check(el: &dyn Element<'_>, path: &str, ctx: &Context<'_>, out: &m
             View::Children(n) => {
                 for k in 0..n {
                     if let Some(child) = el.child(i, k) {
-                        let step = if m.max > 1 {
-                            format!("{path}/{}[{}]", m.name, k + 1)
-                        } else {
-                            format!("{path}/{}", m.name)
-                        };
+                        let step = xpath_step(path, m.name, (m.max > 1).then_some(k + 1));
                         check(child, &step, ctx, out);
                     }
                 }

@@ -214,7 +214,7 @@ pub fn check_message(
 ) -> MessageFindings {
     let kind = message.message_type();
     let root = message.as_element();
-    let root_path = format!("/{}", kind.root_name());
+    let root_path = ["/", kind.root_name()].concat();
     let broken: Vec<String> = format
         .iter()
         .filter(|d| d.is_error())
@@ -257,7 +257,7 @@ pub fn check_message(
     for k in 0..count {
         let mut findings = Vec::new();
         if let Some(doc) = root.child(docs, k) {
-            let path = format!("{root_path}/{doc_name}[{}]", k + 1);
+            let path = crate::model::schema::xpath_step(&root_path, doc_name, Some(k + 1));
             let trade_mode = crate::model::schema::find_text(doc, "tradeMode").unwrap_or("");
             let mut out = Out {
                 findings: &mut findings,

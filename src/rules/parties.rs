@@ -73,7 +73,7 @@ pub(super) fn transmitter(
     ctx: &Context<'_>,
     out: &mut Out<'_>,
 ) {
-    let path = format!("{root_path}/BaseTransfer");
+    let path = [root_path, "/BaseTransfer"].concat();
     let (Some(cop), Some(dxp)) = (
         crate::model::schema::find_text(root, "copCode"),
         crate::model::schema::find_text(root, "dxpId"),
