@@ -32,7 +32,7 @@ pub struct DocumentReport {
 }
 
 /// Everything `check` learned from one input.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct MessageReport {
     pub documents: Vec<DocumentReport>,
     /// The receipt message the single window sends back (CEB900 when unreadable).
@@ -143,7 +143,7 @@ pub fn run_lifecycle(
 
 /// Checks one received message: format, then the rules of the catalog.
 pub fn check_bytes_in(bytes: &[u8], now: NaiveDateTime, ctx: &Context<'_>) -> MessageReport {
-    check_inner(bytes, now, ctx, false).0
+    check_inner(bytes, now, ctx)
 }
 
 /// Like `check_bytes_in`, also handing back the decoded message when it could be read, so a
@@ -152,41 +152,82 @@ pub fn check_and_decode(
     bytes: &[u8],
     now: NaiveDateTime,
     ctx: &Context<'_>,
-) -> (MessageReport, Option<Message<'static>>) {
-    check_inner(bytes, now, ctx, true)
-}
-
-fn check_inner(
-    bytes: &[u8],
-    now: NaiveDateTime,
-    ctx: &Context<'_>,
-    keep: bool,
-) -> (MessageReport, Option<Message<'static>>) {
+) -> (MessageReport, Option<ReceivedMessage>) {
     let prepared = match ceb::prepare(bytes) {
         Ok(p) => p,
-        Err(unreadable) => {
-            let report = unreadable_report(
-                "Unknown",
-                "",
-                unreadable.diagnostics,
-                &String::from_utf8_lossy(bytes),
-                unreadable.transport.as_ref(),
-                now,
-            );
-            let report = MessageReport {
-                transport: unreadable.transport,
-                ..report
-            };
-            return (report, None);
-        }
+        Err(unreadable) => return (unreadable_input(bytes, unreadable, now), None),
     };
-    let decoded = ceb::decode_str(&prepared.text);
+    // The message keeps its own copy of the text and borrows its values from it: one copy of
+    // the text costs less than owning every value (`Message::into_static`).
+    let text = prepared.text.into_owned().into_boxed_str();
+    let mut report = None;
+    let message = ReceivedMessage::try_new(text, |text| {
+        let (checked, message) = check_text(text, prepared.encoding, prepared.transport, now, ctx);
+        report = Some(checked);
+        message.ok_or(())
+    })
+    .ok();
+    (report.unwrap_or_default(), message)
+}
+
+self_cell::self_cell!(
+    /// A decoded message together with the text its values borrow from, so it can go to
+    /// another thread as it is.
+    pub struct ReceivedMessage {
+        owner: Box<str>,
+        #[covariant]
+        dependent: Message,
+    }
+);
+
+impl ReceivedMessage {
+    pub fn message(&self) -> &Message<'_> {
+        self.borrow_dependent()
+    }
+}
+
+fn check_inner(bytes: &[u8], now: NaiveDateTime, ctx: &Context<'_>) -> MessageReport {
+    match ceb::prepare(bytes) {
+        Ok(p) => check_text(&p.text, p.encoding, p.transport, now, ctx).0,
+        Err(unreadable) => unreadable_input(bytes, unreadable, now),
+    }
+}
+
+/// The report on input that is not a readable text at all.
+fn unreadable_input(
+    bytes: &[u8],
+    unreadable: ceb::Unreadable,
+    now: NaiveDateTime,
+) -> MessageReport {
+    let report = unreadable_report(
+        "Unknown",
+        "",
+        unreadable.diagnostics,
+        &String::from_utf8_lossy(bytes),
+        unreadable.transport.as_ref(),
+        now,
+    );
+    MessageReport {
+        transport: unreadable.transport,
+        ..report
+    }
+}
+
+/// Checks a message text: decoded, then the rules; the decoded message when it could be read.
+fn check_text<'t>(
+    text: &'t str,
+    encoding: &'static str,
+    transport: Option<Transport>,
+    now: NaiveDateTime,
+    ctx: &Context<'_>,
+) -> (MessageReport, Option<Message<'t>>) {
+    let decoded = ceb::decode_str(text);
     let mut report = match &decoded.message {
         Some(message) if !decoded.diagnostics.iter().any(is_fatal) => document_reports(
             message,
             decoded.diagnostics.clone(),
-            &prepared.text,
-            prepared.transport.as_ref(),
+            text,
+            transport.as_ref(),
             now,
             ctx,
         ),
@@ -194,15 +235,14 @@ fn check_inner(
             &decoded.root,
             "",
             decoded.diagnostics.clone(),
-            &prepared.text,
-            prepared.transport.as_ref(),
+            text,
+            transport.as_ref(),
             now,
         ),
     };
-    report.encoding = prepared.encoding;
-    report.transport = prepared.transport;
-    let message = decoded.message.filter(|_| keep).map(Message::into_static);
-    (report, message)
+    report.encoding = encoding;
+    report.transport = transport;
+    (report, decoded.message)
 }
 
 /// A message that decoded: split findings per document and answer each.

@@ -11,10 +11,9 @@
 //! order gives every receipt the same id it had before.
 
 use super::metrics::Metrics;
-use crate::check::{MessageReport, check_and_decode};
+use crate::check::{MessageReport, ReceivedMessage, check_and_decode};
 use crate::engine::ledger::Ledger;
 use crate::engine::{EngineConfig, Forced, Outgoing, SingleWindow};
-use crate::model::Message;
 use crate::model::reply::fnv;
 use crate::model::time::readable_millis;
 use crate::rules::{Context, Params};
@@ -31,7 +30,7 @@ use tokio::sync::{oneshot, watch};
 pub struct Checked {
     pub sender: String,
     /// The decoded message, when it could be read.
-    pub message: Option<Message<'static>>,
+    pub message: Option<ReceivedMessage>,
     /// Per document: accepted by the e-port (only those reach customs).
     pub accepted: Vec<bool>,
     /// The GUIDs of its documents: customs' receipts for them go back to the sender.
@@ -45,7 +44,7 @@ impl Checked {
     pub fn new(
         sender: &str,
         report: MessageReport,
-        message: Option<Message<'static>>,
+        message: Option<ReceivedMessage>,
         now: NaiveDateTime,
     ) -> Checked {
         let docs = report.documents.iter().filter(|d| d.index > 0);
@@ -276,7 +275,7 @@ impl EngineState {
                     });
                 }
                 if let Some(message) = message {
-                    self.engine.accept_documents(&message, now, |k| {
+                    self.engine.accept_documents(message.message(), now, |k| {
                         accepted.get(k).copied().unwrap_or(false)
                     });
                 }

@@ -90,7 +90,7 @@ pub async fn submit(app: &App, dxp: &str, bytes: Bytes) -> Result<Stored, Refusa
             None => Refusal::text(StatusCode::BAD_REQUEST, "not a CEB message"),
         });
     };
-    let kind = message.message_type();
+    let kind = message.message().message_type();
     if kind.is_receipt() {
         count(&app.metrics.unreadable);
         return Err(Refusal::text(
@@ -101,7 +101,7 @@ pub async fn submit(app: &App, dxp: &str, bytes: Bytes) -> Result<Stored, Refusa
             ),
         ));
     }
-    let declared = find_text(message.as_element(), "dxpId").unwrap_or_default();
+    let declared = find_text(message.message().as_element(), "dxpId").unwrap_or_default();
     let transport = report.transport.take();
     let sender_id = transport.as_ref().map(|t| t.sender_id.as_str());
     if declared != dxp || sender_id.is_some_and(|s| s != dxp) {
