@@ -116,6 +116,9 @@ struct Tally {
     other: u64,
     /// Microseconds, every answered request.
     latencies: Vec<u32>,
+    /// When each request answered after over 50 ms was due, in ms from the phase's start:
+    /// one stall or many small ones.
+    slow_due: Vec<u32>,
 }
 
 impl Tally {
@@ -124,6 +127,7 @@ impl Tally {
         self.busy += other.busy;
         self.other += other.other;
         self.latencies.extend(other.latencies);
+        self.slow_due.extend(other.slow_due);
     }
 
     fn report(mut self, name: &str, seconds: f64) {
@@ -143,6 +147,25 @@ impl Tally {
             self.busy,
             self.other
         );
+        if !self.slow_due.is_empty() {
+            let mut windows: BTreeMap<u32, u32> = BTreeMap::new();
+            for due in &self.slow_due {
+                *windows.entry(due / 100).or_default() += 1;
+            }
+            let mut busiest: Vec<(u32, u32)> = windows.into_iter().collect();
+            busiest.sort_by_key(|(w, n)| (std::cmp::Reverse(*n), *w));
+            let shown: Vec<String> = busiest
+                .iter()
+                .take(4)
+                .map(|(w, n)| format!("{n} due at {:.1} s", *w as f64 / 10.0))
+                .collect();
+            println!(
+                "{:<34} over 50 ms: {} requests; busiest 100 ms: {}",
+                "",
+                self.slow_due.len(),
+                shown.join(", ")
+            );
+        }
     }
 }
 
@@ -154,6 +177,8 @@ struct CpuTimes {
     driver: u64,
     machine_busy: u64,
     machine_total: u64,
+    /// Time the hypervisor gave this VM's CPUs to someone else: nothing here runs then.
+    machine_steal: u64,
 }
 
 impl CpuTimes {
@@ -176,6 +201,7 @@ impl CpuTimes {
             driver,
             machine_busy: total - idle,
             machine_total: total,
+            machine_steal: ticks.get(7).copied().unwrap_or(0),
         }
     }
 
@@ -197,14 +223,15 @@ impl CpuTimes {
         }
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
         println!(
-            "{:<34} CPU per message: server {:.0} µs ({}), driver {:.0} µs; machine {:.0} % busy of {:.0} %",
+            "{:<34} CPU per message: server {:.0} µs ({}), driver {:.0} µs; machine {:.0} % busy of {:.0} %, {} ms stolen",
             "",
             per_message(server_total),
             parts.join(", "),
             per_message(self.driver.saturating_sub(before.driver)),
             (self.machine_busy - before.machine_busy) as f64 * 100.0 * cores
                 / (self.machine_total - before.machine_total) as f64,
-            cores * 100.0
+            cores * 100.0,
+            (self.machine_steal - before.machine_steal) * 10
         );
     }
 }
@@ -338,6 +365,10 @@ async fn phase(
     }
     let cpu = CpuTimes::now(server.pid);
     let started = Instant::now();
+    println!(
+        "{path} phase started at {}",
+        chrono::Utc::now().format("%H:%M:%S%.3f")
+    );
     let end = started + Duration::from_secs(seconds);
     let mut tasks = tokio::task::JoinSet::new();
     for (c, mut sender) in senders.into_iter().enumerate() {
@@ -373,6 +404,10 @@ async fn phase(
                 tally
                     .latencies
                     .push(took.as_micros().min(u32::MAX as u128) as u32);
+                if took > Duration::from_millis(50) {
+                    let since = due.saturating_duration_since(started);
+                    tally.slow_due.push(since.as_millis() as u32);
+                }
                 if let Some(i) = interval {
                     due += i;
                 }
@@ -514,5 +549,12 @@ fn main() -> anyhow::Result<()> {
         .args(["-c", &format!("kill -TERM {}", server.id())])
         .status();
     let _ = server.wait();
+    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
+    for line in log
+        .lines()
+        .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+    {
+        println!("server log: {line}");
+    }
     result
 }

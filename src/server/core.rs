@@ -174,6 +174,7 @@ pub struct Core {
 struct Stopping {
     requested: AtomicBool,
     writer_done: AtomicBool,
+    engine_done: AtomicBool,
 }
 
 /// Why a submission was not taken.
@@ -393,9 +394,9 @@ pub fn start(
     let first_id = state.next_id;
     let (latest_tx, latest) = watch::channel(first_id - 1);
     let (submit, submit_rx) = sync_channel::<Submission>(config.queue.max(1));
-    // Entries travel a commit at a time: this many commits bound the engine's queue.
-    let commits = (config.queue / config.max_batch.max(1)).max(4);
-    let (engine_tx, engine_rx) = sync_channel::<ToEngine>(commits);
+    // Entries travel a commit at a time, each of one message or more; the writer keeps the
+    // engine's queue to `queue` messages, so this many commits always fit.
+    let (engine_tx, engine_rx) = sync_channel::<ToEngine>(config.queue + 1);
     let stopping = Arc::new(Stopping::default());
     let mut threads = Vec::new();
     {
@@ -423,7 +424,8 @@ pub fn start(
         let stopping = stopping.clone();
         let receipts = ReceiptWriter::new(store, latest_tx);
         threads.push(spawn("sw-engine", move || {
-            engine_loop(state, engine_rx, receipts, &metrics, &stopping)
+            engine_loop(state, engine_rx, receipts, &metrics, &stopping);
+            stopping.engine_done.store(true, Ordering::SeqCst);
         })?);
     }
     Ok((
@@ -482,6 +484,9 @@ pub fn wall_clock() -> NaiveDateTime {
     use chrono::SubsecRound as _;
     chrono::Local::now().naive_local().trunc_subsecs(3)
 }
+
+/// A flush slower than this is logged.
+const SLOW_FLUSH: Duration = Duration::from_millis(20);
 
 /// Group commit: takes what is waiting, stamps and appends it, flushes once, then answers.
 fn writer(
@@ -548,7 +553,16 @@ fn writer(
         }
         last_flush = std::time::Instant::now();
         let written = store.append(&entries).and_then(|()| store.flush());
-        metrics.observe_flush(last_flush.elapsed(), batch.len());
+        let took = last_flush.elapsed();
+        metrics.observe_flush(took, batch.len());
+        if took > SLOW_FLUSH {
+            // Every acknowledgement in the batch waited this long: worth a line in the log.
+            tracing::warn!(
+                ms = took.as_millis() as u64,
+                entries = batch.len(),
+                "a group commit was slow to reach the disk"
+            );
+        }
         if let Err(e) = written {
             // What was appended may or may not survive; answering anything else now could
             // make the engine's state differ from a replay, so the writer stops here.
@@ -563,6 +577,22 @@ fn writer(
         for (k, s) in batch.drain(..).enumerate() {
             let _ = s.ack.send(Ok(first + k as u64));
             works.push(s.work);
+        }
+        // The engine's queue is bounded in messages, not commits: a hiccup of the engine (a
+        // table growing, a slow receipt write) must not hold up acknowledgements while there
+        // is room. Only with `queue` messages behind does the writer wait for it.
+        let waiting = std::time::Instant::now();
+        while metrics.engine_queue.load(Ordering::Relaxed) > config.queue as i64 {
+            if stopping.engine_done.load(Ordering::SeqCst) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        if waiting.elapsed() > SLOW_FLUSH {
+            tracing::warn!(
+                ms = waiting.elapsed().as_millis() as u64,
+                "the engine fell behind; the writer waited for it"
+            );
         }
         metrics
             .engine_queue
