@@ -424,8 +424,15 @@ pub fn start(
         let stopping = stopping.clone();
         let receipts = ReceiptWriter::new(store, latest_tx);
         threads.push(spawn("sw-engine", move || {
-            engine_loop(state, engine_rx, receipts, &metrics, &stopping);
-            stopping.engine_done.store(true, Ordering::SeqCst);
+            // Set however the loop ends, a panic included: the writer may be waiting for it.
+            struct Done(Arc<Stopping>);
+            impl Drop for Done {
+                fn drop(&mut self) {
+                    self.0.engine_done.store(true, Ordering::SeqCst);
+                }
+            }
+            let done = Done(stopping);
+            engine_loop(state, engine_rx, receipts, &metrics, &done.0);
         })?);
     }
     Ok((
