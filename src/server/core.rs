@@ -492,8 +492,9 @@ pub fn wall_clock() -> NaiveDateTime {
     chrono::Local::now().naive_local().trunc_subsecs(3)
 }
 
-/// A flush slower than this is logged.
-const SLOW_FLUSH: Duration = Duration::from_millis(20);
+/// A flush, or a wait for the engine, longer than this is logged: every acknowledgement
+/// behind it waits as long.
+const LOGGED_WAIT: Duration = Duration::from_millis(20);
 
 /// Group commit: takes what is waiting, stamps and appends it, flushes once, then answers.
 fn writer(
@@ -562,8 +563,7 @@ fn writer(
         let written = store.append(&entries).and_then(|()| store.flush());
         let took = last_flush.elapsed();
         metrics.observe_flush(took, batch.len());
-        if took > SLOW_FLUSH {
-            // Every acknowledgement in the batch waited this long: worth a line in the log.
+        if took > LOGGED_WAIT {
             tracing::warn!(
                 ms = took.as_millis() as u64,
                 entries = batch.len(),
@@ -595,9 +595,10 @@ fn writer(
             }
             std::thread::sleep(Duration::from_millis(1));
         }
-        if waiting.elapsed() > SLOW_FLUSH {
+        let waited = waiting.elapsed();
+        if waited > LOGGED_WAIT {
             tracing::warn!(
-                ms = waiting.elapsed().as_millis() as u64,
+                ms = waited.as_millis() as u64,
                 "the engine fell behind; the writer waited for it"
             );
         }
