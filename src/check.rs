@@ -378,9 +378,6 @@ fn reply_for(
         push_padded(&mut no, serial, 9);
         no
     };
-    let customs = find_text(doc, "customsCode")
-        .filter(|c| c.len() == 4 && c.is_ascii())
-        .unwrap_or("0000");
     let (status, info) = if accepted {
         (
             "2".to_string(),
@@ -400,7 +397,6 @@ fn reply_for(
         info,
         time: format17(now),
         pre_no: numbered(&["B", &date]),
-        invt_no: numbered(&[customs, &date[..4], "E"]),
         sum_no: numbered(&["S", &date]),
     }
 }
@@ -539,7 +535,9 @@ fn fill_return(ret: &mut dyn Element<'_>, doc: &dyn Element<'_>, reply: &Reply) 
             "returnInfo" => Value::Text(clip_chars(&reply.info, 1000).into()),
             "returnTime" => Value::Text(reply.time.clone().into()),
             "preNo" => own_or_assigned(&reply.pre_no),
-            "invtNo" => own_or_assigned(&reply.invt_no),
+            // Customs numbers a list when it stores it (120): the e-port's receipt only echoes
+            // the number a document names (a cancellation's list), never makes one up.
+            "invtNo" => own_or_assigned(""),
             "sumNo" => own_or_assigned(&reply.sum_no),
             name => match (m.kind, find_view(doc, name)) {
                 (Kind::Int { .. }, Some(View::Int(n))) => Value::Int(n),

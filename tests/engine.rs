@@ -526,17 +526,38 @@ fn a_recorded_list_can_be_cancelled_until_it_is_closed() {
         18,
         "customs + year + E + 9 digits: {invt_no}"
     );
-    let cancel = |invt: &str| {
+    let ebc = p.list.documents[0].head.ebc_code.to_string();
+    let cancel_by = |invt: &str, ebc: &str| {
         Message::Ceb605(Ceb605Message {
             documents: vec![InvtCancel {
                 guid: "E0000000-0000-4000-8000-000000000001".into(),
                 invt_no: invt.to_string().into(),
                 reason: "买家取消".into(),
+                ebc_code: ebc.to_string().into(),
                 ..InvtCancel::default()
             }],
             ..Ceb605Message::default()
         })
     };
+    let cancel = |invt: &str| cancel_by(invt, &ebc);
+    // Another enterprise knowing the list number cannot cancel it: to it the list is unknown.
+    engine.accept(
+        &cancel_by(&invt_no, "3301966K12"),
+        start() + Duration::seconds(15),
+    );
+    let foreign = engine.advance(start() + Duration::seconds(19));
+    assert_eq!(
+        foreign
+            .iter()
+            .map(|o| (o.root, o.status))
+            .collect::<Vec<_>>(),
+        vec![("CEB606Message", "100")]
+    );
+    assert!(
+        foreign[0].info().contains("清单不存在"),
+        "{}",
+        foreign[0].info()
+    );
     engine.accept(&cancel(&invt_no), start() + Duration::seconds(20));
     engine.accept(&cancel(&invt_no), start() + Duration::seconds(30));
     engine.accept(
@@ -706,4 +727,167 @@ fn orders_payments_and_waybills_can_be_changed_until_their_list_is_with_customs(
     assert_eq!(refused.len(), 1, "{out:#?}");
     assert_eq!(refused[0].status, "-504001");
     assert_eq!(statuses(&out), vec!["399", "800"], "the list goes on");
+}
+
+/// The same message sent by another enterprise (its BaseTransfer) with its own parties.
+fn as_intruder(m: &Message<'static>) -> Message<'static> {
+    use single_window::model::envelope::BaseTransfer;
+    let intruder = BaseTransfer {
+        cop_code: "3301966K12".into(),
+        cop_name: "杭州云帆跨境电子商务有限公司".into(),
+        dxp_mode: "DXP".into(),
+        dxp_id: "DXPENT0000027183".into(),
+        note: None,
+    };
+    let mut m = m.clone();
+    match &mut m {
+        Message::Ceb303(o) => {
+            o.base_transfer = intruder;
+            o.documents[0].head.ebc_code = "3301966K12".into();
+        }
+        Message::Ceb403(r) => {
+            r.base_transfer = intruder;
+            r.documents[0].ebc_code = "3301966K12".into();
+        }
+        Message::Ceb603(l) => {
+            l.base_transfer = intruder;
+            l.documents[0].head.ebc_code = "3301966K12".into();
+        }
+        _ => unreachable!("orders, payments and lists only"),
+    }
+    m
+}
+
+#[test]
+fn receipts_go_to_the_sender_of_the_document_not_to_whoever_copied_its_guid() {
+    let p = parcel(&mut Rng::new(21), 21, 50);
+    let msgs = messages(&p);
+    let seller = p.list.base_transfer.dxp_id.to_string();
+    let carrier = p.waybill.base_transfer.dxp_id.to_string();
+    let mut engine = Engine::new(no_arrival_needed(), Params::default());
+    for m in &msgs {
+        engine.accept(m, start());
+    }
+    // Another enterprise sends its own order and list under the same GUIDs (another order).
+    for m in [&msgs[0], &msgs[3]] {
+        let mut copy = as_intruder(m);
+        match &mut copy {
+            Message::Ceb303(o) => o.documents[0].head.order_no = "COPY-1".into(),
+            Message::Ceb603(l) => l.documents[0].head.order_no = "COPY-1".into(),
+            _ => {}
+        }
+        engine.accept(&copy, start() + Duration::seconds(1));
+    }
+    let out = engine.advance(start() + Duration::days(1));
+    let to = |root: &str, status: &str| -> Vec<&str> {
+        out.iter()
+            .filter(|o| o.root == root && o.status == status)
+            .map(|o| o.to())
+            .collect()
+    };
+    assert_eq!(to("CEB604Message", "120"), vec![seller.as_str()]);
+    assert_eq!(to("CEB604Message", "399"), vec![seller.as_str()]);
+    assert_eq!(to("CEB304Message", "120"), vec![seller.as_str()]);
+    assert_eq!(to("CEB404Message", "120"), vec![seller.as_str()]);
+    assert_eq!(to("CEB506Message", "120"), vec![carrier.as_str()]);
+    // The copied list names the parcel's waybill, which carries a list already: refused, and
+    // the answer goes to its sender.
+    assert_eq!(to("CEB604Message", "-604001"), vec!["DXPENT0000027183"]);
+}
+
+#[test]
+fn another_enterprise_can_neither_change_nor_block_a_parcel_that_is_not_its_own() {
+    let p = parcel(&mut Rng::new(22), 22, 50);
+    let msgs = messages(&p);
+    let mut engine = Engine::new(no_arrival_needed(), Params::default());
+    let mut now = start();
+    let mut step = |engine: &mut Engine, m: &Message<'static>| {
+        engine.accept(m, now);
+        now += Duration::milliseconds(1);
+    };
+    step(&mut engine, &msgs[0]);
+    // A list and a payment receipt of another enterprise for this order: they cannot hold
+    // its place, and a change of the order by another enterprise is refused.
+    step(&mut engine, &as_intruder(&msgs[3]));
+    step(&mut engine, &as_intruder(&msgs[1]));
+    let mut change = as_intruder(&msgs[0]);
+    if let Message::Ceb303(o) = &mut change {
+        o.documents[0].head.app_type = "2".into();
+        o.documents[0].head.guid = "C0000000-0000-4000-8000-0000000000C2".into();
+    }
+    step(&mut engine, &change);
+    for m in &msgs[1..] {
+        step(&mut engine, m);
+    }
+    let out = engine.advance(start() + Duration::days(1));
+    let mine: Vec<(&str, &str)> = out
+        .iter()
+        .filter(|o| o.to() != "DXPENT0000027183")
+        .map(|o| (o.root, o.status))
+        .collect();
+    assert!(
+        mine.contains(&("CEB604Message", "800")),
+        "the parcel's own list goes through: {mine:?}"
+    );
+    assert!(
+        !mine.iter().any(|(_, s)| s.starts_with('-') || *s == "100"),
+        "{mine:?}"
+    );
+    let theirs: Vec<(&str, &str, String)> = out
+        .iter()
+        .filter(|o| o.to() == "DXPENT0000027183")
+        .map(|o| (o.root, o.status, o.info().into_owned()))
+        .collect();
+    assert!(
+        theirs.iter().any(|(r, s, i)| *r == "CEB404Message"
+            && *s == "-404001"
+            && i.contains("其他电商企业")),
+        "{theirs:?}"
+    );
+    assert!(
+        theirs.iter().any(|(r, s, i)| *r == "CEB304Message"
+            && *s == "-304001"
+            && i.contains("其他电商企业")),
+        "{theirs:?}"
+    );
+    assert!(
+        theirs
+            .iter()
+            .any(|(r, s, _)| *r == "CEB604Message" && *s == "100"),
+        "the intruder's list is sent back by the cross-check: {theirs:?}"
+    );
+}
+
+#[test]
+fn a_waybill_carries_one_list() {
+    let p = parcel(&mut Rng::new(23), 23, 50);
+    let msgs = messages(&p);
+    let other = parcel(&mut Rng::new(24), 24, 50);
+    let mut engine = Engine::new(no_arrival_needed(), Params::default());
+    for m in &msgs {
+        engine.accept(m, start());
+    }
+    // Another order's list naming the same waybill: refused at once, the first one goes on.
+    let mut second = other.list.clone();
+    second.documents[0].head.logistics_code = p.list.documents[0].head.logistics_code.clone();
+    second.documents[0].head.logistics_no = p.list.documents[0].head.logistics_no.clone();
+    engine.accept(&Message::Ceb303(other.order.clone()), start());
+    engine.accept(&Message::Ceb603(second), start() + Duration::seconds(1));
+    let out = engine.advance(start() + Duration::days(1));
+    let lists: Vec<(&str, String)> = out
+        .iter()
+        .filter(|o| o.root == "CEB604Message")
+        .map(|o| (o.status, o.info().into_owned()))
+        .collect();
+    assert!(
+        lists
+            .iter()
+            .any(|(s, i)| *s == "-604001" && i.contains("运单")),
+        "{lists:?}"
+    );
+    assert_eq!(
+        lists.iter().filter(|(s, _)| *s == "800").count(),
+        1,
+        "{lists:?}"
+    );
 }

@@ -30,6 +30,7 @@ fn enterprise(code: &str, roles: &[Role]) -> Enterprise {
         customs: None,
         pilot_zone: None,
         filings: Vec::new(),
+        agents: Vec::new(),
     }
 }
 

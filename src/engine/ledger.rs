@@ -218,8 +218,9 @@ pub struct Ledger {
     decls: Vec<Decl>,
     lines: Vec<LineRec>,
     by_guid: HashMap<Box<str>, u32>,
-    /// The live declaration of each (ebpCode, orderNo), as the engine keys lists.
-    by_order: HashMap<(u32, Box<str>), u32>,
+    /// The live declaration of each (ebpCode, orderNo, ebcCode): the engine keys lists by
+    /// order, and only the list's own enterprise may change or delete it.
+    by_order: HashMap<(u32, Box<str>, u32), u32>,
     by_invt_no: HashMap<Box<str>, u32>,
     summaries: Vec<Summary>,
     /// Returned quantities by (declaration, gnum); returns are few.
@@ -266,7 +267,8 @@ impl Ledger {
             return; // delivered again
         }
         let ebp = self.strings.intern(&h.ebp_code);
-        let order_key = (ebp, Box::<str>::from(h.order_no.as_ref()));
+        let ebc = self.strings.intern(&h.ebc_code);
+        let order_key = (ebp, Box::<str>::from(h.order_no.as_ref()), ebc);
         let live = self.by_order.get(&order_key).copied();
         let live_status = live
             .and_then(|i| self.decls.get(i as usize))
@@ -578,10 +580,10 @@ impl Ledger {
             }
             let live = self
                 .by_order
-                .get(&(d.ebp, Box::<str>::from(row.order_no())))
+                .get(&(d.ebp, Box::<str>::from(row.order_no()), d.ebc))
                 .is_some_and(|&i| i == row.id);
             if live {
-                out.by_order.insert((ebp, copy.order_no.clone()), id);
+                out.by_order.insert((ebp, copy.order_no.clone(), ebc), id);
             }
             out.decls.push(copy);
             ids.insert(row.id, id);

@@ -241,22 +241,48 @@ impl Engine {
         now: NaiveDateTime,
         accepted: impl Fn(usize) -> bool,
     ) {
+        // Receipts go back to whoever sent the document: the e-port has checked that the
+        // envelope's DXP id is the sender's own.
+        let sender =
+            crate::model::schema::find_text(message.as_element(), "dxpId").unwrap_or_default();
         match message {
             Message::Ceb303(m) => {
                 for order in kept(&m.documents, &accepted) {
-                    let (key, facts) = OrderFacts::of(order);
+                    let (key, mut facts) = OrderFacts::of(order);
+                    facts.sender = sender.into();
                     let slot = self.orders.entry(key.clone()).or_default();
                     let earlier = slot.order.as_deref().map(|f| &f.guid);
                     let used = in_customs(&self.lists, slot.list);
-                    match side_verdict(&order.head.app_type, earlier, &facts.guid, used) {
+                    let other = slot
+                        .order
+                        .as_deref()
+                        .is_some_and(|o| foreign(&o.ebc_code, &o.sender, &facts.ebc_code, sender));
+                    let app_type = &order.head.app_type;
+                    match side_verdict(app_type, earlier, &facts.guid, used, other) {
                         Verdict::Refuse(reason) => {
                             let due = now + self.config.store_delay;
                             self.send(receipts::order_answer(&key, &facts, "-304001", reason, due));
                         }
                         verdict => {
                             let list = slot.list;
+                            // A payment receipt of another enterprise that came first is not
+                            // this order's: it is dropped, so it cannot spoil the cross-check.
+                            let stray = (verdict == Verdict::Store)
+                                .then(|| {
+                                    slot.payment.take_if(|p| {
+                                        foreign(&facts.ebc_code, sender, &p.ebc_code, &p.sender)
+                                    })
+                                })
+                                .flatten();
                             if settle(&mut slot.order, facts, verdict) {
                                 self.wake(list, now);
+                            }
+                            if let Some(p) = stray {
+                                let due = now + self.config.store_delay;
+                                let reason = "处理失败：收款单的电商企业与订单不符，已作废";
+                                self.send(receipts::payment_answer(
+                                    &key, &p, "-404001", reason, due,
+                                ));
                             }
                         }
                     }
@@ -264,11 +290,16 @@ impl Engine {
             }
             Message::Ceb403(m) => {
                 for r in kept(&m.documents, &accepted) {
-                    let (key, facts) = ReceiptFacts::of(r);
+                    let (key, mut facts) = ReceiptFacts::of(r);
+                    facts.sender = sender.into();
                     let slot = self.orders.entry(key.clone()).or_default();
                     let earlier = slot.payment.as_deref().map(|f| &f.guid);
                     let used = in_customs(&self.lists, slot.list);
-                    match side_verdict(&r.app_type, earlier, &facts.guid, used) {
+                    let owner = (slot.order.as_deref().map(|o| (&o.ebc_code, &o.sender)))
+                        .or(slot.payment.as_deref().map(|p| (&p.ebc_code, &p.sender)));
+                    let other =
+                        owner.is_some_and(|(ebc, by)| foreign(ebc, by, &facts.ebc_code, sender));
+                    match side_verdict(&r.app_type, earlier, &facts.guid, used, other) {
                         Verdict::Refuse(reason) => {
                             let due = now + self.config.store_delay;
                             self.send(receipts::payment_answer(
@@ -286,11 +317,13 @@ impl Engine {
             }
             Message::Ceb505(m) => {
                 for w in kept(&m.documents, &accepted) {
-                    let (key, facts) = WaybillFacts::of(w);
+                    let (key, mut facts) = WaybillFacts::of(w);
+                    facts.sender = sender.into();
                     let slot = self.waybills.entry(key.clone()).or_default();
                     let earlier = slot.waybill.as_deref().map(|f| &f.guid);
                     let used = in_customs(&self.lists, slot.list);
-                    match side_verdict(&w.app_type, earlier, &facts.guid, used) {
+                    // The carrier is in the key (and mandated by the e-port's check).
+                    match side_verdict(&w.app_type, earlier, &facts.guid, used, false) {
                         Verdict::Refuse(reason) => {
                             let due = now + self.config.store_delay;
                             self.send(receipts::waybill_answer(
@@ -308,12 +341,12 @@ impl Engine {
             }
             Message::Ceb603(m) => {
                 for list in kept(&m.documents, &accepted) {
-                    self.list_arrives(list, now);
+                    self.list_arrives(list, now, sender);
                 }
             }
             Message::Ceb605(m) => {
                 for c in kept(&m.documents, &accepted) {
-                    self.cancel(c, now);
+                    self.cancel(c, now, sender);
                 }
             }
             Message::Ceb607(m) => {
@@ -328,7 +361,7 @@ impl Engine {
                             "总分单审核通过",
                             now + self.config.store_delay,
                         );
-                        self.send(receipt);
+                        self.send(receipt.sent_to(sender));
                     }
                 }
             }
@@ -348,8 +381,10 @@ impl Engine {
                     if a.head.msg_seq_no == a.head.msg_count {
                         let pre_no = self.next_pre_no(now);
                         let due = now + self.config.store_delay;
-                        self.send(receipts::arrival(a, pre_no, "399", "审核成功", due));
-                        self.send(receipts::arrival(a, pre_no, "800", "放行", due));
+                        for (status, info) in [("399", "审核成功"), ("800", "放行")] {
+                            let receipt = receipts::arrival(a, pre_no, status, info, due);
+                            self.send(receipt.sent_to(sender));
+                        }
                     }
                 }
             }
@@ -367,13 +402,9 @@ impl Engine {
                     }
                     if d.head.msg_seq_no == d.head.msg_count {
                         let pre_no = self.next_pre_no(now);
-                        self.send(receipts::departure(
-                            d,
-                            pre_no,
-                            "399",
-                            "离境审核通过",
-                            now + self.config.store_delay,
-                        ));
+                        let due = now + self.config.store_delay;
+                        let receipt = receipts::departure(d, pre_no, "399", "离境审核通过", due);
+                        self.send(receipt.sent_to(sender));
                     }
                 }
             }
@@ -382,36 +413,49 @@ impl Engine {
     }
 
     /// A list: new, delivered again, a duplicate, a change (appType 2) or a deletion (3).
-    fn list_arrives(&mut self, list: &Inventory<'_>, now: NaiveDateTime) {
+    fn list_arrives(&mut self, list: &Inventory<'_>, now: NaiveDateTime, sender: &str) {
         let h = &list.head;
         let key = KeyRef(&h.ebp_code, &h.order_no);
-        let earlier = (self.orders.get(&key))
+        let slot = self.orders.get(&key);
+        let order_ebc = slot.and_then(|s| s.order.as_deref()).map(|o| &o.ebc_code);
+        // A list of another enterprise than the order's is sent back by the cross-check: it
+        // does not hold the order's place, so it cannot block the order's own list.
+        let earlier = slot
             .and_then(|slot| slot.list)
             .map(|i| (i, &self.lists[i as usize]))
             .filter(|(_, l)| !matches!(l.status, ListStatus::Rejected | ListStatus::Deleted))
-            .map(|(i, l)| (i, l.status, l.record.guid == *h.guid));
+            .filter(|(_, l)| order_ebc.is_none_or(|e| *e == l.record.facts.ebc_code))
+            .map(|(i, l)| {
+                let same = l.record.guid == *h.guid;
+                (i, l.status, same, l.record.facts.ebc_code == *h.ebc_code)
+            });
+        let waybill_taken = self.waybill_taken(KeyRef(&h.logistics_code, &h.logistics_no));
         let refusal = match (h.app_type.as_ref(), earlier) {
             // The same list delivered again changes nothing.
-            (_, Some((_, _, true))) => return,
-            ("2", Some((_, status, _))) if status >= ListStatus::Released => {
+            (_, Some((_, _, true, true))) => return,
+            ("2" | "3", Some((_, _, _, false))) => {
+                Some("处理失败：该订单的清单属于其他电商企业，不能变更或删除")
+            }
+            ("2", Some((_, status, ..))) if status >= ListStatus::Released => {
                 Some("处理失败：清单已放行，不能变更")
             }
-            ("2", Some((i, _, _))) => {
+            ("2", Some((i, ..))) => {
                 self.change_list(i, ListFacts::of(list), now);
                 None
             }
-            ("3", Some((_, status, _))) if status >= ListStatus::Stored => {
+            ("3", Some((_, status, ..))) if status >= ListStatus::Stored => {
                 Some("处理失败：清单已入库，不能删除，请申请撤销（CEB605）")
             }
-            ("3", Some((i, _, _))) => {
+            ("3", Some((i, ..))) => {
                 self.lists[i as usize].status = ListStatus::Deleted;
                 None
             }
             ("2" | "3", None) => Some("处理失败：没有可变更或删除的清单"),
             (_, Some(_)) => Some("处理失败，业务主键重复：该订单的清单已申报"),
+            (_, None) if waybill_taken => Some("处理失败：该运单已被另一份清单申报"),
             (_, None) => {
                 let id = self.lists.len() as ListId;
-                let state = self.new_list(list, now);
+                let state = self.new_list(list, now, sender);
                 let waybill_key = state.record.facts.waybill_key().to_owned();
                 self.waybills.entry(waybill_key).or_default().list = Some(id);
                 self.orders.entry(key.to_owned()).or_default().list = Some(id);
@@ -427,7 +471,7 @@ impl Engine {
         };
         if let Some(reason) = refusal {
             // Answered on the document sent, which never becomes a second record.
-            let answered = self.new_list(list, now);
+            let answered = self.new_list(list, now, sender);
             let info = format!("{reason}[{}]", h.guid);
             let due = now + self.config.store_delay;
             let receipt =
@@ -436,11 +480,28 @@ impl Engine {
         }
     }
 
-    fn new_list(&mut self, list: &Inventory<'_>, now: NaiveDateTime) -> ListState {
+    /// Whether a live list already uses the waybill of `key`. As for orders, a list of
+    /// another enterprise than the waybill's own does not count.
+    fn waybill_taken(&self, key: KeyRef<'_>) -> bool {
+        let Some(slot) = self.waybills.get(&key) else {
+            return false;
+        };
+        let owner = slot.waybill.as_deref().and_then(|w| w.ebc_code.as_ref());
+        slot.list.is_some_and(|i| {
+            let l = &self.lists[i as usize];
+            !matches!(
+                l.status,
+                ListStatus::Rejected | ListStatus::Deleted | ListStatus::Cancelled
+            ) && owner.is_none_or(|e| *e == l.record.facts.ebc_code)
+        })
+    }
+
+    fn new_list(&mut self, list: &Inventory<'_>, now: NaiveDateTime, sender: &str) -> ListState {
         let h = &list.head;
         let record = ListRecord {
             facts: ListFacts::of(list),
             guid: Guid::new(&h.guid),
+            sender: sender.into(),
             agent_code: h.agent_code.as_ref().into(),
             cop_no: h.cop_no.as_ref().into(),
             customs_code: h.customs_code.as_ref().into(),
@@ -508,13 +569,16 @@ impl Engine {
     }
 
     /// A cancellation (605) of a recorded list, not yet closed.
-    fn cancel(&mut self, c: &InvtCancel<'_>, now: NaiveDateTime) {
+    fn cancel(&mut self, c: &InvtCancel<'_>, now: NaiveDateTime, sender: &str) {
+        // Only the list's own e-commerce enterprise may cancel it; to anyone else it does not
+        // exist (the answer tells nothing of another's list).
         let id = InvtNo::serial_of(&c.invt_no)
             .and_then(|serial| self.stored.get(&serial))
             .copied()
             .filter(|&i| {
                 let list = &self.lists[i as usize];
                 list.invt_no.map(|n| n.format(&list.record)).as_deref() == Some(&c.invt_no)
+                    && list.record.facts.ebc_code == *c.ebc_code
             });
         let status = id.map(|i| self.lists[i as usize].status);
         let (code, info) = match status {
@@ -530,7 +594,7 @@ impl Engine {
         }
         let pre_no = self.next_pre_no(now);
         let receipt = receipts::cancel(c, pre_no, code, info, now + self.config.store_delay);
-        self.send(receipt);
+        self.send(receipt.sent_to(sender));
     }
 
     fn send(&mut self, receipt: Outgoing) {
@@ -825,8 +889,24 @@ enum Verdict {
 
 /// New (appType 1), change (2) or deletion (3) of a document customs may already have (its
 /// GUID is `earlier`) and that a list in customs may be using (`used`).
-fn side_verdict(app_type: &str, earlier: Option<&Guid>, guid: &Guid, used: bool) -> Verdict {
+/// Whether a document (of e-commerce enterprise `ebc`, sent by `by`) comes from another
+/// enterprise than the one whose document holds the key (`owner`, sent by `owner_by`). One
+/// sender's mistake in its own documents is left to the cross-check, which names the field.
+fn foreign(owner: &str, owner_by: &str, ebc: &str, by: &str) -> bool {
+    owner != ebc && owner_by != by
+}
+
+/// A document of another e-commerce enterprise than the one already there (`foreign`) is
+/// refused whatever it asks: a document is its enterprise's.
+fn side_verdict(
+    app_type: &str,
+    earlier: Option<&Guid>,
+    guid: &Guid,
+    used: bool,
+    foreign: bool,
+) -> Verdict {
     match (app_type, earlier) {
+        _ if foreign => Verdict::Refuse("处理失败：该单证属于其他电商企业"),
         (_, Some(e)) if e == guid => Verdict::Ignore,
         ("2" | "3", None) => Verdict::Refuse("处理失败：没有可变更或删除的单证"),
         ("2" | "3", Some(_)) if used => {

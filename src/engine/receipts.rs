@@ -33,6 +33,9 @@ pub struct Outgoing {
     /// e.g. `CEB604Message`.
     pub root: &'static str,
     pub status: &'static str,
+    /// The DXP id it goes to: whoever sent the document it answers (never looked up by a
+    /// GUID, which anyone can copy).
+    to: CompactString,
     body: Body,
 }
 
@@ -88,6 +91,21 @@ impl From<String> for Info {
 }
 
 impl Outgoing {
+    /// The DXP id of the enterprise it goes to (empty when the document's sender is unknown).
+    pub fn to(&self) -> &str {
+        &self.to
+    }
+
+    /// The same receipt, going to `dxp`.
+    pub(super) fn sent_to(mut self, dxp: &str) -> Outgoing {
+        self.set_to(dxp);
+        self
+    }
+
+    pub(super) fn set_to(&mut self, dxp: &str) {
+        self.to = dxp.into();
+    }
+
     /// The business key it answers, e.g. `ebpCode / orderNo`.
     pub fn key(&self) -> String {
         match &self.body {
@@ -245,6 +263,8 @@ impl fmt::Display for PreNo {
 pub(super) struct ListRecord {
     pub facts: ListFacts,
     pub guid: Guid,
+    /// Who sent it (DXP id): its receipts go back there.
+    pub sender: CompactString,
     pub agent_code: CompactString,
     pub cop_no: CompactString,
     pub customs_code: CompactString,
@@ -284,6 +304,7 @@ pub(super) fn list(
         due,
         root: "CEB604Message",
         status,
+        to: list.sender.clone(),
         body: Body::List {
             list: Arc::clone(list),
             invt_no,
@@ -331,14 +352,33 @@ pub(super) fn linked(
     due: NaiveDateTime,
     out: &mut Vec<Outgoing>,
 ) {
-    let order = order.map(|o| (Linked::Order(Arc::clone(o)), "CEB304Message"));
-    let payment = payment.map(|p| (Linked::Payment(Arc::clone(p)), "CEB404Message"));
-    let waybill = waybill.map(|w| (Linked::Waybill(Arc::clone(w)), "CEB506Message"));
-    for (doc, root) in [order, payment, waybill].into_iter().flatten() {
+    let order = order.map(|o| {
+        (
+            o.sender.clone(),
+            Linked::Order(Arc::clone(o)),
+            "CEB304Message",
+        )
+    });
+    let payment = payment.map(|p| {
+        (
+            p.sender.clone(),
+            Linked::Payment(Arc::clone(p)),
+            "CEB404Message",
+        )
+    });
+    let waybill = waybill.map(|w| {
+        (
+            w.sender.clone(),
+            Linked::Waybill(Arc::clone(w)),
+            "CEB506Message",
+        )
+    });
+    for (to, doc, root) in [order, payment, waybill].into_iter().flatten() {
         out.push(Outgoing {
             due,
             root,
             status: "120",
+            to,
             body: Body::Linked {
                 list: Arc::clone(list),
                 doc,
@@ -360,6 +400,7 @@ pub(super) fn built(
         due,
         root,
         status,
+        to: CompactString::default(),
         body: Body::Built {
             key,
             info,
@@ -380,7 +421,7 @@ pub(super) fn order_answer(
 ) -> Outgoing {
     refused(
         key,
-        &order.guid,
+        (&order.guid, &order.sender),
         "CEB304Message",
         status,
         info,
@@ -393,7 +434,7 @@ pub(super) fn order_answer(
 /// the document's GUID.
 fn refused(
     key: &Key,
-    guid: &Guid,
+    (guid, sender): (&Guid, &str),
     root: &'static str,
     status: &'static str,
     info: &str,
@@ -403,7 +444,7 @@ fn refused(
     let info = format!("{info}[{guid}]");
     let message = message(&info);
     let key = format!("{} / {}", key.0, key.1);
-    built(due, root, key, status, info, message)
+    built(due, root, key, status, info, message).sent_to(sender)
 }
 
 fn order_message<'a>(
@@ -438,7 +479,7 @@ pub(super) fn payment_answer(
 ) -> Outgoing {
     refused(
         key,
-        &receipt.guid,
+        (&receipt.guid, &receipt.sender),
         "CEB404Message",
         status,
         info,
@@ -479,7 +520,7 @@ pub(super) fn waybill_answer(
 ) -> Outgoing {
     refused(
         key,
-        &waybill.guid,
+        (&waybill.guid, &waybill.sender),
         "CEB506Message",
         status,
         info,

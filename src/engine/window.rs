@@ -66,6 +66,8 @@ impl SingleWindow {
         // A summary or a return reads the ledger: it must know what happened by now.
         self.catch_up(now);
         self.ledger.record_documents(message, now, &accepted);
+        // What is made here answers this message: it goes back to its sender.
+        let made_before = self.waiting.len();
         match message {
             Message::Ceb701(m) => {
                 for app in kept(&m.documents, &accepted) {
@@ -83,6 +85,10 @@ impl SingleWindow {
                 }
             }
             _ => self.engine.accept_documents(message, now, accepted),
+        }
+        let sender = crate::model::schema::find_text(message.as_element(), "dxpId");
+        for receipt in &mut self.waiting[made_before..] {
+            receipt.set_to(sender.unwrap_or_default());
         }
     }
 

@@ -147,7 +147,8 @@ pub fn return_application(
     }))
 }
 
-/// The tally (215) of the returned parcel of `list`, reported at `at` by the list's sender.
+/// The tally (215) of the returned parcel of `list`, reported at `at` by the supervised site
+/// (the tally is the site operator's document, not the seller's).
 pub fn return_tally(
     list: &Ceb603Message<'static>,
     invt_no: &str,
@@ -178,7 +179,7 @@ pub fn return_tally(
             location: Some("监管场所退货区".into()),
             ..InvtRefundDetail::default()
         }],
-        base_transfer: list.base_transfer.clone(),
+        base_transfer: super::bills::site_transfer(&h.customs_code),
         ..Ceb215Message::default()
     }))
 }

@@ -305,9 +305,12 @@ async fn drive(traffic: Traffic, options: Options) -> anyhow::Result<Measured> {
     let mut pollers = Vec::new();
     if options.receipts {
         // One poller per distinct token: with one --token for all, one poller sees them all.
+        // The supervised site gets the receipts of the tallies (216) it reports.
         let sellers = traffic.config().enterprises.clamp(1, 10_000);
         let tokens: std::collections::BTreeSet<&str> = (0..sellers)
-            .filter_map(|ent| auth.token(&super::parcels::dxp_id(ent)))
+            .map(super::parcels::dxp_id)
+            .chain([super::bills::SITE_DXP.to_string()])
+            .filter_map(|dxp| auth.token(&dxp))
             .collect();
         for token in tokens {
             pollers.push(tokio::spawn(poll(

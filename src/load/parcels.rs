@@ -164,6 +164,7 @@ pub fn registry(enterprises: u64) -> Registry {
             customs: Some("5314".into()),
             pilot_zone: Some("深圳".into()),
             filings: vec!["9810".into()],
+            agents: Vec::new(),
         })
         .chain(std::iter::once(Enterprise {
             code: PAYER.0.into(),
@@ -173,6 +174,7 @@ pub fn registry(enterprises: u64) -> Registry {
             customs: None,
             pilot_zone: Some("深圳".into()),
             filings: Vec::new(),
+            agents: Vec::new(),
         }))
         .chain((0..CARRIERS).map(|c| Enterprise {
             code: carrier_code(c),
@@ -182,6 +184,7 @@ pub fn registry(enterprises: u64) -> Registry {
             customs: Some("5314".into()),
             pilot_zone: None,
             filings: Vec::new(),
+            agents: Vec::new(),
         }))
         .chain(std::iter::once(Enterprise {
             code: super::bills::site_operator("5314"),
@@ -191,6 +194,7 @@ pub fn registry(enterprises: u64) -> Registry {
             customs: Some("5314".into()),
             pilot_zone: None,
             filings: Vec::new(),
+            agents: Vec::new(),
         }));
     for e in entries {
         // Codes and DXP ids are distinct by construction, so insert cannot fail here.

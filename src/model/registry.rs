@@ -148,6 +148,10 @@ pub struct Enterprise {
     /// before 2024-12-15).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub filings: Vec<String>,
+    /// Enterprises it has mandated (委托) to transmit or declare its documents, by code: a
+    /// carrier's waybills sent by the seller, a seller's lists declared by its agent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub agents: Vec<String>,
 }
 
 impl Enterprise {
@@ -253,6 +257,8 @@ struct RawEnterprise {
     pilot_zone: Option<Spanned<String>>,
     #[serde(default)]
     filings: Vec<String>,
+    #[serde(default)]
+    agents: Vec<String>,
 }
 
 /// Registered enterprises, indexed by code and by DXP id.
@@ -307,6 +313,15 @@ impl Registry {
     /// Whether `code` is registered and holds `role`; false for unknown codes.
     pub fn has_role(&self, code: &str, role: Role) -> bool {
         self.get(code).is_some_and(|e| e.has_role(role))
+    }
+
+    /// Whether `actor` may transmit or declare for `principal`: it is the principal, or the
+    /// principal named it among its `agents`.
+    pub fn may_act_for(&self, actor: &str, principal: &str) -> bool {
+        actor == principal
+            || self
+                .get(principal)
+                .is_some_and(|p| p.agents.iter().any(|a| a == actor))
     }
 
     /// The enterprise transmitting under `dxp_id`, to check a message's sender.
@@ -432,6 +447,7 @@ impl RawEnterprise {
             customs,
             pilot_zone,
             filings: self.filings,
+            agents: self.agents,
         })
     }
 }

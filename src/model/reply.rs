@@ -12,8 +12,6 @@ pub struct Reply {
     pub time: String,
     /// e-port pre-entry number (`preNo`, 18 characters).
     pub pre_no: String,
-    /// customs inventory number (`invtNo`) for lists and what refers to them.
-    pub invt_no: String,
     /// summary application number (`sumNo`) for 701.
     pub sum_no: String,
 }

@@ -52,6 +52,8 @@ pub struct Related {
 pub struct OrderFacts {
     /// The order's own GUID, which its receipts (304) answer.
     pub guid: Guid,
+    /// Who sent it (DXP id): its receipts go back there. Empty when not known.
+    pub sender: CompactString,
     pub order_type: CompactString,
     pub ebc_code: CompactString,
     pub goods_value: Decimal,
@@ -72,6 +74,8 @@ pub struct ItemFacts {
 #[derive(Debug, Clone)]
 pub struct ReceiptFacts {
     pub guid: Guid,
+    /// Who sent it (DXP id): its receipts go back there. Empty when not known.
+    pub sender: CompactString,
     pub pay_no: Option<CompactString>,
     pub ebc_code: CompactString,
     pub charge: Decimal,
@@ -128,6 +132,8 @@ impl ListFacts {
 #[derive(Debug, Clone)]
 pub struct WaybillFacts {
     pub guid: Guid,
+    /// Who sent it (DXP id): its receipts go back there. Empty when not known.
+    pub sender: CompactString,
     pub ebc_code: Option<CompactString>,
     pub gross_weight: Decimal,
 }
@@ -183,6 +189,7 @@ impl OrderFacts {
         let h = &order.head;
         let facts = OrderFacts {
             guid: Guid::new(&h.guid),
+            sender: CompactString::default(),
             order_type: h.order_type.as_ref().into(),
             ebc_code: h.ebc_code.as_ref().into(),
             goods_value: h.goods_value,
@@ -212,6 +219,7 @@ impl ReceiptFacts {
     pub fn of(r: &Receipts<'_>) -> (Key, ReceiptFacts) {
         let facts = ReceiptFacts {
             guid: Guid::new(&r.guid),
+            sender: CompactString::default(),
             pay_no: r.pay_no.as_deref().map(Into::into),
             ebc_code: r.ebc_code.as_ref().into(),
             charge: r.charge,
@@ -229,6 +237,7 @@ impl WaybillFacts {
     pub fn of(w: &Logistics<'_>) -> (Key, WaybillFacts) {
         let facts = WaybillFacts {
             guid: Guid::new(&w.guid),
+            sender: CompactString::default(),
             ebc_code: w.ebc_code.as_deref().map(Into::into),
             gross_weight: w.gross_weight,
         };

@@ -227,7 +227,7 @@ pub fn check_message(
     let first_doc_date = docs_member
         .and_then(|i| root.child(i, 0))
         .and_then(business_date);
-    {
+    let transmitter = {
         let mut out = Out {
             findings: &mut envelope,
             kind,
@@ -235,8 +235,8 @@ pub fn check_message(
             date: first_doc_date,
             broken: &broken,
         };
-        parties::transmitter(root, &root_path, ctx, &mut out);
-    }
+        parties::transmitter(root, &root_path, ctx, &mut out)
+    };
     if kind.is_receipt() {
         return MessageFindings {
             documents,
@@ -267,6 +267,9 @@ pub fn check_message(
                 broken: &broken,
             };
             fields::check(doc, &path, ctx, &mut out);
+            if let Some(transmitter) = transmitter {
+                parties::mandate(doc, &path, kind, transmitter, ctx, &mut out);
+            }
             consistency::check(message, k, &path, ctx, &mut out);
             trade::check(message, k, &path, ctx, &mut out);
         }

@@ -399,6 +399,7 @@ pub fn registry(spec: &Spec) -> crate::model::registry::Registry {
             } else {
                 Vec::new()
             },
+            agents: Vec::new(),
         });
     }
     for platform in spec.traffic.iter().filter_map(|s| s.platform.as_ref()) {
@@ -410,6 +411,7 @@ pub fn registry(spec: &Spec) -> crate::model::registry::Registry {
             customs: None,
             pilot_zone: None,
             filings: Vec::new(),
+            agents: Vec::new(),
         });
     }
     let mut sites: Vec<&str> = spec.traffic.iter().map(|s| s.customs.as_str()).collect();
@@ -424,6 +426,7 @@ pub fn registry(spec: &Spec) -> crate::model::registry::Registry {
             customs: Some(customs.to_string()),
             pilot_zone: None,
             filings: Vec::new(),
+            agents: Vec::new(),
         });
     }
     registry

@@ -14,12 +14,10 @@ use super::metrics::Metrics;
 use crate::check::{MessageReport, ReceivedMessage, check_and_decode};
 use crate::engine::ledger::Ledger;
 use crate::engine::{EngineConfig, Forced, Outgoing, SingleWindow};
-use crate::model::reply::fnv;
 use crate::model::time::readable_millis;
 use crate::rules::{Context, Params};
 use crate::store::{Entry, Event, Store, StoreError, StoredReceipt};
 use chrono::{NaiveDate, NaiveDateTime};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
@@ -33,8 +31,6 @@ pub struct Checked {
     pub message: Option<ReceivedMessage>,
     /// Per document: accepted by the e-port (only those reach customs).
     pub accepted: Vec<bool>,
-    /// The GUIDs of its documents: customs' receipts for them go back to the sender.
-    pub guids: Vec<String>,
     /// The e-port's own receipt (id assigned by the engine thread).
     pub receipt: Option<StoredReceipt>,
 }
@@ -47,13 +43,11 @@ impl Checked {
         message: Option<ReceivedMessage>,
         now: NaiveDateTime,
     ) -> Checked {
-        let docs = report.documents.iter().filter(|d| d.index > 0);
-        let key = docs
-            .clone()
+        let key = (report.documents.iter())
+            .filter(|d| d.index > 0)
             .map(|d| d.key.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        let guids = docs.map(|d| d.guid.clone()).collect();
         let accepted = report
             .documents
             .iter()
@@ -75,7 +69,6 @@ impl Checked {
             sender: sender.to_string(),
             message,
             accepted,
-            guids,
             receipt,
         }
     }
@@ -193,10 +186,6 @@ struct EngineState {
     params: Params,
     /// Receipt ids are a count of the receipts made, in order.
     next_id: u64,
-    /// Who sent each document (by a hash of its GUID): its receipts go back there.
-    owner: HashMap<u64, u32>,
-    senders: Vec<String>,
-    sender_index: HashMap<String, u32>,
     /// The latest time the engine was moved to.
     clock: Option<NaiveDateTime>,
 }
@@ -208,9 +197,6 @@ impl EngineState {
             config,
             params,
             next_id: 1,
-            owner: HashMap::new(),
-            senders: Vec::new(),
-            sender_index: HashMap::new(),
             clock: None,
         }
     }
@@ -221,13 +207,8 @@ impl EngineState {
         }
         self.clock = Some(now);
         for receipt in self.engine.advance(now) {
-            let dxp = fnv(receipt.answers().as_bytes());
-            let dxp = self
-                .owner
-                .get(&dxp)
-                .and_then(|i| self.senders.get(*i as usize))
-                .cloned()
-                .unwrap_or_default();
+            // The engine knows who sent each document it answers.
+            let dxp = receipt.to().to_string();
             out.push(Produced {
                 id: self.take_id(),
                 dxp,
@@ -252,21 +233,8 @@ impl EngineState {
                     sender,
                     message,
                     accepted,
-                    guids,
                     receipt,
                 } = *checked;
-                let index = match self.sender_index.get(&sender) {
-                    Some(i) => *i,
-                    None => {
-                        let i = self.senders.len() as u32;
-                        self.senders.push(sender.clone());
-                        self.sender_index.insert(sender.clone(), i);
-                        i
-                    }
-                };
-                for guid in guids.iter().filter(|g| !g.is_empty()) {
-                    self.owner.insert(fnv(guid.as_bytes()), index);
-                }
                 if let Some(mut r) = receipt {
                     r.id = self.take_id();
                     out.push(Produced {
@@ -297,7 +265,6 @@ impl EngineState {
             }
             Work::Reset { reply } => {
                 self.engine = SingleWindow::new(self.config.clone(), self.params.clone());
-                self.owner.clear();
                 if let Some(reply) = reply {
                     let _ = reply.send(());
                 }

@@ -2,6 +2,8 @@
 //! shrink the bytes while every message type gets covered by the same code.
 #![allow(dead_code)]
 
+pub mod server;
+
 use rust_decimal::Decimal;
 use single_window::model::schema::{DSIG_NS, DXP_NS, Element, Kind, Value, prefix_of};
 use std::borrow::Cow;
