@@ -81,6 +81,9 @@ enum Command {
         /// Log as JSON lines instead of text.
         #[arg(long)]
         log_json: bool,
+        /// Move a data folder of the previous layout (one events.log) to this one, then serve.
+        #[arg(long)]
+        migrate: bool,
     },
     /// Generate fragmented-parcel traffic and drive an HTTP endpoint with it (open or closed
     /// model), or write it into a folder; report throughput and latencies.
@@ -126,12 +129,14 @@ fn main() -> ExitCode {
             listen,
             registry,
             log_json,
+            migrate,
         } => cli::serve::run(cli::serve::Options {
             config,
             data,
             listen,
             registry,
             log_json,
+            migrate,
         }),
     };
     match result {

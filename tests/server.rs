@@ -11,7 +11,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -612,30 +611,7 @@ fn test_support_forces_customs_events_shows_history_and_resets() {
     let before = server
         .pull_until(MY_TOKEN, |r| statuses(r, "CEB604Message").len() >= 5)
         .len();
-    let pid = server.child.id().to_string();
-    // The shell's own kill: no procps needed.
-    let term = format!("kill -TERM {pid}");
-    assert!(
-        Command::new("sh")
-            .args(["-c", &term])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let mut server = server;
-    let started = Instant::now();
-    let exit = loop {
-        if let Some(s) = server.child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "no exit on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    assert!(exit.success(), "{exit:?}\n{}", server.log());
-    drop(server);
+    server.terminate();
     let again = Server::run(dir.path(), free_port());
     let after = again.pull_until(MY_TOKEN, |r| r.len() >= before);
     assert_eq!(after.len(), before);
@@ -647,6 +623,40 @@ fn test_support_forces_customs_events_shows_history_and_resets() {
         server.http("POST", "/test/reset", Some(ADMIN), b"").status,
         404
     );
+}
+
+#[test]
+fn a_restart_after_a_quiet_spell_lists_every_receipt_once_under_its_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        "",
+        &format!("{QUICK_CUSTOMS}\n[[enterprise]]\ndxp_id = \"{ME}\"\ntoken = \"{MY_TOKEN}\"\n"),
+    );
+    for name in PARCEL {
+        assert_eq!(server.post(MY_TOKEN, &seed(name)).status, 200);
+    }
+    // Customs' receipts come from timers after the last message; then a second of quiet.
+    server.pull_until(MY_TOKEN, |r| {
+        statuses(r, "CEB604Message").contains(&"800".into())
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let before = server.all_receipts(MY_TOKEN);
+    let mut server = server;
+    for graceful in [true, false] {
+        if graceful {
+            server.terminate();
+        } else {
+            server.child.kill().unwrap();
+            server.child.wait().unwrap();
+            drop(server);
+        }
+        server = Server::run(dir.path(), free_port());
+        // Time for the timers to be played again, had they been lost.
+        std::thread::sleep(Duration::from_millis(1000));
+        let after = server.all_receipts(MY_TOKEN);
+        assert_eq!(after, before, "graceful stop: {graceful}");
+    }
 }
 
 /// Generated parcels (all four messages), with the registry and tokens they need.

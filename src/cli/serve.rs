@@ -12,6 +12,7 @@ pub struct Options {
     pub listen: Option<String>,
     pub registry: Option<PathBuf>,
     pub log_json: bool,
+    pub migrate: bool,
 }
 
 pub fn run(options: Options) -> anyhow::Result<ExitCode> {
@@ -28,6 +29,7 @@ pub fn run(options: Options) -> anyhow::Result<ExitCode> {
     if let Some(registry) = options.registry {
         config.registry = Some(registry);
     }
+    config.migrate = options.migrate;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // Colours only on a terminal: logs sent to a file stay plain text.

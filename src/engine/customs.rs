@@ -37,7 +37,7 @@ impl Default for Profile {
 }
 
 /// What customs does with one list.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Scenario {
     pub review: bool,
     pub inspect: bool,
@@ -45,6 +45,7 @@ pub struct Scenario {
     /// No receipt is sent for this list (its state still moves on).
     pub silent: bool,
     /// Added to every step of the list.
+    #[serde(with = "super::snapshot::millis")]
     pub extra_delay: Duration,
 }
 
@@ -97,7 +98,7 @@ pub fn jittered(profile: &Profile, draws: Draws, step: &str, nominal: Duration) 
 }
 
 /// The draws of one list: the profile's seed and the list's GUID, hashed once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Draws(u64);
 
 impl Draws {

@@ -17,7 +17,9 @@ use rust_decimal::Decimal;
 use std::collections::HashMap;
 
 /// Where a declaration stands, as its receipts tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Status {
     /// Accepted by the e-port, no customs answer yet.
     Declared,
@@ -65,7 +67,7 @@ impl Status {
 }
 
 /// Interned strings: repeated codes and names cost 4 bytes each.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Interner {
     strings: Vec<Box<str>>,
     index: HashMap<Box<str>, u32>,
@@ -87,7 +89,7 @@ impl Interner {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Decl {
     guid: Box<str>,
     order_no: Box<str>,
@@ -120,7 +122,7 @@ struct Decl {
     line_count: u16,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct LineRec {
     gnum: u32,
     gcode: u32,
@@ -138,7 +140,7 @@ struct LineRec {
 }
 
 /// Quantities of a goods line that came back (export returns, CEB213), by unit.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Returned {
     pub qty: Decimal,
     pub qty1: Decimal,
@@ -146,7 +148,7 @@ pub struct Returned {
 }
 
 /// An accepted return application (CEB213) for part or all of a list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReturnRecord {
     pub guid: String,
     /// The original list, by ledger id.
@@ -163,7 +165,7 @@ pub struct ReturnRecord {
 }
 
 /// A summary declaration customs made of released lists (CEB792): one future 报关单.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     /// 汇总申请编号, of the application (CEB701) it came from.
     pub sum_no: String,
@@ -212,7 +214,7 @@ impl Query {
 }
 
 /// The ledger of declaration lists; see the module documentation.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Ledger {
     strings: Interner,
     decls: Vec<Decl>,

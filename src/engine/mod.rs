@@ -78,7 +78,9 @@ pub enum Forced {
 }
 
 /// Where a list stands, in lifecycle order (so a status can be compared with "at least").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum ListStatus {
     /// Accepted by the e-port (2), waiting for the documents it names.
     Waiting,
@@ -101,7 +103,7 @@ pub enum ListStatus {
 }
 
 /// What the engine keeps of one list: what its receipts say, where it stands.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct ListState {
     record: Arc<ListRecord>,
     date: Option<NaiveDate>,
@@ -116,7 +118,9 @@ struct ListState {
 }
 
 /// A timed step of one list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 enum Step {
     /// The waiting window of the list ended.
     Expire,
@@ -148,7 +152,7 @@ impl Step {
 type ListId = u32;
 
 /// What a timer does when it falls due.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 enum Action {
     List(ListId, Step),
     /// A receipt already made.
@@ -156,7 +160,7 @@ enum Action {
 }
 
 /// A timer; ordered so that the heap's top is the earliest, and equal times keep their order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Timer {
     due: NaiveDateTime,
     seq: u64,
@@ -184,7 +188,7 @@ impl Ord for Timer {
 }
 
 /// What the engine knows under an order key (ebpCode, orderNo).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct OrderSlot {
     order: Option<Arc<OrderFacts>>,
     payment: Option<Arc<ReceiptFacts>>,
@@ -194,7 +198,7 @@ struct OrderSlot {
 }
 
 /// What the engine knows under a waybill key (logisticsCode, logisticsNo).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct WaybillSlot {
     waybill: Option<Arc<WaybillFacts>>,
     list: Option<ListId>,
@@ -203,9 +207,12 @@ struct WaybillSlot {
     departed: bool,
 }
 
-#[derive(Debug, Default)]
+/// The engine's state is what a checkpoint keeps; its configuration comes from the caller.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Engine {
+    #[serde(skip)]
     config: EngineConfig,
+    #[serde(skip)]
     params: Params,
     orders: HashMap<Key, OrderSlot>,
     waybills: HashMap<Key, WaybillSlot>,
@@ -653,7 +660,7 @@ impl Engine {
         match (event, list.status) {
             (Forced::Reject, s) if s <= ListStatus::Concluded => {
                 list.status = ListStatus::Rejected;
-                let info = Info::Tagged("海关退单：测试注入");
+                let info = Info::Tagged("海关退单：测试注入".into());
                 let receipt = receipts::list(&list.record, list.invt_no, "100", info, now);
                 self.send(receipt);
             }
@@ -752,7 +759,7 @@ impl Engine {
             (Step::Decide, ListStatus::Checked) => {
                 let errors = self.cross_check_errors(id);
                 if list.scenario.refuse {
-                    let info = Info::Tagged("海关退单：模拟退单（场景设定）");
+                    let info = Info::Tagged("海关退单：模拟退单（场景设定）".into());
                     (ListStatus::Rejected, ("100", info), None)
                 } else if errors.is_empty() {
                     let next = if list.scenario.review {
@@ -764,7 +771,7 @@ impl Engine {
                     };
                     (
                         ListStatus::Stored,
-                        ("120", Info::Tagged("逻辑校验通过")),
+                        ("120", Info::Tagged("逻辑校验通过".into())),
                         Some((self.config.conclude_delay, next)),
                     )
                 } else {
@@ -781,7 +788,7 @@ impl Engine {
                 let delay = self.config.profile.review_delay;
                 (
                     ListStatus::Review,
-                    ("300", Info::Tagged("人工审核")),
+                    ("300", Info::Tagged("人工审核".into())),
                     Some((delay, next)),
                 )
             }
@@ -789,13 +796,13 @@ impl Engine {
                 let delay = self.config.profile.inspection_delay;
                 (
                     ListStatus::Inspection,
-                    ("500", Info::Tagged("查验")),
+                    ("500", Info::Tagged("查验".into())),
                     Some((delay, Step::Conclude)),
                 )
             }
             (Step::Conclude, ListStatus::Stored | ListStatus::Review | ListStatus::Inspection) => (
                 ListStatus::Concluded,
-                ("399", Info::Tagged("海关审结")),
+                ("399", Info::Tagged("海关审结".into())),
                 Some((self.config.release_delay, Step::Release)),
             ),
             (Step::Release, ListStatus::Concluded) => {
@@ -807,11 +814,17 @@ impl Engine {
                 }
                 let next = (site.is_some_and(|w| w.departed))
                     .then_some((self.config.store_delay, Step::Close));
-                (ListStatus::Released, ("800", Info::Tagged("放行")), next)
+                (
+                    ListStatus::Released,
+                    ("800", Info::Tagged("放行".into())),
+                    next,
+                )
             }
-            (Step::Close, ListStatus::Released) => {
-                (ListStatus::Closed, ("899", Info::Tagged("结关")), None)
-            }
+            (Step::Close, ListStatus::Released) => (
+                ListStatus::Closed,
+                ("899", Info::Tagged("结关".into())),
+                None,
+            ),
             // A step for a state the list already left (e.g. the window of a completed list).
             _ => return,
         };
@@ -870,12 +883,13 @@ pub mod customs;
 pub mod ledger;
 mod receipts;
 pub mod returns;
+pub mod snapshot;
 pub mod summary;
 mod window;
 
 pub use customs::{Draws, Profile, Scenario};
 pub use receipts::Outgoing;
-pub use window::SingleWindow;
+pub use window::{SingleWindow, WorkingSet};
 
 /// What becomes of an order, payment receipt or waybill the e-port accepted.
 #[derive(Debug, PartialEq, Eq)]

@@ -26,7 +26,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-/// A receipt the engine sends, and when.
+/// A receipt the engine sends, and when. (Kept in checkpoints as `snapshot::Stored`.)
 #[derive(Debug, Clone)]
 pub struct Outgoing {
     pub due: NaiveDateTime,
@@ -39,8 +39,8 @@ pub struct Outgoing {
     body: Body,
 }
 
-#[derive(Debug, Clone)]
-enum Body {
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(super) enum Body {
     /// CEB604 for a list as it stood.
     List {
         list: Arc<ListRecord>,
@@ -53,6 +53,7 @@ enum Body {
     Built {
         key: String,
         info: String,
+        #[serde(with = "super::snapshot::message_xml")]
         message: Box<Message<'static>>,
         /// The document answered, when it is not the `guid` of the return record (a 792
         /// answers the 701 it came from).
@@ -60,18 +61,18 @@ enum Body {
     },
 }
 
-#[derive(Debug, Clone)]
-enum Linked {
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(super) enum Linked {
     Order(Arc<OrderFacts>),
     Payment(Arc<ReceiptFacts>),
     Waybill(Arc<WaybillFacts>),
 }
 
 /// A receipt's `returnInfo`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(super) enum Info {
     /// The text followed by the answered document's GUID in brackets.
-    Tagged(&'static str),
+    Tagged(Cow<'static, str>),
     Text(Box<str>),
 }
 
@@ -91,6 +92,36 @@ impl From<String> for Info {
 }
 
 impl Outgoing {
+    /// Its fields, for a checkpoint.
+    pub(super) fn into_parts(
+        self,
+    ) -> (
+        NaiveDateTime,
+        &'static str,
+        &'static str,
+        CompactString,
+        Body,
+    ) {
+        (self.due, self.root, self.status, self.to, self.body)
+    }
+
+    /// An `Outgoing` back from a checkpoint.
+    pub(super) fn from_parts(
+        due: NaiveDateTime,
+        root: &'static str,
+        status: &'static str,
+        to: CompactString,
+        body: Body,
+    ) -> Outgoing {
+        Outgoing {
+            due,
+            root,
+            status,
+            to,
+            body,
+        }
+    }
+
     /// The DXP id of the enterprise it goes to (empty when the document's sender is unknown).
     pub fn to(&self) -> &str {
         &self.to
@@ -240,7 +271,7 @@ fn order_key(f: &ListFacts) -> String {
 const LINKED_INFO: &str = "逻辑校验通过";
 
 /// The e-port's pre-entry number: B + date + 9-digit serial (spec §5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct PreNo {
     pub date: NaiveDate,
     pub serial: u64,
@@ -259,7 +290,7 @@ impl fmt::Display for PreNo {
 
 /// What a list's receipts say of it; shared by the list and its receipts in flight, and
 /// replaced (not changed) when the list is.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct ListRecord {
     pub facts: ListFacts,
     pub guid: Guid,
@@ -274,7 +305,7 @@ pub(super) struct ListRecord {
 
 /// A customs list number: the list's 4-digit customs + year + E + a 9-digit serial (spec §5;
 /// the E for export is unverified).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct InvtNo {
     pub year: u16,
     pub serial: u32,

@@ -14,8 +14,17 @@ use crate::model::time::{date_of, parse_digits};
 use crate::rules::Params;
 use chrono::NaiveDateTime;
 
+/// Counts of what the engine holds in memory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkingSet {
+    pub lists: usize,
+    pub orders: usize,
+    pub waybills: usize,
+    pub timers: usize,
+}
+
 /// The engine, its ledger, summaries and returns.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct SingleWindow {
     engine: Engine,
     ledger: Ledger,
@@ -30,6 +39,23 @@ impl SingleWindow {
         SingleWindow {
             engine: Engine::new(config, params),
             ..SingleWindow::default()
+        }
+    }
+
+    /// Back from a checkpoint: the state, under the configuration it runs with now.
+    pub fn restored(mut self, config: EngineConfig, params: Params) -> Self {
+        self.engine.config = config;
+        self.engine.params = params;
+        self
+    }
+
+    /// What the engine holds in memory: lists, order keys, waybill keys, pending timers.
+    pub fn working_set(&self) -> WorkingSet {
+        WorkingSet {
+            lists: self.engine.lists.len(),
+            orders: self.engine.orders.len(),
+            waybills: self.engine.waybills.len(),
+            timers: self.engine.timers.len() + self.waiting.len(),
         }
     }
 

@@ -475,7 +475,7 @@ impl std::error::Error for GuidError {}
 /// A document's GUID as kept in memory: 16 bytes when it is in the spec's form (36
 /// characters, 8-4-4-4-12 upper-case hexadecimal), else its text as sent. Either way it gives
 /// back exactly the text it was made from.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Guid {
     Packed([u8; 16]),
     Text(compact_str::CompactString),

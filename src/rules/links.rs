@@ -14,7 +14,7 @@ use hashbrown::{Equivalent, HashMap};
 use rust_decimal::Decimal;
 
 /// (ebpCode, orderNo) or (logisticsCode, logisticsNo).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Key(pub CompactString, pub CompactString);
 
 /// A key borrowed from a document's fields: looks a `Key` up without building one. Hashes
@@ -48,7 +48,7 @@ pub struct Related {
     pub waybills: HashMap<Key, WaybillFacts>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct OrderFacts {
     /// The order's own GUID, which its receipts (304) answer.
     pub guid: Guid,
@@ -62,7 +62,7 @@ pub struct OrderFacts {
     pub items: Vec<ItemFacts>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ItemFacts {
     pub gnum: i64,
     pub item_no: CompactString,
@@ -71,7 +71,7 @@ pub struct ItemFacts {
     pub currency: CompactString,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ReceiptFacts {
     pub guid: Guid,
     /// Who sent it (DXP id): its receipts go back there. Empty when not known.
@@ -83,7 +83,7 @@ pub struct ReceiptFacts {
 }
 
 /// What the cross-check needs of a declaration list (kept by the engine while it waits).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ListFacts {
     pub ebp_code: CompactString,
     pub order_no: CompactString,
@@ -129,7 +129,7 @@ impl ListFacts {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct WaybillFacts {
     pub guid: Guid,
     /// Who sent it (DXP id): its receipts go back there. Empty when not known.

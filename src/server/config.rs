@@ -28,6 +28,21 @@ pub struct Config {
     pub commit_ms: u64,
     /// How often (ms) the engine's clock moves on when nothing arrives.
     pub tick_ms: u64,
+    /// A checkpoint of the engine's state is made this often (s) when anything arrived …
+    pub checkpoint_secs: u64,
+    /// … or after this many log entries, whichever comes first. A start replays at most
+    /// about this much of the log.
+    pub checkpoint_records: u64,
+    /// Checkpoints kept (the newest good one is used; the others in case it is damaged).
+    pub checkpoints_kept: usize,
+    /// A log segment is closed once it is this large (MiB).
+    pub log_segment_mb: u64,
+    /// Closed log segments that every kept checkpoint covers are removed once closed this
+    /// long (minutes, by the server's time).
+    pub log_retention_minutes: u64,
+    /// Move a data folder of the previous layout to this one (`serve --migrate`).
+    #[serde(skip)]
+    pub migrate: bool,
     /// The test-support API under `/test/` (on by default; a simulator).
     pub test_support: bool,
     /// Token of the test-support API; generated into `tokens.toml` when not set.
@@ -58,6 +73,12 @@ impl Default for Config {
             max_batch: 4096,
             commit_ms: 2,
             tick_ms: 100,
+            checkpoint_secs: 10,
+            checkpoint_records: 50_000,
+            checkpoints_kept: 3,
+            log_segment_mb: 64,
+            log_retention_minutes: 60,
+            migrate: false,
             test_support: true,
             admin_token: None,
             enterprise: Vec::new(),
@@ -189,7 +210,50 @@ pub enum ConfigError {
     Invalid { path: String, message: String },
 }
 
+/// The largest message the server takes (`max_body_bytes` may not be set higher): a message
+/// must fit one log record, which the log reads back up to a limit of its own.
+pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
+
 impl Config {
+    /// What is wrong with settings that parse but cannot work together.
+    pub fn check(&self) -> Result<(), String> {
+        if self.max_body_bytes == 0 || self.max_body_bytes > MAX_MESSAGE_BYTES {
+            return Err(format!(
+                "max_body_bytes = {} must be between 1 and {MAX_MESSAGE_BYTES} (64 MiB): a \
+                 message must fit one record of the event log",
+                self.max_body_bytes
+            ));
+        }
+        if self.checkpoints_kept == 0 {
+            return Err("checkpoints_kept must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// The core's tunables these settings give.
+    pub fn core_config(&self) -> super::core::CoreConfig {
+        use std::time::Duration;
+        super::core::CoreConfig {
+            queue: self.queue,
+            max_batch: self.max_batch,
+            max_batch_bytes: MAX_MESSAGE_BYTES,
+            commit_cycle: Duration::from_millis(self.commit_ms),
+            tick: Duration::from_millis(self.tick_ms.max(1)),
+            checkpoint_records: self.checkpoint_records.max(1),
+            checkpoint_interval: Duration::from_secs(self.checkpoint_secs.max(1)),
+            checkpoints_kept: self.checkpoints_kept.max(1),
+            log_retention: Duration::from_secs(self.log_retention_minutes.saturating_mul(60)),
+        }
+    }
+
+    /// How the store is opened.
+    pub fn store_options(&self) -> crate::store::StoreOptions {
+        crate::store::StoreOptions {
+            segment_bytes: self.log_segment_mb.max(1) << 20,
+            migrate: self.migrate,
+        }
+    }
+
     /// Reads a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {

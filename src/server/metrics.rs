@@ -48,9 +48,60 @@ impl Histogram {
     }
 }
 
+/// What is wrong right now, by part of the server; nothing when all is well.
+#[derive(Default)]
+pub struct Health(std::sync::Mutex<std::collections::BTreeMap<&'static str, String>>);
+
+impl Health {
+    fn parts(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<&'static str, String>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Notes what is wrong with `part` (replacing what was said of it).
+    pub fn set(&self, part: &'static str, problem: String) {
+        self.parts().insert(part, problem);
+    }
+
+    /// `part` works again.
+    pub fn clear(&self, part: &'static str) {
+        self.parts().remove(part);
+    }
+
+    pub fn has(&self, part: &'static str) -> bool {
+        self.parts().contains_key(part)
+    }
+
+    /// Every problem, by part.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        self.parts().iter().map(|(k, v)| (*k, v.clone())).collect()
+    }
+}
+
 /// Everything the server counts.
 #[derive(Default)]
 pub struct Metrics {
+    /// What is wrong now (`/healthz` says it).
+    pub health: Health,
+    /// Checkpoints written, and the newest one: the log entry it covers, when it was made
+    /// (ms since the epoch), how long it took and how large it is.
+    pub checkpoints: AtomicU64,
+    pub checkpoint_failures: AtomicU64,
+    pub checkpoint_seq: AtomicU64,
+    pub checkpoint_made_ms: AtomicI64,
+    pub checkpoint_millis: AtomicU64,
+    pub checkpoint_bytes: AtomicU64,
+    /// The event log on disk: bytes and segments, and bytes removed as covered and old.
+    pub log_bytes: AtomicU64,
+    pub log_segments: AtomicU64,
+    pub log_removed_bytes: AtomicU64,
+    /// The engine's working set: lists, orders and waybills it holds, timers pending.
+    pub open_lists: AtomicU64,
+    pub open_orders: AtomicU64,
+    pub open_waybills: AtomicU64,
+    pub timers: AtomicU64,
+    /// The start: log entries replayed after the checkpoint, and how long it took (ms).
+    pub replayed_entries: AtomicU64,
+    pub startup_millis: AtomicU64,
     /// Messages stored and acknowledged.
     pub ingested: AtomicU64,
     /// Requests refused, by reason.
@@ -86,6 +137,13 @@ impl Metrics {
             .fetch_add(entries as u64, Ordering::Relaxed);
         self.flush_latency.observe(took);
     }
+}
+
+fn gauge(out: &mut String, name: &str, help: &str, value: f64) {
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+    );
 }
 
 fn counter(out: &mut String, name: &str, help: &str, value: u64) {
@@ -178,6 +236,107 @@ pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
     ] {
         counter(&mut out, name, help, get(value));
     }
+    for (name, help, value) in [
+        (
+            "sw_checkpoints_total",
+            "Checkpoints written.",
+            &m.checkpoints,
+        ),
+        (
+            "sw_checkpoint_failures_total",
+            "Checkpoints that could not be written (tried again later).",
+            &m.checkpoint_failures,
+        ),
+        (
+            "sw_log_removed_bytes_total",
+            "Log bytes removed: segments covered by checkpoints and past their retention.",
+            &m.log_removed_bytes,
+        ),
+    ] {
+        counter(&mut out, name, help, get(value));
+    }
+    let made = m.checkpoint_made_ms.load(Ordering::Relaxed);
+    let age = if made > 0 {
+        (chrono::Utc::now().timestamp_millis() - made).max(0) as f64 / 1000.0
+    } else {
+        -1.0
+    };
+    for (name, help, value) in [
+        (
+            "sw_checkpoint_age_seconds",
+            "Since the newest checkpoint was made (-1: none yet).",
+            age,
+        ),
+        (
+            "sw_checkpoint_duration_seconds",
+            "How long the newest checkpoint took to encode and write.",
+            get(&m.checkpoint_millis) as f64 / 1000.0,
+        ),
+        (
+            "sw_checkpoint_bytes",
+            "Size of the newest checkpoint.",
+            get(&m.checkpoint_bytes) as f64,
+        ),
+        (
+            "sw_checkpoint_seq",
+            "The log entry the newest checkpoint covers.",
+            get(&m.checkpoint_seq) as f64,
+        ),
+        (
+            "sw_log_bytes",
+            "Bytes of the event log on disk.",
+            get(&m.log_bytes) as f64,
+        ),
+        (
+            "sw_log_segments",
+            "Segments of the event log.",
+            get(&m.log_segments) as f64,
+        ),
+        (
+            "sw_ledger_bytes",
+            "Bytes of the embedded store (receipts, cursors, settled documents).",
+            app.store.size_on_disk() as f64,
+        ),
+        (
+            "sw_open_lists",
+            "Lists the engine holds in memory (not yet closed, cancelled or refused).",
+            get(&m.open_lists) as f64,
+        ),
+        (
+            "sw_open_orders",
+            "Order keys the engine holds in memory.",
+            get(&m.open_orders) as f64,
+        ),
+        (
+            "sw_open_waybills",
+            "Waybill keys the engine holds in memory.",
+            get(&m.open_waybills) as f64,
+        ),
+        (
+            "sw_timers",
+            "Customs timers pending.",
+            get(&m.timers) as f64,
+        ),
+        (
+            "sw_startup_replayed_entries",
+            "Log entries replayed after the checkpoint at start.",
+            get(&m.replayed_entries) as f64,
+        ),
+        (
+            "sw_startup_seconds",
+            "From start to serving: checkpoint loaded, log tail replayed.",
+            get(&m.startup_millis) as f64 / 1000.0,
+        ),
+    ] {
+        gauge(&mut out, name, help, value);
+    }
+    let _ = writeln!(
+        out,
+        "# HELP sw_health_problems What is wrong now, by part (1 while it is).\n# TYPE sw_health_problems gauge"
+    );
+    for (part, _) in m.health.problems() {
+        let _ = writeln!(out, "sw_health_problems{{part=\"{part}\"}} 1");
+    }
     m.ack_latency.write(
         &mut out,
         "sw_ack_latency_seconds",
@@ -191,7 +350,16 @@ pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }
 
-/// GET /healthz: the server answers once the log is replayed.
-pub async fn healthz() -> &'static str {
-    "ok\n"
+/// GET /healthz: the server answers once the log is replayed: 200 `ok`, or 503 naming what
+/// is wrong (each part and its problem on a line), while it is.
+pub async fn healthz(State(app): State<Arc<App>>) -> axum::response::Response {
+    let problems = app.metrics.health.problems();
+    if problems.is_empty() {
+        return "ok\n".into_response();
+    }
+    let mut text = String::from("degraded\n");
+    for (part, problem) in problems {
+        let _ = writeln!(text, "{part}: {problem}");
+    }
+    (axum::http::StatusCode::SERVICE_UNAVAILABLE, text).into_response()
 }

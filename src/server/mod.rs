@@ -41,7 +41,6 @@ use axum::serve::ListenerExt as _;
 pub use config::Config;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::watch;
 
 /// Why the server could not start or stopped badly.
@@ -167,6 +166,12 @@ pub fn plain(status: StatusCode, text: impl Into<String>) -> Response {
 /// requests in flight answered, everything stored flushed, receipts stored.
 pub async fn run(config: Config) -> Result<(), ServerError> {
     let started = std::time::Instant::now();
+    config.check().map_err(|message| {
+        ServerError::Config(config::ConfigError::Invalid {
+            path: "configuration".into(),
+            message,
+        })
+    })?;
     std::fs::create_dir_all(&config.data)?;
     let registry = Arc::new(match &config.registry {
         Some(path) => Registry::load(path).map_err(|e| ServerError::Registry(e.to_string()))?,
@@ -175,23 +180,22 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
     let (tokens, admin_token) = tokens(&config, &registry)?;
     let tax = tax::TaxDesk::new(&config, &registry, tokens.values().cloned())
         .map_err(ServerError::Tax)?;
-    let store = Store::open(&config.data.join("db"))?;
+    let store = Store::open_with(&config.data.join("db"), &config.store_options())?;
     let metrics = Arc::new(metrics::Metrics::default());
     let params = Params::default();
-    let core_config = core::CoreConfig {
-        queue: config.queue,
-        max_batch: config.max_batch,
-        commit_cycle: Duration::from_millis(config.commit_ms),
-        tick: Duration::from_millis(config.tick_ms.max(1)),
+    let setup = core::Setup {
+        engine: config.customs.engine_config(),
+        params: params.clone(),
+        registry: registry.clone(),
+        config: config.core_config(),
+        metrics: metrics.clone(),
+        clock: Arc::new(core::clock::WallClock),
     };
-    let (core, threads) = core::start(
-        store.clone(),
-        config.customs.engine_config(),
-        params.clone(),
-        registry.clone(),
-        &core_config,
-        metrics.clone(),
-    )?;
+    let (core, threads) = core::start(store.clone(), setup)?;
+    metrics.startup_millis.store(
+        started.elapsed().as_millis() as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let mut channels = Vec::new();
     for e in config.enterprise.iter().filter(|e| e.callback.is_some()) {
         channels.push(Arc::new(delivery::Channel::open(

@@ -1,74 +1,126 @@
-//! The event log: an append-only file, `events.log`, of one record per group commit.
+//! The event log: append-only segment files `events-<first seq>.log` (20 digits, so names
+//! sort in log order), one record per group commit. A segment is closed once it passes
+//! `segment_bytes`; whole segments below what a checkpoint covers can then be removed.
 //!
-//! A plain file rather than a sled tree because this is the write an acknowledgement waits
+//! Plain files rather than a sled tree because this is the write an acknowledgement waits
 //! for: appending and `fdatasync` cost a few microseconds of CPU, where sled woke its I/O
 //! threads on every flush (they took 14–30 % of the server's CPU, as measured).
 //!
 //! Record: payload length (u32), its bitwise complement (u32), CRC-32 of the payload (u32);
 //! payload = sequence number of the first entry (u64), entry count (u32), the entries (each
 //! length-prefixed). All big-endian.
-//! A crash can leave the last record half written; it was never acknowledged (the flush had
-//! not returned), so opening the log cuts it off. A bad record anywhere else is damage, and
-//! the store refuses to start rather than lose what follows.
+//! A crash can leave the last record of the last segment half written; it was never
+//! acknowledged (the flush had not returned), so opening the log cuts it off. A bad record
+//! anywhere else is damage, and the store refuses to start rather than lose what follows.
 
+use super::disk::Disk;
 use super::{Entry, Event, Fields, StoreError, append_compressed, from_millis, millis, put};
-use std::fs::{File, OpenOptions};
-use std::io::{BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Record header: length, its complement (so a damaged length is told from a cut record),
 /// CRC-32 of the payload.
 const HEADER: usize = 12;
 
-/// Largest group commit the log reads back (one of large messages stays far below).
-const MAX_COMMIT: u32 = 1 << 30;
+/// Largest group commit the log reads back; the writer cuts its batches well below it.
+pub const MAX_COMMIT: u32 = 1 << 30;
+
+/// The name of the segment whose first entry is `first`.
+fn segment_name(first: u64) -> String {
+    format!("events-{first:020}.log")
+}
+
+/// The first sequence number of a segment, from its name.
+fn segment_first(name: &str) -> Option<u64> {
+    name.strip_prefix("events-")?
+        .strip_suffix(".log")?
+        .parse()
+        .ok()
+}
+
+/// One segment: its name, first sequence number and size.
+#[derive(Debug, Clone)]
+pub struct Segment {
+    pub name: String,
+    pub first: u64,
+    pub bytes: u64,
+}
+
+struct Tail {
+    segments: Vec<Segment>,
+    /// A segment was started since the last sync: its name must be made durable too.
+    new_segment: bool,
+    /// The size of the last segment and the last sequence number at the last good sync: what
+    /// a failed append or sync is rolled back to.
+    synced: (u64, u64),
+    /// An append or a sync failed and what it left has not been cut off yet.
+    broken: bool,
+}
 
 pub struct EventLog {
-    path: PathBuf,
-    file: Mutex<File>,
+    disk: Arc<dyn Disk>,
+    tail: Mutex<Tail>,
     last_seq: AtomicU64,
+    segment_bytes: u64,
 }
 
 impl EventLog {
-    /// Opens (or creates) the log, cutting off a half-written last record.
-    pub fn open(path: &Path) -> Result<EventLog, StoreError> {
-        let file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(path)?;
-        let len = file.metadata()?.len();
-        let mut valid = 0u64;
-        let mut last_seq = 0u64;
-        let mut reader = Records::new(File::open(path)?);
-        loop {
-            match reader.next_record() {
-                Ok(Some((first, entries))) => {
-                    last_seq = first + entries.len() as u64 - 1;
-                    valid = reader.offset;
-                }
-                Ok(None) => break,
-                Err(Bad::Torn) => {
-                    tracing::warn!(
-                        kept = valid,
-                        cut = len - valid,
-                        "the event log ends in a record a crash left half written; cutting it off"
-                    );
-                    file.set_len(valid)?;
-                    file.sync_all()?;
-                    break;
-                }
-                Err(Bad::Damaged(at)) => return Err(damaged(path, at)),
-                Err(Bad::Io(e)) => return Err(e.into()),
+    /// Opens (or creates) the log on `disk`, cutting off a half-written last record.
+    pub fn open(disk: Arc<dyn Disk>, segment_bytes: u64) -> Result<EventLog, StoreError> {
+        let mut segments = Vec::new();
+        for name in disk.list()? {
+            if let Some(first) = segment_first(&name) {
+                let bytes = disk.len(&name)?;
+                segments.push(Segment { name, first, bytes });
             }
         }
+        segments.sort_by_key(|s| s.first);
+        let mut last_seq = segments.first().map_or(0, |s| s.first.saturating_sub(1));
+        if let Some(last) = segments.last_mut() {
+            // Only the last segment can end in a torn write: it alone is read through here.
+            last_seq = last.first.saturating_sub(1);
+            let mut reader = Records::new(disk.clone(), &last.name, 0);
+            let mut valid = 0u64;
+            loop {
+                match reader.next_record() {
+                    Ok(Some((first, entries))) => {
+                        last_seq = first + entries.len() as u64 - 1;
+                        valid = reader.offset;
+                    }
+                    Ok(None) => break,
+                    Err(Bad::Torn) => {
+                        tracing::warn!(
+                            segment = %last.name,
+                            kept = valid,
+                            cut = last.bytes - valid,
+                            "the event log ends in a record a crash left half written; cutting it off"
+                        );
+                        disk.truncate(&last.name, valid)?;
+                        last.bytes = valid;
+                        break;
+                    }
+                    Err(Bad::Damaged(at)) => return Err(damaged(&last.name, at)),
+                    Err(Bad::Io(e)) => return Err(e.into()),
+                }
+            }
+        }
+        let synced = (segments.last().map_or(0, |s| s.bytes), last_seq);
         Ok(EventLog {
-            path: path.to_path_buf(),
-            file: Mutex::new(file),
+            disk,
+            tail: Mutex::new(Tail {
+                segments,
+                new_segment: false,
+                synced,
+                broken: false,
+            }),
             last_seq: AtomicU64::new(last_seq),
+            segment_bytes: segment_bytes.max(1),
         })
+    }
+
+    fn tail(&self) -> std::sync::MutexGuard<'_, Tail> {
+        self.tail.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Appends entries with consecutive sequence numbers as one record (durable after `sync`).
@@ -88,22 +140,94 @@ impl EventLog {
             encode_entry(&mut record, entry);
         }
         let payload = &record[HEADER..];
-        let len = payload.len() as u32;
+        let len = u32::try_from(payload.len())
+            .ok()
+            .filter(|l| *l <= MAX_COMMIT)
+            .ok_or(StoreError::TooLarge {
+                bytes: payload.len() as u64,
+                limit: u64::from(MAX_COMMIT),
+            })?;
         let crc = crc32fast::hash(payload);
         record[..4].copy_from_slice(&len.to_be_bytes());
         record[4..8].copy_from_slice(&(!len).to_be_bytes());
         record[8..HEADER].copy_from_slice(&crc.to_be_bytes());
-        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        file.write_all(&record)?;
+        let mut tail = self.tail();
+        if tail.broken {
+            self.roll_back(&mut tail)?;
+        }
+        let roll = tail
+            .segments
+            .last()
+            .is_none_or(|s| s.bytes >= self.segment_bytes);
+        if roll {
+            // The record before is synced (every append is followed by a sync): a rollback
+            // to the start of the new segment keeps all of the old one.
+            tail.synced = (0, first - 1);
+            tail.segments.push(Segment {
+                name: segment_name(*first),
+                first: *first,
+                bytes: 0,
+            });
+            tail.new_segment = true;
+        }
+        let Some(current) = tail.segments.last_mut() else {
+            return Err(StoreError::Io(std::io::Error::other("no segment")));
+        };
+        if let Err(e) = self.disk.append(&current.name, &record) {
+            // Part of it may be there: it is cut off before anything else is written.
+            tail.broken = true;
+            return Err(e.into());
+        }
+        current.bytes += record.len() as u64;
         self.last_seq
             .store(first + entries.len() as u64 - 1, Ordering::SeqCst);
         Ok(())
     }
 
-    /// Makes every record appended so far durable.
+    /// Makes every record appended so far durable. When that fails, what was appended since
+    /// the last good sync is cut off before anything more is written: none of it was
+    /// acknowledged, and a replay must not find it.
     pub fn sync(&self) -> Result<(), StoreError> {
-        let file = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        file.sync_data()?;
+        let mut tail = self.tail();
+        let Some(current) = tail.segments.last() else {
+            return Ok(());
+        };
+        let (name, bytes) = (current.name.clone(), current.bytes);
+        let synced = self.disk.sync(&name).and_then(|()| {
+            if tail.new_segment {
+                self.disk.sync_dir()?;
+            }
+            Ok(())
+        });
+        if let Err(e) = synced {
+            tail.broken = true;
+            return Err(e.into());
+        }
+        tail.new_segment = false;
+        tail.synced = (bytes, self.last_seq());
+        Ok(())
+    }
+
+    /// Cuts the last segment back to its last good sync, if an append or a sync failed.
+    pub fn repair(&self) -> Result<(), StoreError> {
+        let mut tail = self.tail();
+        if tail.broken {
+            self.roll_back(&mut tail)?;
+        }
+        Ok(())
+    }
+
+    fn roll_back(&self, tail: &mut Tail) -> Result<(), StoreError> {
+        let (bytes, seq) = tail.synced;
+        if let Some(current) = tail.segments.last_mut() {
+            if self.disk.len(&current.name).is_ok() {
+                self.disk.truncate(&current.name, bytes)?;
+            }
+            current.bytes = bytes;
+        }
+        self.last_seq.store(seq, Ordering::SeqCst);
+        tail.broken = false;
+        tracing::info!(seq, "the event log is back at its last good sync");
         Ok(())
     }
 
@@ -112,41 +236,101 @@ impl EventLog {
         self.last_seq.load(Ordering::SeqCst)
     }
 
-    /// Every entry in order, with its sequence number; the first error ends it.
-    pub fn entries(&self) -> impl Iterator<Item = Result<(u64, Entry), StoreError>> + '_ {
-        let mut records = Some(File::open(&self.path).map(Records::new));
+    /// The segments, oldest first.
+    pub fn segments(&self) -> Vec<Segment> {
+        self.tail().segments.clone()
+    }
+
+    /// Removes the segments whose entries all come before `seq`, oldest first (never the
+    /// last one); the bytes freed.
+    pub fn remove_before(&self, seq: u64) -> Result<u64, StoreError> {
+        let mut tail = self.tail();
+        let mut freed = 0;
+        while tail.segments.len() > 1 && tail.segments[1].first <= seq {
+            let gone = tail.segments.remove(0);
+            self.disk.remove(&gone.name)?;
+            freed += gone.bytes;
+        }
+        if freed > 0 {
+            self.disk.sync_dir()?;
+        }
+        Ok(freed)
+    }
+
+    /// Every entry from sequence number `from` on, in order; the first error ends it.
+    pub fn entries_from(
+        &self,
+        from: u64,
+    ) -> impl Iterator<Item = Result<(u64, Entry), StoreError>> + '_ {
+        let segments = self.segments();
+        // The last segment that starts at or before `from` holds it (or the log starts later).
+        let start = segments.iter().rposition(|s| s.first <= from).unwrap_or(0);
+        let last = segments.len().saturating_sub(1);
+        let mut segments = segments.into_iter().enumerate().skip(start);
+        let mut reader: Option<(Records, bool)> = None;
         let mut pending = Vec::new().into_iter();
         let mut seq = 0;
         std::iter::from_fn(move || {
             loop {
                 if let Some(entry) = pending.next() {
                     seq += 1;
+                    if seq < from {
+                        continue;
+                    }
                     return Some(Ok((seq, entry)));
                 }
-                let mut reader = match records.take()? {
-                    Ok(reader) => reader,
-                    Err(e) => return Some(Err(e.into())),
-                };
-                match reader.next_record() {
+                if reader.is_none() {
+                    let (i, segment) = segments.next()?;
+                    reader = Some((Records::new(self.disk.clone(), &segment.name, 0), i == last));
+                }
+                let (records, is_last) = reader.as_mut()?;
+                match records.next_record() {
                     Ok(Some((first, entries))) => {
                         seq = first - 1;
                         pending = entries.into_iter();
-                        records = Some(Ok(reader));
                     }
-                    // Only a record being appended while we read can be cut short here.
-                    Ok(None) | Err(Bad::Torn) => return None,
+                    Ok(None) => reader = None,
+                    // Only a record being appended while we read can be cut short, at the end.
+                    Err(Bad::Torn) if *is_last => return None,
+                    Err(Bad::Torn) => return Some(Err(damaged(&records.name, records.offset))),
                     Err(Bad::Io(e)) => return Some(Err(e.into())),
-                    Err(Bad::Damaged(at)) => return Some(Err(damaged(&self.path, at))),
+                    Err(Bad::Damaged(at)) => return Some(Err(damaged(&records.name, at))),
                 }
             }
         })
     }
 }
 
-fn damaged(path: &Path, at: u64) -> StoreError {
+/// Reads a file of the disk from an offset, a megabyte at a time.
+struct DiskReader {
+    disk: Arc<dyn Disk>,
+    name: String,
+    offset: u64,
+    buf: Vec<u8>,
+    at: usize,
+}
+
+impl Read for DiskReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.at >= self.buf.len() {
+            self.buf = self.disk.read_at(&self.name, self.offset, 1 << 20)?;
+            self.offset += self.buf.len() as u64;
+            self.at = 0;
+            if self.buf.is_empty() {
+                return Ok(0);
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.at);
+        out[..n].copy_from_slice(&self.buf[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+fn damaged(segment: &str, at: u64) -> StoreError {
     StoreError::Damaged {
         tree: "event log",
-        key: format!("{} byte {at}", path.display()),
+        key: format!("{segment} byte {at}"),
     }
 }
 
@@ -159,17 +343,25 @@ enum Bad {
     Io(std::io::Error),
 }
 
-/// Reads records one by one from the start of the file.
+/// Reads records one by one from an offset of a segment.
 struct Records {
-    reader: BufReader<File>,
+    reader: DiskReader,
+    name: String,
     offset: u64,
 }
 
 impl Records {
-    fn new(file: File) -> Records {
+    fn new(disk: Arc<dyn Disk>, name: &str, offset: u64) -> Records {
         Records {
-            reader: BufReader::with_capacity(1 << 20, file),
-            offset: 0,
+            reader: DiskReader {
+                disk,
+                name: name.to_string(),
+                offset,
+                buf: Vec::new(),
+                at: 0,
+            },
+            name: name.to_string(),
+            offset,
         }
     }
 
@@ -384,14 +576,20 @@ mod tests {
     }
 
     fn read_all(log: &EventLog) -> Vec<(u64, Entry)> {
-        log.entries().collect::<Result<_, _>>().unwrap()
+        log.entries_from(1).collect::<Result<_, _>>().unwrap()
     }
+
+    fn open(dir: &std::path::Path, segment_bytes: u64) -> EventLog {
+        let disk = Arc::new(super::super::disk::FsDisk::new(dir).unwrap());
+        EventLog::open(disk, segment_bytes).unwrap()
+    }
+
+    const FIRST: &str = "events-00000000000000000001.log";
 
     #[test]
     fn entries_read_back_in_order_across_commits_and_reopening() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.log");
-        let log = EventLog::open(&path).unwrap();
+        let log = open(dir.path(), 1 << 20);
         assert_eq!(log.last_seq(), 0);
         assert!(read_all(&log).is_empty());
         log.append(&entries()[..2]).unwrap();
@@ -400,19 +598,44 @@ mod tests {
         assert_eq!(read_all(&log), entries());
         assert_eq!(log.last_seq(), 3);
         drop(log);
-        let log = EventLog::open(&path).unwrap();
+        let log = open(dir.path(), 1 << 20);
         assert_eq!(log.last_seq(), 3);
         assert_eq!(read_all(&log), entries());
+        let from_two: Vec<u64> = log.entries_from(2).map(|e| e.unwrap().0).collect();
+        assert_eq!(from_two, [2, 3]);
+    }
+
+    #[test]
+    fn segments_roll_and_whole_ones_below_a_checkpoint_go() {
+        let dir = tempfile::tempdir().unwrap();
+        // Every record starts a new segment.
+        let log = open(dir.path(), 1);
+        for e in entries() {
+            log.append(&[e]).unwrap();
+            log.sync().unwrap();
+        }
+        let firsts: Vec<u64> = log.segments().iter().map(|s| s.first).collect();
+        assert_eq!(firsts, [1, 2, 3]);
+        let from_three: Vec<u64> = log.entries_from(3).map(|e| e.unwrap().0).collect();
+        assert_eq!(from_three, [3]);
+        // Entries from 2 on must stay: the segment of 1 goes; then from 3 on.
+        assert!(log.remove_before(2).unwrap() > 0);
+        assert_eq!(log.segments().len(), 2);
+        log.remove_before(3).unwrap();
+        assert_eq!(log.segments().len(), 1);
+        drop(log);
+        let log = open(dir.path(), 1);
+        assert_eq!(log.last_seq(), 3);
+        assert_eq!(read_all(&log), entries()[2..]);
     }
 
     /// A log of two records (entry 1, then entries 2 and 3), closed.
-    fn two_commits(dir: &Path) -> PathBuf {
-        let path = dir.join("events.log");
-        let log = EventLog::open(&path).unwrap();
+    fn two_commits(dir: &std::path::Path) -> std::path::PathBuf {
+        let log = open(dir, 1 << 20);
         log.append(&entries()[..1]).unwrap();
         log.append(&entries()[1..]).unwrap();
         log.sync().unwrap();
-        path
+        dir.join(FIRST)
     }
 
     #[test]
@@ -423,7 +646,7 @@ mod tests {
         let first_len = HEADER + u32::from_be_bytes(full[..4].try_into().unwrap()) as usize;
         for cut in [first_len + 3, first_len + HEADER + 1, full.len() - 1] {
             std::fs::write(&path, &full[..cut]).unwrap();
-            let log = EventLog::open(&path).unwrap();
+            let log = open(dir.path(), 1 << 20);
             assert_eq!(std::fs::metadata(&path).unwrap().len(), first_len as u64);
             assert_eq!(read_all(&log), entries()[..1]);
             assert_eq!(log.last_seq(), 1);
@@ -437,14 +660,14 @@ mod tests {
         let last = garbled.len() - 1;
         garbled[last] ^= 0xff;
         std::fs::write(&path, &garbled).unwrap();
-        let log = EventLog::open(&path).unwrap();
+        let log = open(dir.path(), 1 << 20);
         assert_eq!(read_all(&log), entries()[..1]);
         drop(log);
         // So are zeros where the last record was going.
         let mut zeroed = full[..first_len].to_vec();
         zeroed.resize(full.len(), 0);
         std::fs::write(&path, &zeroed).unwrap();
-        let log = EventLog::open(&path).unwrap();
+        let log = open(dir.path(), 1 << 20);
         assert_eq!(read_all(&log), entries()[..1]);
     }
 
@@ -458,7 +681,8 @@ mod tests {
             let mut bytes = good.clone();
             bytes[at] ^= 0xff;
             std::fs::write(&path, &bytes).unwrap();
-            let refused = EventLog::open(&path).err().map(|e| e.to_string());
+            let disk = Arc::new(super::super::disk::FsDisk::new(dir.path()).unwrap());
+            let refused = EventLog::open(disk, 1 << 20).err().map(|e| e.to_string());
             assert!(
                 refused.as_deref().is_some_and(|e| e.contains("byte 0")),
                 "{refused:?}"

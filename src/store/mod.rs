@@ -3,8 +3,10 @@
 //! the receipts it produced (by enterprise, under stable ids) and the delivery cursors.
 //!
 //! In the data folder:
-//! - `events.log` ([`log`]): the event log, one record per group commit, written and synced
-//!   before any of its messages is acknowledged;
+//! - `events-<seq>.log` ([`log`]): the event log in segments, one record per group commit,
+//!   written and synced before any of its messages is acknowledged;
+//! - `checkpoint-<seq>.ckpt` ([`checkpoint`]): the engine's state as of a place in the log,
+//!   so a start replays only what came after it;
 //! - `receipts/` (sled, [`receipts`]): chunks of one enterprise's receipts, keyed by dxpId and
 //!   the first receipt id. Receipts can always be made again from the log, so they are written
 //!   without waiting for a flush;
@@ -13,11 +15,15 @@
 //! Few, larger records matter here: sled's cost is per record (and per wake-up of its I/O
 //! threads), not per byte, so a record per receipt cost more CPU than checking the message did.
 
+pub mod checkpoint;
+pub mod disk;
 mod log;
 mod receipts;
 
 use chrono::{DateTime, NaiveDateTime};
+use disk::Disk;
 use log::EventLog;
+pub use log::{MAX_COMMIT, Segment};
 use std::path::Path;
 use std::sync::Arc;
 /// Errors of the store: sled's, or a record that cannot be read back.
@@ -31,9 +37,24 @@ pub enum StoreError {
     Damaged { tree: &'static str, key: String },
     #[error(
         "store: the data folder was written in layout {found} by another version (this one \
-         writes layout 2); move it away or start with an empty --data folder"
+         writes layout {FORMAT}); move it away or start with an empty --data folder"
     )]
     Format { found: u64 },
+    #[error(
+        "store: the data folder is in layout 2 (one events.log, no checkpoints); this version \
+         writes layout {FORMAT}. Run `single-window serve --migrate` once (with the same \
+         --data or --config): it renames events.log into the first log segment and keeps \
+         everything else"
+    )]
+    NeedsMigration,
+    #[error(
+        "store: the log starts at entry {first} but the newest usable checkpoint covers only up \
+         to entry {covered}: the entries in between are gone. Restore the data folder from a \
+         backup, or start with an empty --data folder"
+    )]
+    Gap { covered: u64, first: u64 },
+    #[error("store: a log record of {bytes} bytes is over the limit of {limit}")]
+    TooLarge { bytes: u64, limit: u64 },
 }
 
 /// What the log records: a message received, a test-support event, or a reset.
@@ -85,6 +106,7 @@ pub struct StoredReceipt {
 /// The event log, and the sled databases for receipts and for cursors.
 #[derive(Clone)]
 pub struct Store {
+    disk: Arc<dyn Disk>,
     events: Arc<EventLog>,
     meta_db: sled::Db,
     receipts_db: sled::Db,
@@ -93,12 +115,50 @@ pub struct Store {
 }
 
 /// The layout this version writes, kept in `meta`; older layouts are refused, not misread.
-const FORMAT: u64 = 2;
+const FORMAT: u64 = 3;
 const FORMAT_KEY: &str = "format";
 
+/// Where layout 2 kept its one log file.
+const LAYOUT_2_LOG: &str = "events.log";
+
+/// How the store is opened.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// A log segment is closed once it is this large.
+    pub segment_bytes: u64,
+    /// Move a layout-2 folder to this layout (`serve --migrate`).
+    pub migrate: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            segment_bytes: 64 * 1024 * 1024,
+            migrate: false,
+        }
+    }
+}
+
 impl Store {
-    /// Opens (or creates) the store in the folder `dir`.
+    /// Opens (or creates) the store in the folder `dir`, with default options.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Store::open_with(dir, &StoreOptions::default())
+    }
+
+    /// Opens (or creates) the store in `dir`: its log and checkpoints on the real disk.
+    pub fn open_with(dir: &Path, options: &StoreOptions) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir)?;
+        let disk: Arc<dyn Disk> = Arc::new(disk::FsDisk::new(dir)?);
+        Store::open_on(dir, disk, options)
+    }
+
+    /// Opens the store with its log and checkpoints on `disk` (a simulated one in tests) and
+    /// its sled databases in `dir`.
+    pub fn open_on(
+        dir: &Path,
+        disk: Arc<dyn Disk>,
+        options: &StoreOptions,
+    ) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir)?;
         let open = |name: &str| {
             sled::Config::new()
@@ -119,15 +179,29 @@ impl Store {
             None if dir.join("log").exists() => 1,
             None => {
                 meta.insert(FORMAT_KEY, &FORMAT.to_be_bytes())?;
+                meta_db.flush()?;
                 FORMAT
             }
         };
-        if format != FORMAT {
-            return Err(StoreError::Format { found: format });
+        match format {
+            FORMAT => {}
+            2 if options.migrate => {
+                // The same records, in a segment named by its first entry (the log's first).
+                if disk.list()?.iter().any(|n| n == LAYOUT_2_LOG) {
+                    disk.rename(LAYOUT_2_LOG, "events-00000000000000000001.log")?;
+                    disk.sync_dir()?;
+                }
+                meta.insert(FORMAT_KEY, &FORMAT.to_be_bytes())?;
+                meta_db.flush()?;
+                tracing::info!("moved the data folder from layout 2 to layout {FORMAT}");
+            }
+            2 => return Err(StoreError::NeedsMigration),
+            found => return Err(StoreError::Format { found }),
         }
         let receipts_db = open("receipts")?;
         Ok(Store {
-            events: Arc::new(EventLog::open(&dir.join("events.log"))?),
+            events: Arc::new(EventLog::open(disk.clone(), options.segment_bytes)?),
+            disk,
             receipts: receipts_db.open_tree("receipts")?,
             meta,
             meta_db,
@@ -145,14 +219,43 @@ impl Store {
         self.events.sync()
     }
 
+    /// Cuts off what a failed append or flush left in the log (a no-op when none failed).
+    pub fn repair_log(&self) -> Result<(), StoreError> {
+        self.events.repair()
+    }
+
     /// The last sequence number in the log (0 when empty).
     pub fn last_seq(&self) -> u64 {
         self.events.last_seq()
     }
 
-    /// Every log entry in order, with its sequence number.
-    pub fn log(&self) -> impl Iterator<Item = Result<(u64, Entry), StoreError>> + '_ {
-        self.events.entries()
+    /// Every log entry from sequence number `from` on, in order.
+    pub fn log_from(
+        &self,
+        from: u64,
+    ) -> impl Iterator<Item = Result<(u64, Entry), StoreError>> + '_ {
+        self.events.entries_from(from)
+    }
+
+    /// The log's segments, oldest first.
+    pub fn segments(&self) -> Vec<Segment> {
+        self.events.segments()
+    }
+
+    /// Removes the log segments whose entries all come before `seq`; the bytes freed.
+    pub fn remove_log_before(&self, seq: u64) -> Result<u64, StoreError> {
+        self.events.remove_before(seq)
+    }
+
+    /// Bytes of the sled databases (receipts, cursors) on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        let size = |db: &sled::Db| db.size_on_disk().unwrap_or(0);
+        size(&self.meta_db) + size(&self.receipts_db)
+    }
+
+    /// The disk of the log and the checkpoints.
+    pub fn disk(&self) -> &Arc<dyn Disk> {
+        &self.disk
     }
 
     /// Makes every cursor and marker set so far durable.
@@ -231,9 +334,14 @@ fn append_compressed(out: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 fn decompress(compressed: &[u8]) -> Option<Vec<u8>> {
-    // A damaged length must not make us allocate without bound.
+    decompress_limited(compressed, MAX_RECORD as usize)
+}
+
+/// What `append_compressed` wrote, unless it claims to be larger than `max` (a damaged
+/// length must not make us allocate without bound).
+fn decompress_limited(compressed: &[u8], max: usize) -> Option<Vec<u8>> {
     let claimed = u32::from_le_bytes(compressed.get(..4)?.try_into().ok()?);
-    if claimed > MAX_RECORD {
+    if claimed as usize > max {
         return None;
     }
     lz4_flex::decompress_size_prepended(compressed).ok()
@@ -314,5 +422,45 @@ mod tests {
         let fresh = tempfile::tempdir().unwrap();
         assert!(Store::open(fresh.path()).is_ok());
         assert!(Store::open(fresh.path()).is_ok(), "a store opens again");
+    }
+
+    #[test]
+    fn a_layout_2_folder_is_refused_with_the_way_to_migrate_and_migrates_keeping_its_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let entry = Entry {
+            checked: NaiveDateTime::default(),
+            stored: NaiveDateTime::default(),
+            event: Event::Reset,
+        };
+        {
+            let store = Store::open(dir.path()).unwrap();
+            store
+                .append(&[(1, entry.clone()), (2, entry.clone())])
+                .unwrap();
+            store.flush().unwrap();
+            store.set_counter(FORMAT_KEY, 2).unwrap();
+            store.flush_meta().unwrap();
+        }
+        // Layout 2 had the same records in one file.
+        std::fs::rename(
+            dir.path().join("events-00000000000000000001.log"),
+            dir.path().join(LAYOUT_2_LOG),
+        )
+        .unwrap();
+        let refused = refusal(dir.path());
+        assert!(
+            refused.as_deref().is_some_and(|e| e.contains("--migrate")),
+            "{refused:?}"
+        );
+        let options = StoreOptions {
+            migrate: true,
+            ..StoreOptions::default()
+        };
+        let store = Store::open_with(dir.path(), &options).unwrap();
+        assert_eq!(store.last_seq(), 2);
+        let seqs: Vec<u64> = store.log_from(1).map(|e| e.unwrap().0).collect();
+        assert_eq!(seqs, [1, 2]);
+        drop(store);
+        assert!(Store::open(dir.path()).is_ok(), "migrated once for all");
     }
 }

@@ -6,12 +6,25 @@
 //! Ids grow along the writes, so an enterprise's chunks are in id order and the receipt with
 //! id N is in its first chunk that ends at or above N: every read is a forward range scan.
 
-use super::{Fields, Store, StoreError, StoredReceipt, append_compressed, be_u64, hex, put};
+use super::{
+    Fields, Store, StoreError, StoredReceipt, append_compressed, be_u64, from_millis, hex, millis,
+    put,
+};
+use chrono::NaiveDateTime;
 use std::collections::BTreeMap;
 
+/// Where the engine's time at the last write is kept: no dxpId is empty, so no chunk key
+/// starts with a 0 byte.
+const CLOCK_KEY: &[u8] = b"\0clock";
+
 impl Store {
-    /// Stores receipts for their enterprises, in id order (a chunk per enterprise).
-    pub fn put_receipts(&self, receipts: &[(String, StoredReceipt)]) -> Result<(), StoreError> {
+    /// Stores receipts for their enterprises, in id order (a chunk per enterprise), and the
+    /// engine's time `clock` with them in the same write.
+    pub fn put_receipts(
+        &self,
+        receipts: &[(String, StoredReceipt)],
+        clock: Option<NaiveDateTime>,
+    ) -> Result<(), StoreError> {
         let mut by_dxp: BTreeMap<&str, Vec<&StoredReceipt>> = BTreeMap::new();
         for (dxp, r) in receipts {
             by_dxp.entry(dxp).or_default().push(r);
@@ -21,20 +34,44 @@ impl Store {
             let last = chunk.last().map_or(0, |r| r.id);
             batch.insert(chunk_key(dxp, last), encode_chunk(&chunk));
         }
+        if let Some(t) = clock {
+            batch.insert(CLOCK_KEY, &millis(t).to_be_bytes());
+        }
         self.receipts.apply_batch(batch)?;
         Ok(())
     }
 
+    /// The engine's time when receipts were last stored (none before the first).
+    pub fn receipts_clock(&self) -> Result<Option<NaiveDateTime>, StoreError> {
+        Ok(self
+            .receipts
+            .get(CLOCK_KEY)?
+            .and_then(|v| be_u64(&v))
+            .and_then(|ms| from_millis(ms as i64)))
+    }
+
     /// Forgets the chunks of receipts from `from` on: a restart makes those receipts again
     /// (with the same ids) and stores them in chunks cut differently. (A write ends below
-    /// `from` or starts at it or above, so no chunk holds receipts on both sides.)
+    /// `from` or starts at it or above, so no chunk holds receipts on both sides.) Looks at
+    /// each enterprise's last chunks only, not at every receipt.
     pub fn drop_receipts_from(&self, from: u64) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
-        for key in self.receipts.iter().keys() {
-            let key = key?;
-            if last_id(&key).is_some_and(|id| id >= from) {
-                batch.remove(key);
+        let mut next: Vec<u8> = vec![1];
+        while let Some(item) = self.receipts.range(next.clone()..).next() {
+            let (key, _) = item?;
+            let Some(dxp) = key.len().checked_sub(9).and_then(|n| key.get(..n)) else {
+                return Err(damaged(&key));
+            };
+            let dxp = String::from_utf8_lossy(dxp).into_owned();
+            for item in self
+                .receipts
+                .range(chunk_key(&dxp, from)..=chunk_key(&dxp, u64::MAX))
+            {
+                batch.remove(item?.0);
             }
+            // The next enterprise: its keys sort after every key of this one.
+            next = chunk_key(&dxp, u64::MAX);
+            next.push(0);
         }
         self.receipts.apply_batch(batch)?;
         Ok(())
@@ -104,7 +141,7 @@ impl Store {
     /// Every stored receipt whose business key mentions `text` (test support; reads all).
     pub fn receipts_mentioning(&self, text: &str) -> Result<Vec<StoredReceipt>, StoreError> {
         let mut out = Vec::new();
-        for item in self.receipts.iter() {
+        for item in self.receipts.range(vec![1u8]..) {
             let (key, value) = item?;
             let receipts = Chunk::read(&key, &value)?.receipts(&key)?;
             out.extend(receipts.into_iter().filter(|r| r.key.contains(text)));
@@ -130,10 +167,6 @@ fn chunk_key(dxp: &str, last: u64) -> Vec<u8> {
     k.push(0);
     k.extend_from_slice(&last.to_be_bytes());
     k
-}
-
-fn last_id(key: &[u8]) -> Option<u64> {
-    be_u64(key.get(key.len().checked_sub(8)?..)?)
 }
 
 fn damaged(key: &[u8]) -> StoreError {
@@ -243,7 +276,7 @@ mod tests {
                 .iter()
                 .map(|(d, id)| (d.to_string(), receipt(*id)))
                 .collect();
-            store.put_receipts(&list).unwrap();
+            store.put_receipts(&list, None).unwrap();
         };
         put(&[("A", 1), ("AB", 2), ("A", 3)]);
         put(&[("A", 4), ("B", 5)]);
@@ -277,5 +310,20 @@ mod tests {
         put(&[("A", 4), ("B", 5), ("A", 6)]);
         assert_eq!(ids(store.receipts_after("A", 0, 10).unwrap()), [1, 3, 4, 6]);
         assert_eq!(store.receipt("B", 5).unwrap(), Some(receipt(5)));
+        assert_eq!(ids(store.receipts_after("AB", 0, 10).unwrap()), [2]);
+
+        // The engine's time goes with the receipts, and is not one of them.
+        assert_eq!(store.receipts_clock().unwrap(), None);
+        let t = chrono::NaiveDate::from_ymd_opt(2025, 3, 10)
+            .and_then(|d| d.and_hms_milli_opt(10, 0, 2, 250))
+            .unwrap();
+        store
+            .put_receipts(&[("A".to_string(), receipt(7))], Some(t))
+            .unwrap();
+        assert_eq!(store.receipts_clock().unwrap(), Some(t));
+        assert_eq!(
+            ids(store.receipts_mentioning("ORD").unwrap()),
+            [1, 2, 3, 4, 5, 6, 7]
+        );
     }
 }

@@ -100,6 +100,48 @@ impl Server {
         server
     }
 
+    /// Stops it with SIGTERM and waits for its exit, which must be a clean one.
+    pub fn terminate(mut self) {
+        let term = format!("kill -TERM {}", self.child.id());
+        // The shell's own kill: no procps needed.
+        let sent = Command::new("sh").args(["-c", &term]).status();
+        assert!(sent.is_ok_and(|s| s.success()));
+        let started = Instant::now();
+        let exit = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "no exit on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert!(exit.success(), "{exit:?}\n{}", self.log());
+    }
+
+    /// Every receipt of the token's enterprise, in id order.
+    pub fn all_receipts(&self, token: &str) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self
+                .http(
+                    "GET",
+                    &format!("/receipts?after={after}&limit=1000"),
+                    Some(token),
+                    b"",
+                )
+                .json();
+            let got = page["receipts"].as_array().unwrap().clone();
+            if got.is_empty() {
+                return all;
+            }
+            after = page["next"].as_u64().unwrap();
+            all.extend(got);
+        }
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
     }
