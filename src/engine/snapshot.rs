@@ -103,15 +103,20 @@ pub(super) mod message_xml {
 
 /// Why a state could not be encoded or decoded.
 #[derive(Debug, thiserror::Error)]
-#[error("engine state: {0}")]
-pub struct SnapshotError(#[from] postcard::Error);
+pub enum SnapshotError {
+    #[error("engine state: {0}")]
+    Encode(#[from] rmp_serde::encode::Error),
+    #[error("engine state: {0}")]
+    Decode(#[from] rmp_serde::decode::Error),
+}
 
-/// Encodes a value of the engine's state (postcard: compact, no schema in the bytes).
+/// Encodes a value of the engine's state (MessagePack, structs as arrays: compact, and
+/// self-describing enough for the types that read themselves from any shape, as decimals do).
 pub fn to_bytes<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, SnapshotError> {
-    Ok(postcard::to_stdvec(value)?)
+    Ok(rmp_serde::to_vec(value)?)
 }
 
 /// Decodes what `to_bytes` wrote.
 pub fn from_bytes<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, SnapshotError> {
-    Ok(postcard::from_bytes(bytes)?)
+    Ok(rmp_serde::from_slice(bytes)?)
 }

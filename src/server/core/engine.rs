@@ -308,3 +308,66 @@ pub(super) fn run(
     }
     checkpointer.finish();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::parcels::{self, Rng};
+
+    /// Plays `n` parcels (each message a log entry), half a second apart.
+    fn played(n: u64) -> (EngineState, Vec<Produced>) {
+        let registry = parcels::registry(3);
+        let params = Params::default();
+        let ctx = Context {
+            registry: &registry,
+            params: &params,
+            related: None,
+        };
+        let mut state = EngineState::new(EngineConfig::default(), Params::default());
+        let mut rng = Rng::new(5);
+        let mut out = Vec::new();
+        let mut t = chrono::NaiveDate::from_ymd_opt(2026, 3, 10)
+            .and_then(|d| d.and_hms_opt(9, 0, 0))
+            .unwrap();
+        let mut seq = 0;
+        for serial in 1..=n {
+            for m in parcels::parcel(&mut rng, serial, 3).into_messages() {
+                let sender = crate::model::schema::find_text(m.as_element(), "dxpId")
+                    .unwrap_or_default()
+                    .to_string();
+                let entry = Entry {
+                    checked: t,
+                    stored: t,
+                    event: Event::Message {
+                        sender,
+                        bytes: crate::ceb::encode(m.as_element()).into_bytes().into(),
+                    },
+                };
+                seq += 1;
+                state.apply(seq, t, work_of(&entry, &ctx), &mut out);
+                t += chrono::Duration::milliseconds(500);
+            }
+        }
+        (state, out)
+    }
+
+    #[test]
+    fn a_state_back_from_its_bytes_goes_on_as_the_state_itself_would() {
+        let (mut state, _) = played(6);
+        let bytes = state.to_bytes().unwrap();
+        let mut back = EngineState::restore(&bytes, EngineConfig::default(), Params::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let later = state.clock().unwrap() + chrono::Duration::days(1);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        state.advance(later, &mut a);
+        back.advance(later, &mut b);
+        assert!(!a.is_empty());
+        let xml = |out: Vec<Produced>| -> Vec<(u64, String, String)> {
+            super::super::receipts::encode(out)
+                .into_iter()
+                .map(|(dxp, r)| (r.id, dxp, r.xml))
+                .collect()
+        };
+        assert_eq!(xml(a), xml(b));
+    }
+}
