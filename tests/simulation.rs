@@ -16,6 +16,7 @@
 use single_window::check::check_and_decode;
 use single_window::engine::{EngineConfig, Profile};
 use single_window::load::parcels::{self, Rng};
+use single_window::load::traffic::{Config, Traffic};
 use single_window::model::schema::find_text;
 use single_window::rules::{Context, Params};
 use single_window::server::core::clock::ManualClock;
@@ -67,17 +68,24 @@ fn core_config() -> CoreConfig {
     }
 }
 
-/// The messages of `n` generated parcels: (sender, bytes), in sending order.
-fn traffic(rng: &mut Rng, n: u64) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    for serial in 1..=n {
-        let p = parcels::parcel(rng, serial, 3);
-        for m in p.into_messages() {
-            let dxp = find_text(m.as_element(), "dxpId")
-                .unwrap_or_default()
-                .to_string();
-            out.push((dxp, single_window::ceb::encode(m.as_element()).into_bytes()));
-        }
+/// The messages of `n` generated parcels with their bills (so parcels close and leave
+/// memory), a tenth of them faulty, then a summary application per seller: (sender, bytes).
+fn traffic(seed: u64, n: u64, start: chrono::NaiveDateTime) -> Vec<(String, Vec<u8>)> {
+    let mut config = Config::new(seed, 50.0, start);
+    config.enterprises = 3;
+    config.platforms = 1;
+    config.parcels = Some(n);
+    config.duration = None;
+    config.faults = 0.1;
+    config.bill_every = Duration::from_secs(3);
+    let mut traffic = Traffic::new(config);
+    let mut out: Vec<(String, Vec<u8>)> =
+        traffic.by_ref().map(|o| (o.dxp, o.body.to_vec())).collect();
+    for m in traffic.summary_messages(start + chrono::Duration::days(1)) {
+        let dxp = find_text(m.as_element(), "dxpId")
+            .unwrap_or_default()
+            .to_string();
+        out.push((dxp, single_window::ceb::encode(m.as_element()).into_bytes()));
     }
     out
 }
@@ -218,18 +226,19 @@ impl Running {
     }
 }
 
-/// One seed: rounds of traffic with faults, each ended by a crash; then the promises.
-fn simulate(seed: u64) {
+/// One seed: rounds of traffic with faults, each ended by a crash; then the promises. How
+/// many declarations left memory for the cold store.
+fn simulate(seed: u64) -> usize {
     let mut rng = Rng::new(seed);
+    let t0 = chrono::NaiveDate::from_ymd_opt(2026, 3, 10)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .unwrap();
     let parcels = 6 + rng.below(10);
-    let messages = traffic(&mut rng, parcels);
+    let messages = traffic(seed, parcels, t0);
     let mut senders: Vec<String> = messages.iter().map(|(s, _)| s.clone()).collect();
     senders.sort();
     senders.dedup();
     let sled = tempfile::tempdir().unwrap();
-    let t0 = chrono::NaiveDate::from_ymd_opt(2026, 3, 10)
-        .and_then(|d| d.and_hms_opt(9, 0, 0))
-        .unwrap();
     let clock = ManualClock::new(t0);
     let mut disk = SimDisk::new();
     // What was acknowledged: (message, time), in order.
@@ -334,6 +343,8 @@ fn simulate(seed: u64) {
     clock.advance(chrono::Duration::minutes(10));
     running.settle();
     let crashed_run = running.receipts(&senders);
+    use single_window::engine::cold::ColdStore;
+    let settled = running.store.scan(b"R", 0, u64::MAX).len();
     running.stop();
     for (id, r) in &seen {
         assert_eq!(
@@ -366,6 +377,7 @@ fn simulate(seed: u64) {
             "seed {seed}: receipt {id} differs from the uninterrupted run"
         );
     }
+    settled
 }
 
 trait Now {
@@ -382,8 +394,13 @@ impl Now for ManualClock {
 #[test]
 fn crashes_faults_and_restarts_keep_every_promise() {
     let first = env("SW_SIM_FIRST_SEED", 1);
+    let mut settled = 0;
     for seed in first..first + env("SW_SIM_SEEDS", 3) {
         eprintln!("simulating seed {seed}");
-        simulate(seed);
+        settled += simulate(seed);
     }
+    assert!(
+        settled > 0,
+        "closed parcels left memory (the cold store was used)"
+    );
 }

@@ -7,14 +7,19 @@
 //! recorded, so two identical replays read the same ledger.
 //!
 //! Compact on purpose (a year of a mid-size seller is a million lists): codes and names that
-//! repeat are interned, the lines of all lists share one vector.
+//! repeat are interned. With a cold store attached (`attach_cold`), a finished declaration
+//! (closed, refused, cancelled, deleted) leaves memory at the next `settle`, indexed by GUID,
+//! list number, enterprise and export date, enterprise and release, and returned waybill;
+//! what needs it again (a return, a summary) brings it back (`bring_back`), and it leaves
+//! again once done. Without one (`check`, `replay`), everything stays in memory.
 
+use super::cold::{self, Batch, Cold};
 use crate::engine::Outgoing;
 use crate::model::Message;
 use crate::model::inventory::Inventory;
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Where a declaration stands, as its receipts tell.
 #[derive(
@@ -118,8 +123,11 @@ struct Decl {
     /// When it was rejected, cancelled or deleted.
     ended_at: Option<NaiveDateTime>,
     status: Status,
-    first_line: u32,
-    line_count: u16,
+    lines: Vec<LineRec>,
+    /// Returned quantities by the line's `gnum`.
+    returned: Vec<(u32, Returned)>,
+    /// Its accepted return applications, in the order accepted.
+    returns: Vec<ReturnRecord>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -217,24 +225,49 @@ impl Query {
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Ledger {
     strings: Interner,
-    decls: Vec<Decl>,
-    lines: Vec<LineRec>,
+    /// The declarations in memory, by id: ids count the declarations recorded, from 0.
+    decls: BTreeMap<u32, Decl>,
+    next_id: u32,
     by_guid: HashMap<Box<str>, u32>,
     /// The live declaration of each (ebpCode, orderNo, ebcCode): the engine keys lists by
     /// order, and only the list's own enterprise may change or delete it.
     by_order: HashMap<(u32, Box<str>, u32), u32>,
     by_invt_no: HashMap<Box<str>, u32>,
     summaries: Vec<Summary>,
-    /// Returned quantities by (declaration, gnum); returns are few.
-    returned: HashMap<(u32, u32), Returned>,
-    returns: Vec<ReturnRecord>,
-    /// The return applications of each declaration, by place in `returns`.
-    returns_by_list: HashMap<u32, Vec<u32>>,
+    /// The declarations with return applications, by the waybill the goods come back under,
+    /// and by the application's GUID.
+    returns_by_waybill: HashMap<Box<str>, Vec<u32>>,
+    return_guids: HashMap<Box<str>, u32>,
+    /// Finished declarations, out of memory.
+    cold: Cold,
+}
+
+/// Cold tables of the ledger.
+const ROWS: u8 = b'R';
+const GUIDS: u8 = b'G';
+const INVT_NOS: u8 = b'I';
+const BY_EXPORT_DATE: u8 = b'E';
+const BY_RELEASE: u8 = b'X';
+const RETURN_WAYBILLS: u8 = b'T';
+const RETURN_GUIDS: u8 = b'U';
+
+/// A declaration id in a cold key (text, so keys sort as ids do).
+fn id_text(id: u32) -> String {
+    format!("{id:010}")
 }
 
 impl Ledger {
     pub fn new() -> Self {
         Ledger::default()
+    }
+
+    /// Where finished declarations go (without one, nothing leaves memory).
+    pub fn attach_cold(&mut self, store: std::sync::Arc<dyn cold::ColdStore>) {
+        self.cold.attach(store);
+    }
+
+    pub(super) fn cold_mut(&mut self) -> &mut Cold {
+        &mut self.cold
     }
 
     /// Records the lists of an accepted 603 message (other messages are ignored).
@@ -265,20 +298,23 @@ impl Ledger {
     /// (3) removes it until customs stored it; anything else new is a row of its own.
     fn record_list(&mut self, list: &Inventory<'_>, at: NaiveDateTime) {
         let h = &list.head;
-        if self.by_guid.contains_key(h.guid.as_ref()) {
+        let settled = || {
+            self.cold
+                .get(&cold::key(GUIDS, &[h.guid.as_bytes()]))
+                .is_some()
+        };
+        if self.by_guid.contains_key(h.guid.as_ref()) || settled() {
             return; // delivered again
         }
         let ebp = self.strings.intern(&h.ebp_code);
         let ebc = self.strings.intern(&h.ebc_code);
         let order_key = (ebp, Box::<str>::from(h.order_no.as_ref()), ebc);
         let live = self.by_order.get(&order_key).copied();
-        let live_status = live
-            .and_then(|i| self.decls.get(i as usize))
-            .map(|d| d.status);
+        let live_status = live.and_then(|i| self.decls.get(&i)).map(|d| d.status);
         match (h.app_type.as_ref(), live, live_status) {
             ("2", Some(i), Some(s)) if s < Status::Released => {
                 let fresh = self.decl_of(list, at);
-                if let Some(d) = self.decls.get_mut(i as usize) {
+                if let Some(d) = self.decls.get_mut(&i) {
                     // Keeps the original GUID, numbers and lifecycle, as the engine does.
                     *d = Decl {
                         guid: d.guid.clone(),
@@ -291,7 +327,7 @@ impl Ledger {
                 }
             }
             ("3", Some(i), Some(s)) if s < Status::Stored => {
-                if let Some(d) = self.decls.get_mut(i as usize) {
+                if let Some(d) = self.decls.get_mut(&i) {
                     d.status = Status::Deleted;
                     d.ended_at = Some(at);
                 }
@@ -299,10 +335,11 @@ impl Ledger {
             }
             ("2" | "3", ..) => {} // refused by the engine: nothing to change
             _ => {
-                let i = self.decls.len() as u32;
+                let i = self.next_id;
+                self.next_id += 1;
                 let decl = self.decl_of(list, at);
                 self.by_guid.insert(decl.guid.clone(), i);
-                self.decls.push(decl);
+                self.decls.insert(i, decl);
                 if live.is_none() {
                     self.by_order.insert(order_key, i);
                 }
@@ -312,10 +349,10 @@ impl Ledger {
 
     fn decl_of(&mut self, list: &Inventory<'_>, at: NaiveDateTime) -> Decl {
         let h = &list.head;
-        let first_line = self.lines.len() as u32;
+        let mut lines = Vec::with_capacity(list.items.len());
         for item in &list.items {
             let name = item.item_name.as_deref().unwrap_or(&item.gname);
-            let line = LineRec {
+            lines.push(LineRec {
                 gnum: u32::try_from(item.gnum).unwrap_or(0),
                 gcode: self.strings.intern(&item.gcode),
                 item_name: self.strings.intern(name),
@@ -331,8 +368,7 @@ impl Ledger {
                 unit2: self
                     .strings
                     .intern(item.unit2.as_deref().unwrap_or_default()),
-            };
-            self.lines.push(line);
+            });
         }
         let s = &mut self.strings;
         Decl {
@@ -365,8 +401,9 @@ impl Ledger {
             closed_at: None,
             ended_at: None,
             status: Status::Declared,
-            first_line,
-            line_count: u16::try_from(list.items.len()).unwrap_or(u16::MAX),
+            lines,
+            returned: Vec::new(),
+            returns: Vec::new(),
         }
     }
 
@@ -400,7 +437,7 @@ impl Ledger {
                     let Some(&i) = self.by_invt_no.get(r.invt_no.as_ref()) else {
                         continue;
                     };
-                    if let Some(d) = self.decls.get_mut(i as usize) {
+                    if let Some(d) = self.decls.get_mut(&i) {
                         d.status = Status::Cancelled;
                         d.ended_at = Some(at);
                     }
@@ -415,7 +452,7 @@ impl Ledger {
         if !invt_no.is_empty() && !self.by_invt_no.contains_key(invt_no) {
             self.by_invt_no.insert(invt_no.into(), i);
         }
-        let Some(d) = self.decls.get_mut(i as usize) else {
+        let Some(d) = self.decls.get_mut(&i) else {
             return;
         };
         if !invt_no.is_empty() {
@@ -424,7 +461,7 @@ impl Ledger {
         apply_status(d, status, at);
     }
 
-    /// Number of declarations recorded (every status).
+    /// Number of declarations in memory (every status).
     pub fn len(&self) -> usize {
         self.decls.len()
     }
@@ -433,17 +470,17 @@ impl Ledger {
         self.decls.is_empty()
     }
 
-    /// Number of goods lines over all declarations.
+    /// Number of goods lines of the declarations in memory.
     pub fn line_count(&self) -> usize {
-        self.lines.len()
+        self.decls.values().map(|d| d.lines.len()).sum()
     }
 
-    /// Every declaration, in the order recorded.
+    /// Every declaration in memory, in the order recorded.
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
-        (0..self.decls.len()).map(move |i| Row {
+        self.decls.iter().map(move |(&id, decl)| Row {
             ledger: self,
-            id: i as u32,
-            decl: &self.decls[i],
+            id,
+            decl,
         })
     }
 
@@ -473,7 +510,7 @@ impl Ledger {
         Some(Row {
             ledger: self,
             id,
-            decl: self.decls.get(id as usize)?,
+            decl: self.decls.get(&id)?,
         })
     }
 
@@ -485,8 +522,8 @@ impl Ledger {
     /// Records a summary declaration and links its lists to it; returns its place.
     pub fn add_summary(&mut self, summary: Summary) -> u32 {
         let id = self.summaries.len() as u32;
-        for &list in &summary.lists {
-            if let Some(d) = self.decls.get_mut(list as usize) {
+        for list in &summary.lists {
+            if let Some(d) = self.decls.get_mut(list) {
                 d.summary = Some(id);
             }
         }
@@ -495,119 +532,344 @@ impl Ledger {
     }
 
     /// Records an accepted return application: its quantities count as returned at once, so a
-    /// second application cannot claim them again. Returns its place.
-    pub fn add_return(&mut self, record: ReturnRecord) -> u32 {
+    /// second application cannot claim them again.
+    pub fn add_return(&mut self, record: ReturnRecord) {
+        let Some(d) = self.decls.get_mut(&record.list) else {
+            return;
+        };
         for &(gnum, back) in &record.lines {
-            let r = self.returned.entry((record.list, gnum)).or_default();
+            let at = match d.returned.iter().position(|(g, _)| *g == gnum) {
+                Some(at) => at,
+                None => {
+                    d.returned.push((gnum, Returned::default()));
+                    d.returned.len() - 1
+                }
+            };
+            let r = &mut d.returned[at].1;
             r.qty += back.qty;
             r.qty1 += back.qty1;
             r.qty2 += back.qty2;
         }
-        let id = self.returns.len() as u32;
-        self.returns_by_list
-            .entry(record.list)
-            .or_default()
-            .push(id);
-        self.returns.push(record);
-        id
+        let lists = self
+            .returns_by_waybill
+            .entry(record.logistics_no.as_str().into())
+            .or_default();
+        if !lists.contains(&record.list) {
+            lists.push(record.list);
+        }
+        self.return_guids
+            .insert(record.guid.as_str().into(), record.list);
+        d.returns.push(record);
+    }
+
+    /// Whether a return application with this GUID was accepted.
+    pub fn has_return(&self, guid: &str) -> bool {
+        self.return_guids.contains_key(guid)
+            || self
+                .cold
+                .get(&cold::key(RETURN_GUIDS, &[guid.as_bytes()]))
+                .is_some()
+    }
+
+    /// The accepted return application coming back under waybill `logistics_no` (of the
+    /// list `invt_no`, if given): its list and place among the list's returns, brought into
+    /// memory.
+    pub fn find_return(
+        &mut self,
+        logistics_no: &str,
+        invt_no: Option<&str>,
+    ) -> Option<(u32, usize)> {
+        let prefix = cold::key(RETURN_WAYBILLS, &[logistics_no.as_bytes()]);
+        for (key, _) in self.cold.scan(&prefix) {
+            if let Some(id) = key_id(&key) {
+                self.bring_back(id);
+            }
+        }
+        let lists = self.returns_by_waybill.get(logistics_no)?;
+        lists.iter().find_map(|&list| {
+            let d = self.decls.get(&list)?;
+            if invt_no.is_some_and(|n| d.invt_no.as_deref() != Some(n)) {
+                return None;
+            }
+            let at = d
+                .returns
+                .iter()
+                .position(|r| r.logistics_no == logistics_no)?;
+            Some((list, at))
+        })
     }
 
     /// Notes that the goods of a return application arrived and were tallied.
-    pub fn tally_return(&mut self, id: u32, at: NaiveDateTime) {
-        if let Some(r) = self.returns.get_mut(id as usize) {
-            r.tallied_at = Some(at);
+    pub fn tally_return(&mut self, (list, at): (u32, usize), when: NaiveDateTime) {
+        if let Some(r) = self
+            .decls
+            .get_mut(&list)
+            .and_then(|d| d.returns.get_mut(at))
+        {
+            r.tallied_at = Some(when);
         }
     }
 
-    /// Every accepted return application, in the order accepted.
-    pub fn returns(&self) -> &[ReturnRecord] {
-        &self.returns
+    /// A return application, by its list and place (see `find_return`).
+    pub fn return_at(&self, (list, at): (u32, usize)) -> Option<&ReturnRecord> {
+        self.decls.get(&list)?.returns.get(at)
     }
 
-    /// A ledger of copies of the declarations `keep` selects, with their lines, returns and
-    /// the summaries they are in: lets the thread that owns the ledger hand a part of it to
-    /// another (e.g. one enterprise's exports for its tax report) and go on.
-    pub fn subset(&self, keep: impl Fn(&Row<'_>) -> bool) -> Ledger {
-        let mut out = Ledger::new();
-        // Old id → new id of each copied declaration.
-        let mut ids: HashMap<u32, u32> = HashMap::new();
-        for row in self.rows().filter(|r| keep(r)) {
-            let d = row.decl;
-            let mut s = |i: u32| out.strings.intern(self.strings.get(i));
-            let (ebp, ebc, owner, logistics_code) =
-                (s(d.ebp), s(d.ebc), s(d.owner), s(d.logistics_code));
-            let (trade_mode, customs, port, country) =
-                (s(d.trade_mode), s(d.customs), s(d.port), s(d.country));
-            let (statistics_flag, traf_mode) = (s(d.statistics_flag), s(d.traf_mode));
-            let first_line = out.lines.len() as u32;
-            let start = d.first_line as usize;
-            let recs = self
-                .lines
-                .get(start..start + usize::from(d.line_count))
-                .unwrap_or_default();
-            for rec in recs {
-                let mut s = |i: u32| out.strings.intern(self.strings.get(i));
-                let line = LineRec {
-                    gcode: s(rec.gcode),
-                    item_name: s(rec.item_name),
-                    unit: s(rec.unit),
-                    country: s(rec.country),
-                    currency: s(rec.currency),
-                    unit1: s(rec.unit1),
-                    unit2: s(rec.unit2),
-                    ..rec.clone()
-                };
-                out.lines.push(line);
-            }
-            let id = out.decls.len() as u32;
-            let copy = Decl {
-                ebp,
-                ebc,
-                owner,
-                logistics_code,
-                trade_mode,
-                customs,
-                port,
-                country,
-                statistics_flag,
-                traf_mode,
-                summary: None,
-                first_line,
-                line_count: recs.len() as u16,
-                ..d.clone()
-            };
-            out.by_guid.insert(copy.guid.clone(), id);
-            if let Some(n) = &copy.invt_no {
-                out.by_invt_no.insert(n.clone(), id);
-            }
-            let live = self
-                .by_order
-                .get(&(d.ebp, Box::<str>::from(row.order_no()), d.ebc))
-                .is_some_and(|&i| i == row.id);
-            if live {
-                out.by_order.insert((ebp, copy.order_no.clone(), ebc), id);
-            }
-            out.decls.push(copy);
-            ids.insert(row.id, id);
+    /// Every accepted return application in memory, by list then in the order accepted.
+    pub fn returns(&self) -> impl Iterator<Item = &ReturnRecord> {
+        self.decls.values().flat_map(|d| d.returns.iter())
+    }
+
+    /// Brings the declaration `id` back into memory if it left (to be changed: it leaves
+    /// again at the next `settle`).
+    pub fn bring_back(&mut self, id: u32) {
+        if self.decls.contains_key(&id) {
+            return;
         }
-        for s in &self.summaries {
-            let lists: Vec<u32> = s.lists.iter().filter_map(|l| ids.get(l).copied()).collect();
-            if !lists.is_empty() {
-                out.add_summary(Summary { lists, ..s.clone() });
+        let key = cold::key(ROWS, &[id_text(id).as_bytes()]);
+        let Some(one) = self.cold.read::<Ledger>(&key) else {
+            return;
+        };
+        if let Some(row) = one.row(id) {
+            let copy = self.copy_row(&row);
+            self.index(id, &copy);
+            self.decls.insert(id, copy);
+        }
+    }
+
+    /// Brings back the declaration with this list number, if one left; its id.
+    pub fn bring_back_invt_no(&mut self, invt_no: &str) -> Option<u32> {
+        if let Some(&id) = self.by_invt_no.get(invt_no) {
+            return Some(id);
+        }
+        let id = self
+            .cold
+            .get(&cold::key(INVT_NOS, &[invt_no.as_bytes()]))
+            .and_then(|v| std::str::from_utf8(&v).ok()?.parse().ok())?;
+        self.bring_back(id);
+        Some(id)
+    }
+
+    /// Brings back every declaration of e-commerce enterprise `ebc` released or closed
+    /// within `from..=to` (a summary application's window).
+    pub fn bring_back_exported(&mut self, ebc: &str, from: NaiveDateTime, to: NaiveDateTime) {
+        let prefix = cold::key(BY_RELEASE, &[ebc.as_bytes()]);
+        let (from, to) = (stamp(from), stamp(to));
+        for (key, _) in self.cold.scan(&prefix) {
+            let fields: Vec<&[u8]> = key[prefix.len()..].split(|b| *b == 0).collect();
+            let at = fields.first().and_then(|f| std::str::from_utf8(f).ok());
+            if at.is_some_and(|t| (from.as_str()..=to.as_str()).contains(&t))
+                && let Some(id) = key_id(&key)
+            {
+                self.bring_back(id);
             }
         }
-        for r in &self.returns {
-            if let Some(&list) = ids.get(&r.list) {
-                out.add_return(ReturnRecord { list, ..r.clone() });
+    }
+
+    /// The indexes of a declaration in memory.
+    fn index(&mut self, id: u32, d: &Decl) {
+        self.by_guid.insert(d.guid.clone(), id);
+        if let Some(n) = &d.invt_no {
+            self.by_invt_no.insert(n.clone(), id);
+        }
+        for r in &d.returns {
+            let lists = self
+                .returns_by_waybill
+                .entry(r.logistics_no.as_str().into())
+                .or_default();
+            if !lists.contains(&id) {
+                lists.push(id);
+            }
+            self.return_guids.insert(r.guid.as_str().into(), id);
+        }
+    }
+
+    /// Takes the finished declarations out of memory: the records they leave in the cold
+    /// store. None without a cold store.
+    pub fn settle(&mut self) -> Batch {
+        let mut batch = Batch::new();
+        if !self.cold.attached() {
+            return batch;
+        }
+        let finished: Vec<u32> = (self.decls.iter())
+            .filter(|(_, d)| d.status >= Status::Closed)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in finished {
+            let Some(row) = self.row(id) else { continue };
+            let mut one = Ledger::default();
+            let copy = one.copy_row(&row);
+            one.decls.insert(id, copy);
+            let idt = id_text(id);
+            let ebc = row.ebc_code().as_bytes().to_vec();
+            batch.insert(cold::key(ROWS, &[idt.as_bytes()]), cold::encode(&one));
+            batch.insert(
+                cold::key(GUIDS, &[row.guid().as_bytes()]),
+                idt.clone().into_bytes(),
+            );
+            if let Some(n) = row.invt_no() {
+                batch.insert(
+                    cold::key(INVT_NOS, &[n.as_bytes()]),
+                    idt.clone().into_bytes(),
+                );
+            }
+            if row.status().is_exported() {
+                let day = row.export_date().format("%Y%m%d").to_string();
+                let e = cold::key(BY_EXPORT_DATE, &[&ebc, day.as_bytes(), idt.as_bytes()]);
+                batch.insert(e, Vec::new());
+                if let Some(t) = row.closed_at().or(row.released_at()) {
+                    let x = cold::key(BY_RELEASE, &[&ebc, stamp(t).as_bytes(), idt.as_bytes()]);
+                    batch.insert(x, Vec::new());
+                }
+            }
+            for r in row.returns() {
+                let t = cold::key(
+                    RETURN_WAYBILLS,
+                    &[r.logistics_no.as_bytes(), idt.as_bytes()],
+                );
+                batch.insert(t, Vec::new());
+                let u = cold::key(RETURN_GUIDS, &[r.guid.as_bytes()]);
+                batch.insert(u, idt.clone().into_bytes());
+            }
+            self.forget(id);
+        }
+        batch
+    }
+
+    /// Drops a declaration from memory, with its indexes.
+    fn forget(&mut self, id: u32) {
+        let Some(d) = self.decls.remove(&id) else {
+            return;
+        };
+        self.by_guid.remove(&d.guid);
+        if let Some(n) = &d.invt_no {
+            self.by_invt_no.remove(n);
+        }
+        self.by_order.retain(|_, v| *v != id);
+        for r in &d.returns {
+            if let Some(lists) = self.returns_by_waybill.get_mut(r.logistics_no.as_str()) {
+                lists.retain(|l| *l != id);
+                if lists.is_empty() {
+                    self.returns_by_waybill.remove(r.logistics_no.as_str());
+                }
+            }
+            self.return_guids.remove(r.guid.as_str());
+        }
+    }
+
+    /// The declarations of e-commerce enterprise `ebc` with an export date in `from..=to`,
+    /// in memory or not, as a ledger of their own (with their summaries and returns): lets
+    /// the thread that owns the ledger hand a part of it to another (e.g. one enterprise's
+    /// exports for its tax report) and go on.
+    pub fn gather(&self, ebc: &str, from: NaiveDate, to: NaiveDate) -> Ledger {
+        let mut out =
+            self.subset(|r| r.ebc_code() == ebc && (from..=to).contains(&r.export_date()));
+        let prefix = cold::key(BY_EXPORT_DATE, &[ebc.as_bytes()]);
+        let (from, to) = (
+            from.format("%Y%m%d").to_string(),
+            to.format("%Y%m%d").to_string(),
+        );
+        for (key, _) in self.cold.scan(&prefix) {
+            let day = key[prefix.len()..].split(|b| *b == 0).next();
+            let day = day.and_then(|d| std::str::from_utf8(d).ok());
+            if !day.is_some_and(|d| (from.as_str()..=to.as_str()).contains(&d)) {
+                continue;
+            }
+            let Some(id) = key_id(&key) else { continue };
+            if self.decls.contains_key(&id) || out.decls.contains_key(&id) {
+                continue;
+            }
+            let row_key = cold::key(ROWS, &[id_text(id).as_bytes()]);
+            if let Some(one) = self.cold.read::<Ledger>(&row_key)
+                && let Some(row) = one.row(id)
+            {
+                out.copy_in(&row, self);
             }
         }
         out
     }
 
-    /// Declarations by status, for a quick overview.
+    /// A copy of `row` (from any ledger) with its strings interned here.
+    fn copy_row(&mut self, row: &Row<'_>) -> Decl {
+        let d = row.decl;
+        let mut s = |i: u32| self.strings.intern(row.ledger.strings.get(i));
+        let lines = d
+            .lines
+            .iter()
+            .map(|rec| LineRec {
+                gcode: s(rec.gcode),
+                item_name: s(rec.item_name),
+                unit: s(rec.unit),
+                country: s(rec.country),
+                currency: s(rec.currency),
+                unit1: s(rec.unit1),
+                unit2: s(rec.unit2),
+                ..rec.clone()
+            })
+            .collect();
+        Decl {
+            ebp: s(d.ebp),
+            ebc: s(d.ebc),
+            owner: s(d.owner),
+            logistics_code: s(d.logistics_code),
+            trade_mode: s(d.trade_mode),
+            customs: s(d.customs),
+            port: s(d.port),
+            country: s(d.country),
+            statistics_flag: s(d.statistics_flag),
+            traf_mode: s(d.traf_mode),
+            lines,
+            ..d.clone()
+        }
+    }
+
+    /// Copies `row` into this ledger under its own id, with the summary it is in (looked up
+    /// in `summaries_of`, the ledger the summary ids refer to).
+    fn copy_in(&mut self, row: &Row<'_>, summaries_of: &Ledger) {
+        let mut copy = self.copy_row(row);
+        copy.summary = row
+            .decl
+            .summary
+            .and_then(|s| summaries_of.summaries.get(s as usize))
+            .map(|s| {
+                let at = self.summaries.iter().position(|x| x == s);
+                let at = at.unwrap_or_else(|| {
+                    self.summaries.push(s.clone());
+                    self.summaries.len() - 1
+                });
+                at as u32
+            });
+        self.index(row.id, &copy);
+        self.next_id = self.next_id.max(row.id + 1);
+        self.decls.insert(row.id, copy);
+    }
+
+    /// A ledger of copies of the declarations in memory that `keep` selects, under their own
+    /// ids, with their lines, returns and the summaries they are in.
+    pub fn subset(&self, keep: impl Fn(&Row<'_>) -> bool) -> Ledger {
+        let mut out = Ledger::new();
+        for row in self.rows().filter(|r| keep(r)) {
+            out.copy_in(&row, self);
+            let live = self
+                .by_order
+                .get(&(row.decl.ebp, Box::<str>::from(row.order_no()), row.decl.ebc))
+                .is_some_and(|&i| i == row.id);
+            if live {
+                let key = (
+                    out.strings.intern(row.ebp_code()),
+                    Box::<str>::from(row.order_no()),
+                    out.strings.intern(row.ebc_code()),
+                );
+                out.by_order.insert(key, row.id);
+            }
+        }
+        out
+    }
+
+    /// Declarations in memory by status, for a quick overview.
     pub fn count_by_status(&self) -> Vec<(Status, usize)> {
         let mut counts: Vec<(Status, usize)> = Vec::new();
-        for d in &self.decls {
+        for d in self.decls.values() {
             match counts.iter_mut().find(|(s, _)| *s == d.status) {
                 Some((_, n)) => *n += 1,
                 None => counts.push((d.status, 1)),
@@ -616,6 +878,18 @@ impl Ledger {
         counts.sort();
         counts
     }
+}
+
+/// A time in a cold key: milliseconds since the epoch, as 15 digits (so keys sort as times).
+fn stamp(t: NaiveDateTime) -> String {
+    format!("{:015}", t.and_utc().timestamp_millis().max(0))
+}
+
+/// The declaration id a cold index key ends with (its last field).
+fn key_id(key: &[u8]) -> Option<u32> {
+    let body = key.strip_suffix(&[0])?;
+    let last = body.rsplit(|b| *b == 0).next()?;
+    std::str::from_utf8(last).ok()?.parse().ok()
 }
 
 fn apply_status(d: &mut Decl, status: &str, at: NaiveDateTime) {
@@ -676,13 +950,7 @@ impl<'a> Row<'a> {
     }
     /// The return applications accepted for it.
     pub fn returns(&self) -> impl Iterator<Item = &'a ReturnRecord> + 'a {
-        let ledger = self.ledger;
-        let ids = ledger
-            .returns_by_list
-            .get(&self.id)
-            .map_or(&[][..], Vec::as_slice);
-        ids.iter()
-            .filter_map(move |&i| ledger.returns.get(i as usize))
+        self.decl.returns.iter()
     }
     pub fn order_no(&self) -> &'a str {
         &self.decl.order_no
@@ -772,15 +1040,8 @@ impl<'a> Row<'a> {
 
     /// Its goods lines, in declared order.
     pub fn lines(&self) -> impl Iterator<Item = Line<'a>> + 'a {
-        let start = self.decl.first_line as usize;
-        let end = start + usize::from(self.decl.line_count);
-        let (ledger, decl) = (self.ledger, self.id);
-        ledger
-            .lines
-            .get(start..end)
-            .unwrap_or_default()
-            .iter()
-            .map(move |rec| Line { ledger, decl, rec })
+        let (ledger, decl) = (self.ledger, self.decl);
+        decl.lines.iter().map(move |rec| Line { ledger, decl, rec })
     }
 }
 
@@ -788,7 +1049,7 @@ impl<'a> Row<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct Line<'a> {
     ledger: &'a Ledger,
-    decl: u32,
+    decl: &'a Decl,
     rec: &'a LineRec,
 }
 
@@ -842,8 +1103,10 @@ impl<'a> Line<'a> {
     }
     /// What came back of this line under accepted return applications.
     pub fn returned(&self) -> Returned {
-        let key = (self.decl, self.rec.gnum);
-        self.ledger.returned.get(&key).copied().unwrap_or_default()
+        (self.decl.returned.iter())
+            .find(|(g, _)| *g == self.rec.gnum)
+            .map(|(_, r)| *r)
+            .unwrap_or_default()
     }
 }
 
@@ -959,10 +1222,10 @@ mod tests {
         assert_eq!(part.len(), 5);
         let copy = part.by_guid(&guid).unwrap();
         let original = ledger.by_guid(&guid).unwrap();
-        assert_eq!(copy.id(), 1);
+        assert_eq!(copy.id(), 2, "a copy keeps its id");
         assert_eq!(
             part.by_invt_no(original.invt_no().unwrap()).unwrap().id(),
-            1
+            2
         );
         let (a, b): (Vec<_>, Vec<_>) = (copy.lines().collect(), original.lines().collect());
         assert_eq!(a.len(), b.len());

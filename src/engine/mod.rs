@@ -50,6 +50,9 @@ pub struct EngineConfig {
     pub profile: Profile,
     /// Outcomes forced by configuration, by `orderNo` (as the `[SW:…]` note markers do).
     pub scenarios: std::collections::HashMap<String, Scenario>,
+    /// With a cold store: how long an order or waybill waits in memory for its list; then
+    /// only its key is kept (a duplicate is still told, a late list finds no order).
+    pub retention: Duration,
 }
 
 impl Default for EngineConfig {
@@ -62,6 +65,7 @@ impl Default for EngineConfig {
             release_waits_for_arrival: true,
             profile: Profile::default(),
             scenarios: std::collections::HashMap::new(),
+            retention: Duration::days(7),
         }
     }
 }
@@ -148,8 +152,8 @@ impl Step {
     }
 }
 
-/// Lists are kept in a vector and named by their place in it.
-type ListId = u32;
+/// Lists are named by a number counted from 1, never used again.
+type ListId = u64;
 
 /// What a timer does when it falls due.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -195,6 +199,8 @@ struct OrderSlot {
     /// The newest list for the order; a list waiting for its order or payment receipt is
     /// found through it when they come.
     list: Option<ListId>,
+    /// When a document last came for it (its retention counts from there).
+    touched: NaiveDateTime,
 }
 
 /// What the engine knows under a waybill key (logisticsCode, logisticsNo).
@@ -205,6 +211,8 @@ struct WaybillSlot {
     /// Reported arrived at (507) and departed from (509) the supervised site.
     arrived: bool,
     departed: bool,
+    /// When a document last came for it (its retention counts from there).
+    touched: NaiveDateTime,
 }
 
 /// The engine's state is what a checkpoint keeps; its configuration comes from the caller.
@@ -216,9 +224,11 @@ pub struct Engine {
     params: Params,
     orders: HashMap<Key, OrderSlot>,
     waybills: HashMap<Key, WaybillSlot>,
-    lists: Vec<ListState>,
+    lists: settle::Lists,
     /// The list of each customs list number, by its serial.
     stored: HashMap<u32, ListId>,
+    /// What settled: out of memory, read back by key (see `settle`).
+    cold: cold::Cold,
     timers: BinaryHeap<Timer>,
     seq: u64,
     /// Serial of the pre-entry numbers the e-port assigns.
@@ -257,7 +267,17 @@ impl Engine {
                 for order in kept(&m.documents, &accepted) {
                     let (key, mut facts) = OrderFacts::of(order);
                     facts.sender = sender.into();
+                    if let Some(s) = self.settled_order(key.as_ref()) {
+                        if s.order.is_none_or(|o| o.guid != facts.guid) {
+                            let due = now + self.config.store_delay;
+                            self.send(receipts::order_answer(
+                                &key, &facts, "-304001", SETTLED, due,
+                            ));
+                        }
+                        continue;
+                    }
                     let slot = self.orders.entry(key.clone()).or_default();
+                    slot.touched = now;
                     let earlier = slot.order.as_deref().map(|f| &f.guid);
                     let used = in_customs(&self.lists, slot.list);
                     let other = slot
@@ -299,7 +319,17 @@ impl Engine {
                 for r in kept(&m.documents, &accepted) {
                     let (key, mut facts) = ReceiptFacts::of(r);
                     facts.sender = sender.into();
+                    if let Some(s) = self.settled_order(key.as_ref()) {
+                        if s.payment.is_none_or(|p| p.guid != facts.guid) {
+                            let due = now + self.config.store_delay;
+                            let refusal =
+                                receipts::payment_answer(&key, &facts, "-404001", SETTLED, due);
+                            self.send(refusal);
+                        }
+                        continue;
+                    }
                     let slot = self.orders.entry(key.clone()).or_default();
+                    slot.touched = now;
                     let earlier = slot.payment.as_deref().map(|f| &f.guid);
                     let used = in_customs(&self.lists, slot.list);
                     let owner = (slot.order.as_deref().map(|o| (&o.ebc_code, &o.sender)))
@@ -326,7 +356,17 @@ impl Engine {
                 for w in kept(&m.documents, &accepted) {
                     let (key, mut facts) = WaybillFacts::of(w);
                     facts.sender = sender.into();
+                    if let Some(s) = self.settled_waybill(key.as_ref()) {
+                        if s.waybill.is_none_or(|w| w.guid != facts.guid) {
+                            let due = now + self.config.store_delay;
+                            let refusal =
+                                receipts::waybill_answer(&key, &facts, "-504001", SETTLED, due);
+                            self.send(refusal);
+                        }
+                        continue;
+                    }
                     let slot = self.waybills.entry(key.clone()).or_default();
+                    slot.touched = now;
                     let earlier = slot.waybill.as_deref().map(|f| &f.guid);
                     let used = in_customs(&self.lists, slot.list);
                     // The carrier is in the key (and mandated by the e-port's check).
@@ -376,11 +416,15 @@ impl Engine {
                 for a in kept(&m.documents, &accepted) {
                     for item in &a.items {
                         let key = KeyRef(&a.head.logistics_code, &item.logistics_no);
+                        if self.settled_waybill(key).is_some() {
+                            continue; // its parcel is long finished with
+                        }
                         let slot = self.waybills.entry(key.to_owned()).or_default();
+                        slot.touched = now;
                         slot.arrived = true;
                         // A list held for its parcel's arrival is released now.
                         if let Some(id) = slot.list
-                            && std::mem::take(&mut self.lists[id as usize].held_for_arrival)
+                            && std::mem::take(&mut self.lists[id].held_for_arrival)
                         {
                             self.schedule(now, id, Step::Release);
                         }
@@ -399,10 +443,14 @@ impl Engine {
                 for d in kept(&m.documents, &accepted) {
                     for item in &d.items {
                         let key = KeyRef(&d.head.logistics_code, &item.logistics_no);
+                        if self.settled_waybill(key).is_some() {
+                            continue;
+                        }
                         let slot = self.waybills.entry(key.to_owned()).or_default();
+                        slot.touched = now;
                         slot.departed = true;
                         if let Some(list) = slot.list
-                            && self.lists[list as usize].status == ListStatus::Released
+                            && self.lists[list].status == ListStatus::Released
                         {
                             self.schedule(now + self.config.store_delay, list, Step::Close);
                         }
@@ -429,15 +477,31 @@ impl Engine {
         // does not hold the order's place, so it cannot block the order's own list.
         let earlier = slot
             .and_then(|slot| slot.list)
-            .map(|i| (i, &self.lists[i as usize]))
+            .map(|i| (i, &self.lists[i]))
             .filter(|(_, l)| !matches!(l.status, ListStatus::Rejected | ListStatus::Deleted))
             .filter(|(_, l)| order_ebc.is_none_or(|e| *e == l.record.facts.ebc_code))
             .map(|(i, l)| {
                 let same = l.record.guid == *h.guid;
                 (i, l.status, same, l.record.facts.ebc_code == *h.ebc_code)
             });
-        let waybill_taken = self.waybill_taken(KeyRef(&h.logistics_code, &h.logistics_no));
+        let waybill_key = KeyRef(&h.logistics_code, &h.logistics_no);
+        let waybill_taken = self.waybill_taken(waybill_key);
+        // An order or waybill settled long ago: the same list again changes nothing, and
+        // nothing else can be filed on it.
+        let settled_list = |s: Option<SettledList>| s.is_some_and(|l| l.guid == *h.guid);
+        let settled = match (self.settled_order(key), self.settled_waybill(waybill_key)) {
+            (None, None) => false,
+            (order, waybill) => {
+                if settled_list(order.and_then(|o| o.list))
+                    || settled_list(waybill.and_then(|w| w.list))
+                {
+                    return;
+                }
+                true
+            }
+        };
         let refusal = match (h.app_type.as_ref(), earlier) {
+            _ if settled => Some(SETTLED),
             // The same list delivered again changes nothing.
             (_, Some((_, _, true, true))) => return,
             ("2" | "3", Some((_, _, _, false))) => {
@@ -454,22 +518,23 @@ impl Engine {
                 Some("处理失败：清单已入库，不能删除，请申请撤销（CEB605）")
             }
             ("3", Some((i, ..))) => {
-                self.lists[i as usize].status = ListStatus::Deleted;
+                self.lists[i].status = ListStatus::Deleted;
                 None
             }
             ("2" | "3", None) => Some("处理失败：没有可变更或删除的清单"),
             (_, Some(_)) => Some("处理失败，业务主键重复：该订单的清单已申报"),
             (_, None) if waybill_taken => Some("处理失败：该运单已被另一份清单申报"),
             (_, None) => {
-                let id = self.lists.len() as ListId;
                 let state = self.new_list(list, now, sender);
                 let waybill_key = state.record.facts.waybill_key().to_owned();
-                self.waybills.entry(waybill_key).or_default().list = Some(id);
-                self.orders.entry(key.to_owned()).or_default().list = Some(id);
-                self.lists.push(state);
+                let id = self.lists.push(state);
+                let waybill = self.waybills.entry(waybill_key).or_default();
+                (waybill.list, waybill.touched) = (Some(id), now);
+                let order = self.orders.entry(key.to_owned()).or_default();
+                (order.list, order.touched) = (Some(id), now);
                 self.try_complete(id, now);
                 // Only a list still waiting needs the end of its window.
-                if self.lists[id as usize].status == ListStatus::Waiting {
+                if self.lists[id].status == ListStatus::Waiting {
                     let window = self.config.wait_window;
                     self.schedule(now + window, id, Step::Expire);
                 }
@@ -495,7 +560,7 @@ impl Engine {
         };
         let owner = slot.waybill.as_deref().and_then(|w| w.ebc_code.as_ref());
         slot.list.is_some_and(|i| {
-            let l = &self.lists[i as usize];
+            let l = &self.lists[i];
             !matches!(
                 l.status,
                 ListStatus::Rejected | ListStatus::Deleted | ListStatus::Cancelled
@@ -536,7 +601,7 @@ impl Engine {
     /// A change before release: the new facts count; a list customs already stored is
     /// cross-checked again at once.
     fn change_list(&mut self, id: ListId, facts: ListFacts, now: NaiveDateTime) {
-        let list = &mut self.lists[id as usize];
+        let list = &mut self.lists[id];
         let mut record = (*list.record).clone();
         record.facts = facts;
         list.record = Arc::new(record);
@@ -549,7 +614,7 @@ impl Engine {
         }
         let reasons = self.cross_check_errors(id);
         if !reasons.is_empty() {
-            let list = &mut self.lists[id as usize];
+            let list = &mut self.lists[id];
             list.status = ListStatus::Rejected;
             let info = format!("海关退单：变更后{}", reasons.join("；"));
             let due = now + self.config.store_delay;
@@ -560,7 +625,7 @@ impl Engine {
 
     /// The errors of the cross-check of a list, each as `[code] reason`.
     fn cross_check_errors(&self, id: ListId) -> Vec<String> {
-        let list = &self.lists[id as usize];
+        let list = &self.lists[id];
         let facts = &list.record.facts;
         let (order, waybill) = self.slots(facts);
         let named = Named {
@@ -583,11 +648,16 @@ impl Engine {
             .and_then(|serial| self.stored.get(&serial))
             .copied()
             .filter(|&i| {
-                let list = &self.lists[i as usize];
+                let list = &self.lists[i];
                 list.invt_no.map(|n| n.format(&list.record)).as_deref() == Some(&c.invt_no)
                     && list.record.facts.ebc_code == *c.ebc_code
             });
-        let status = id.map(|i| self.lists[i as usize].status);
+        let status = id.map(|i| self.lists[i].status).or_else(|| {
+            InvtNo::serial_of(&c.invt_no)
+                .and_then(|serial| self.settled_serial(serial))
+                .filter(|s| s.invt_no == c.invt_no.as_ref() && s.ebc == *c.ebc_code)
+                .map(|s| s.status)
+        });
         let (code, info) = match status {
             Some(ListStatus::Closed) => ("100", "清单已结关，不能撤销：请申请退货（CEB213）"),
             Some(ListStatus::Cancelled) => ("100", "重复申报：清单已撤销"),
@@ -597,7 +667,7 @@ impl Engine {
         if code == "399"
             && let Some(i) = id
         {
-            self.lists[i as usize].status = ListStatus::Cancelled;
+            self.lists[i].status = ListStatus::Cancelled;
         }
         let pre_no = self.next_pre_no(now);
         let receipt = receipts::cancel(c, pre_no, code, info, now + self.config.store_delay);
@@ -635,8 +705,11 @@ impl Engine {
 
     /// Where the list of an order stands.
     pub fn list_status(&self, ebp_code: &str, order_no: &str) -> Option<ListStatus> {
-        let slot = self.orders.get(&KeyRef(ebp_code, order_no))?;
-        slot.list.map(|i| self.lists[i as usize].status)
+        let key = KeyRef(ebp_code, order_no);
+        match self.orders.get(&key) {
+            Some(slot) => slot.list.map(|i| self.lists[i].status),
+            None => self.settled_order(key)?.list.map(|l| l.status),
+        }
     }
 
     /// Test support: makes customs do `event` to the list of an order now, whatever its own
@@ -656,7 +729,7 @@ impl Engine {
         else {
             return Err("no list for this order");
         };
-        let list = &mut self.lists[id as usize];
+        let list = &mut self.lists[id];
         match (event, list.status) {
             (Forced::Reject, s) if s <= ListStatus::Concluded => {
                 list.status = ListStatus::Rejected;
@@ -683,7 +756,7 @@ impl Engine {
 
     /// The delay before `step` of a list: drawn around the nominal one, plus any scenario delay.
     fn delay_for(&self, id: ListId, step: Step, nominal: Duration) -> Duration {
-        let list = &self.lists[id as usize];
+        let list = &self.lists[id];
         customs::jittered(&self.config.profile, list.draws, step.name(), nominal)
             + list.scenario.extra_delay
     }
@@ -733,18 +806,21 @@ impl Engine {
 
     /// Moves a waiting list on when everything it names has arrived.
     fn try_complete(&mut self, id: ListId, now: NaiveDateTime) {
-        let list = &self.lists[id as usize];
+        let list = &self.lists[id];
         if list.status != ListStatus::Waiting || !self.missing(list).is_empty() {
             return;
         }
-        self.lists[id as usize].status = ListStatus::Checked;
+        self.lists[id].status = ListStatus::Checked;
         let delay = self.delay_for(id, Step::Decide, self.config.store_delay);
         self.schedule(now + delay, id, Step::Decide);
     }
 
     /// Takes one timed step of a list, adding the receipts it sends now to `out`.
     fn step(&mut self, id: ListId, step: Step, due: NaiveDateTime, out: &mut Vec<Outgoing>) {
-        let list = &self.lists[id as usize];
+        // A timer of a list already settled (say, the waiting window of a closed one).
+        let Some(list) = self.lists.get(id) else {
+            return;
+        };
         let (status, (code, info), next) = match (step, list.status) {
             (Step::Expire, ListStatus::Waiting) => {
                 let zh = self.missing(list);
@@ -809,7 +885,7 @@ impl Engine {
                 let site = self.slots(&list.record.facts).1;
                 let arrived = site.is_some_and(|w| w.arrived);
                 if self.config.release_waits_for_arrival && !arrived {
-                    self.lists[id as usize].held_for_arrival = true;
+                    self.lists[id].held_for_arrival = true;
                     return;
                 }
                 let next = (site.is_some_and(|w| w.departed))
@@ -828,7 +904,7 @@ impl Engine {
             // A step for a state the list already left (e.g. the window of a completed list).
             _ => return,
         };
-        let list = &mut self.lists[id as usize];
+        let list = &mut self.lists[id];
         list.status = status;
         let silent = list.scenario.silent;
         if status == ListStatus::Stored {
@@ -836,16 +912,16 @@ impl Engine {
             // the next free one is taken when two GUIDs meet.
             let hash = list.record.guid.with_str(|g| fnv(g.as_bytes()));
             let mut serial = (hash % u64::from(INVT_SERIALS)) as u32;
-            while self.stored.contains_key(&serial) {
+            while self.stored.contains_key(&serial) || self.settled_serial(serial).is_some() {
                 serial = (serial + 1) % INVT_SERIALS;
             }
             self.stored.insert(serial, id);
-            list.invt_no = Some(InvtNo {
+            self.lists[id].invt_no = Some(InvtNo {
                 year: u16::try_from(due.year()).unwrap_or_default(),
                 serial,
             });
         }
-        let list = &self.lists[id as usize];
+        let list = &self.lists[id];
         if !silent {
             out.push(receipts::list(&list.record, list.invt_no, code, info, due));
         }
@@ -868,27 +944,33 @@ impl Engine {
     }
 }
 
+/// Why a document for a settled order or waybill is refused.
+const SETTLED: &str =
+    "处理失败：该订单或运单已办结（清单已结关或撤销，或单证已过保留期），不能再申报、变更或删除";
+
 /// How many serials a customs list number has (9 digits).
 const INVT_SERIALS: u32 = 1_000_000_000;
 
 /// Whether a list is with customs: stored and not yet finished with, so the documents it
 /// was checked against may no longer change.
-fn in_customs(lists: &[ListState], list: Option<ListId>) -> bool {
-    list.is_some_and(|i| {
-        (ListStatus::Stored..=ListStatus::Closed).contains(&lists[i as usize].status)
-    })
+fn in_customs(lists: &settle::Lists, list: Option<ListId>) -> bool {
+    list.and_then(|i| lists.get(i))
+        .is_some_and(|l| (ListStatus::Stored..=ListStatus::Closed).contains(&l.status))
 }
 
+pub mod cold;
 pub mod customs;
 pub mod ledger;
 mod receipts;
 pub mod returns;
+mod settle;
 pub mod snapshot;
 pub mod summary;
 mod window;
 
 pub use customs::{Draws, Profile, Scenario};
 pub use receipts::Outgoing;
+use settle::SettledList;
 pub use window::{SingleWindow, WorkingSet};
 
 /// What becomes of an order, payment receipt or waybill the e-port accepted.

@@ -17,6 +17,7 @@ use chrono::NaiveDateTime;
 /// Counts of what the engine holds in memory.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WorkingSet {
+    pub declarations: usize,
     pub lists: usize,
     pub orders: usize,
     pub waybills: usize,
@@ -49,9 +50,49 @@ impl SingleWindow {
         self
     }
 
-    /// What the engine holds in memory: lists, order keys, waybill keys, pending timers.
+    /// Where finished documents and declarations go (see `engine::cold`): without one
+    /// nothing leaves memory.
+    pub fn attach_cold(&mut self, store: std::sync::Arc<dyn super::cold::ColdStore>) {
+        self.engine.attach_cold(store.clone());
+        self.ledger.attach_cold(store);
+    }
+
+    /// Takes out of memory what is finished with, for the checkpoint of log position
+    /// `version` (`now`: the engine's time). The records to write to the cold store, tagged
+    /// `version`, before that checkpoint: everything settled and not yet confirmed written.
+    pub fn settle(&mut self, version: u64, now: NaiveDateTime) -> super::cold::Batch {
+        let retention = self.engine.config.retention;
+        let settled = self.engine.settle(now, retention);
+        let mut batch = self.engine.cold_mut().hand_over(version, settled);
+        let settled = self.ledger.settle();
+        batch.extend(self.ledger.cold_mut().hand_over(version, settled));
+        batch
+    }
+
+    /// The batch of `version` is in the cold store: it is read from there now.
+    pub fn written(&mut self, version: u64) {
+        self.engine.cold_mut().written(version);
+        self.ledger.cold_mut().written(version);
+    }
+
+    /// Forgets every document (test support), from log position `version` on: what settled
+    /// before is not read any more.
+    pub fn reset(&mut self, version: u64) {
+        let fresh = SingleWindow::new(self.engine.config.clone(), self.engine.params.clone());
+        let engine_cold = std::mem::take(self.engine.cold_mut());
+        let ledger_cold = std::mem::take(self.ledger.cold_mut());
+        *self = fresh;
+        *self.engine.cold_mut() = engine_cold;
+        *self.ledger.cold_mut() = ledger_cold;
+        self.engine.cold_mut().forget_before(version);
+        self.ledger.cold_mut().forget_before(version);
+    }
+
+    /// What the engine holds in memory: lists, order keys, waybill keys, pending timers,
+    /// declarations.
     pub fn working_set(&self) -> WorkingSet {
         WorkingSet {
+            declarations: self.ledger.len(),
             lists: self.engine.lists.len(),
             orders: self.engine.orders.len(),
             waybills: self.engine.waybills.len(),
@@ -156,6 +197,7 @@ impl SingleWindow {
             self.waiting.push(refuse(&[reason]));
             return;
         }
+        self.bring_back_lists_of(app);
         let (ids, mut reasons, simplified) = self.lists_of(app);
         if reasons.is_empty() && ids.is_empty() {
             reasons.push("没有可汇总的已放行清单".into());
@@ -218,6 +260,20 @@ impl SingleWindow {
         self.waiting.extend(results);
     }
 
+    /// Brings back into memory the lists a summary application names or its window holds.
+    fn bring_back_lists_of(&mut self, app: &SummaryApply<'_>) {
+        let h = &app.head;
+        let window = h.start_time.as_deref().and_then(parse_digits);
+        match window.zip(h.end_time.as_deref().and_then(parse_digits)) {
+            Some((start, end)) => self.ledger.bring_back_exported(&h.ebc_code, start, end),
+            None => {
+                for item in &app.items {
+                    self.ledger.bring_back_invt_no(&item.invt_no);
+                }
+            }
+        }
+    }
+
     /// The ledger ids of the lists an application names (or its window holds), what is wrong
     /// with the ones named, and how many simplified (flag A) lists it left out.
     fn lists_of(&self, app: &SummaryApply<'_>) -> (Vec<u32>, Vec<String>, usize) {
@@ -269,12 +325,7 @@ impl SingleWindow {
     /// A return application (213) → 214: accepted when the original list allows it.
     fn return_application(&mut self, app: &InvtRefund<'_>, now: NaiveDateTime) {
         let h = &app.head;
-        if self
-            .ledger
-            .returns()
-            .iter()
-            .any(|r| r.guid == h.guid.as_ref())
-        {
+        if self.ledger.has_return(&h.guid) {
             return; // delivered again
         }
         let pre_no = self.engine.next_pre_no(now);
@@ -289,6 +340,7 @@ impl SingleWindow {
             return;
         }
         let date = date_of(&h.app_time).unwrap_or(now.date());
+        self.ledger.bring_back_invt_no(&h.invt_no);
         let original = self.ledger.by_invt_no(&h.invt_no);
         let receipt = match returns::check_application(app, original, date) {
             Ok((list, lines)) => {
@@ -317,15 +369,11 @@ impl SingleWindow {
         let pre_no = self.engine.next_pre_no(now);
         let due = now + self.engine.config.store_delay;
         let invt_no = tally.invt_no.as_deref().filter(|n| !n.is_empty());
-        let found = self.ledger.returns().iter().position(|r| {
-            r.logistics_no == tally.logistics_no.as_ref()
-                && invt_no
-                    .is_none_or(|n| self.ledger.row(r.list).and_then(|l| l.invt_no()) == Some(n))
-        });
-        let tallied = found.and_then(|i| self.ledger.returns()[i].tallied_at);
+        let found = self.ledger.find_return(&tally.logistics_no, invt_no);
+        let tallied = found.and_then(|at| self.ledger.return_at(at)?.tallied_at);
         let (status, info) = match (found, tallied) {
-            (Some(i), None) => {
-                self.ledger.tally_return(i as u32, now);
+            (Some(at), None) => {
+                self.ledger.tally_return(at, now);
                 ("399", format!("退货理货核注成功[{}]", tally.guid))
             }
             (Some(_), Some(at)) => (

@@ -167,6 +167,8 @@ pub struct CustomsConfig {
     pub inspection_per_mille: Option<u32>,
     pub refusal_per_mille: Option<u32>,
     pub jitter_per_mille: Option<u32>,
+    /// How long (hours) an order or waybill waits in memory for its list (default 168).
+    pub retention_hours: Option<i64>,
 }
 
 impl CustomsConfig {
@@ -185,6 +187,9 @@ impl CustomsConfig {
         set(&mut c.release_delay, self.release_delay_ms);
         set(&mut c.profile.review_delay, self.review_delay_ms);
         set(&mut c.profile.inspection_delay, self.inspection_delay_ms);
+        if let Some(h) = self.retention_hours {
+            c.retention = chrono::Duration::hours(h.max(0));
+        }
         if let Some(v) = self.release_waits_for_arrival {
             c.release_waits_for_arrival = v;
         }

@@ -16,6 +16,7 @@
 //! threads), not per byte, so a record per receipt cost more CPU than checking the message did.
 
 pub mod checkpoint;
+mod cold;
 pub mod disk;
 mod log;
 mod receipts;
@@ -112,6 +113,9 @@ pub struct Store {
     receipts_db: sled::Db,
     receipts: sled::Tree,
     meta: sled::Tree,
+    /// Settled records (`cold`), in a database of their own.
+    cold_db: sled::Db,
+    cold: sled::Tree,
 }
 
 /// The layout this version writes, kept in `meta`; older layouts are refused, not misread.
@@ -160,18 +164,19 @@ impl Store {
         options: &StoreOptions,
     ) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir)?;
-        let open = |name: &str| {
+        // Page caches bounded: they are most of the memory sled takes.
+        let open = |name: &str, cache_mb: u64| {
             sled::Config::new()
                 .path(dir.join(name))
                 .mode(sled::Mode::HighThroughput)
-                .cache_capacity(64 * 1024 * 1024)
+                .cache_capacity(cache_mb * 1024 * 1024)
                 // Small, frequent flushes: a second's worth of receipts written at once kept
                 // the disk busy long enough to stall the event log's flushes behind it (acks
                 // waited up to 100 ms at 10,000 messages/s).
                 .flush_every_ms(Some(100))
                 .open()
         };
-        let meta_db = open("meta")?;
+        let meta_db = open("meta", 4)?;
         let meta = meta_db.open_tree("meta")?;
         let format = match meta.get(FORMAT_KEY)?.and_then(|v| be_u64(&v)) {
             Some(f) => f,
@@ -198,8 +203,11 @@ impl Store {
             2 => return Err(StoreError::NeedsMigration),
             found => return Err(StoreError::Format { found }),
         }
-        let receipts_db = open("receipts")?;
+        let receipts_db = open("receipts", 32)?;
+        let cold_db = open("ledger", 32)?;
         Ok(Store {
+            cold: cold_db.open_tree("cold")?,
+            cold_db,
             events: Arc::new(EventLog::open(disk.clone(), options.segment_bytes)?),
             disk,
             receipts: receipts_db.open_tree("receipts")?,
@@ -250,7 +258,7 @@ impl Store {
     /// Bytes of the sled databases (receipts, cursors) on disk.
     pub fn size_on_disk(&self) -> u64 {
         let size = |db: &sled::Db| db.size_on_disk().unwrap_or(0);
-        size(&self.meta_db) + size(&self.receipts_db)
+        size(&self.meta_db) + size(&self.receipts_db) + size(&self.cold_db)
     }
 
     /// The disk of the log and the checkpoints.

@@ -9,7 +9,7 @@ use crate::server::metrics::Metrics;
 use crate::store::{Store, StoreError, checkpoint};
 use chrono::NaiveDateTime;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
@@ -21,6 +21,8 @@ struct Job {
     seq: u64,
     clock: Option<NaiveDateTime>,
     state: Vec<u8>,
+    /// What settled: written to the cold store before the state.
+    settled: crate::engine::cold::Batch,
     /// When the engine thread began encoding it.
     began: Instant,
 }
@@ -29,6 +31,8 @@ struct Job {
 pub(super) struct Checkpointer {
     jobs: Option<SyncSender<Job>>,
     busy: Arc<AtomicBool>,
+    /// The newest checkpoint written (its log position).
+    written: Arc<AtomicU64>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -40,17 +44,24 @@ impl Checkpointer {
     ) -> Result<Checkpointer, StoreError> {
         let (jobs, rx) = sync_channel::<Job>(1);
         let busy = Arc::new(AtomicBool::new(false));
+        let written = Arc::new(AtomicU64::new(0));
         let thread = {
-            let (store, config, metrics, busy) =
-                (store.clone(), config.clone(), metrics.clone(), busy.clone());
+            let (store, config, metrics, busy, written) = (
+                store.clone(),
+                config.clone(),
+                metrics.clone(),
+                busy.clone(),
+                written.clone(),
+            );
             std::thread::Builder::new()
                 .name("sw-checkpoint".into())
-                .spawn(move || run(&store, rx, &config, &metrics, &busy))?
+                .spawn(move || run(&store, rx, &config, &metrics, &busy, &written))?
         };
         count_log(store, metrics);
         Ok(Checkpointer {
             jobs: Some(jobs),
             busy,
+            written,
             thread: Some(thread),
         })
     }
@@ -60,9 +71,23 @@ impl Checkpointer {
         !self.busy.load(Ordering::SeqCst)
     }
 
+    /// The newest checkpoint written since `confirmed` (which moves on to it), if any.
+    pub fn written_since(&self, confirmed: &mut u64) -> Option<u64> {
+        let newest = self.written.load(Ordering::SeqCst);
+        (newest > *confirmed).then(|| {
+            *confirmed = newest;
+            newest
+        })
+    }
+
     /// Encodes `state` (here, on the engine thread: it must not change meanwhile) and hands
-    /// it over to be written.
-    pub fn offer(&self, state: &EngineState, metrics: &Metrics) {
+    /// it over to be written, after what settled.
+    pub fn offer(
+        &self,
+        state: &EngineState,
+        settled: crate::engine::cold::Batch,
+        metrics: &Metrics,
+    ) {
         let began = Instant::now();
         let bytes = match state.to_bytes() {
             Ok(b) => b,
@@ -77,6 +102,7 @@ impl Checkpointer {
             seq: state.seq(),
             clock: state.clock(),
             state: bytes,
+            settled,
             began,
         };
         if let Some(jobs) = &self.jobs {
@@ -102,9 +128,15 @@ fn run(
     config: &CoreConfig,
     metrics: &Metrics,
     busy: &AtomicBool,
+    written_mark: &AtomicU64,
 ) {
     for job in jobs {
-        let written = store.flush_receipts().and_then(|()| {
+        let cold = if job.settled.is_empty() {
+            Ok(())
+        } else {
+            store.put_cold(&job.settled, job.seq)
+        };
+        let written = cold.and_then(|()| store.flush_receipts()).and_then(|()| {
             let made = chrono::Utc::now().timestamp_millis();
             let size = checkpoint::write(
                 store.disk().as_ref(),
@@ -117,6 +149,7 @@ fn run(
         });
         match written {
             Ok((made, size)) => {
+                written_mark.store(job.seq, Ordering::SeqCst);
                 metrics.checkpoints.fetch_add(1, Ordering::Relaxed);
                 metrics.checkpoint_seq.store(job.seq, Ordering::Relaxed);
                 metrics.checkpoint_made_ms.store(made, Ordering::Relaxed);

@@ -27,21 +27,15 @@ pub(super) struct EngineState {
     clock: Option<NaiveDateTime>,
     /// The last log entry played.
     seq: u64,
-    #[serde(skip)]
-    config: EngineConfig,
-    #[serde(skip)]
-    params: Params,
 }
 
 impl EngineState {
     pub fn new(config: EngineConfig, params: Params) -> EngineState {
         EngineState {
-            engine: SingleWindow::new(config.clone(), params.clone()),
+            engine: SingleWindow::new(config, params),
             next_id: 1,
             clock: None,
             seq: 0,
-            config,
-            params,
         }
     }
 
@@ -53,9 +47,7 @@ impl EngineState {
     ) -> Result<EngineState, SnapshotError> {
         let state: EngineState = snapshot::from_bytes(bytes)?;
         Ok(EngineState {
-            engine: state.engine.restored(config.clone(), params.clone()),
-            config,
-            params,
+            engine: state.engine.restored(config, params),
             ..state
         })
     }
@@ -81,6 +73,17 @@ impl EngineState {
 
     pub fn window(&self) -> &SingleWindow {
         &self.engine
+    }
+
+    pub fn window_mut(&mut self) -> &mut SingleWindow {
+        &mut self.engine
+    }
+
+    /// Takes out of memory what is finished with; the records for the cold store, to be
+    /// written with the checkpoint of this state.
+    fn settle(&mut self) -> crate::engine::cold::Batch {
+        let now = self.clock.unwrap_or_default();
+        self.engine.settle(self.seq, now)
     }
 
     /// Notes what the engine holds in memory.
@@ -162,7 +165,7 @@ impl EngineState {
                 }
             }
             Work::Reset { reply } => {
-                self.engine = SingleWindow::new(self.config.clone(), self.params.clone());
+                self.engine.reset(seq);
                 if let Some(reply) = reply {
                     let _ = reply.send(());
                 }
@@ -189,10 +192,7 @@ impl EngineState {
                 to,
                 reply,
             } => {
-                let ledger = self
-                    .engine
-                    .ledger()
-                    .subset(|r| r.ebc_code() == ebc_code && (from..=to).contains(&r.export_date()));
+                let ledger = self.engine.ledger().gather(&ebc_code, from, to);
                 let _ = reply.send(ledger);
             }
         }
@@ -255,6 +255,7 @@ pub(super) fn run(
         entries: 0,
         since: Instant::now(),
     };
+    let mut confirmed = 0;
     state.count(metrics);
     loop {
         let msg = match rx.recv_timeout(receipts.wait()) {
@@ -288,12 +289,16 @@ pub(super) fn run(
         if receipts.due() {
             receipts.store_waiting(state.clock, metrics);
         }
+        if let Some(version) = checkpointer.written_since(&mut confirmed) {
+            state.engine.written(version);
+        }
         if due.now(config) && checkpointer.is_idle() {
             // Every receipt made so far is in the store before the state that counts them is
             // handed over: the checkpoint thread flushes the store, then writes the state.
             if receipts.store_waiting(state.clock, metrics) {
+                let settled = state.settle();
                 state.count(metrics);
-                checkpointer.offer(&state, metrics);
+                checkpointer.offer(&state, settled, metrics);
                 due = Due {
                     entries: 0,
                     since: Instant::now(),
@@ -304,7 +309,8 @@ pub(super) fn run(
     // Stopping: everything stored, and a last checkpoint so the next start has no log to
     // replay.
     if receipts.store_waiting(state.clock, metrics) && due.entries > 0 {
-        checkpointer.offer(&state, metrics);
+        let settled = state.settle();
+        checkpointer.offer(&state, settled, metrics);
     }
     checkpointer.finish();
 }

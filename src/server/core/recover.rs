@@ -66,6 +66,10 @@ pub(super) fn recover(
         }
         None => (EngineState::new(config, params), "no checkpoint".into()),
     };
+    // Settled records are read as the first run read them: attached before the replay.
+    state
+        .window_mut()
+        .attach_cold(std::sync::Arc::new(store.clone()));
     let loaded_ms = started.elapsed().as_millis() as u64;
     // The log must go on from just after the checkpoint.
     let first = store.segments().first().map_or(1, |s| s.first);
