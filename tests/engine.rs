@@ -891,3 +891,142 @@ fn a_waybill_carries_one_list() {
         "{lists:?}"
     );
 }
+
+/// Plays a parcel's story through a window: its documents, its departure, then (once it is
+/// long closed) the same list again, a duplicate order, a second list for it, its
+/// cancellation, a return and its tally, and a summary; with a cold store (and everything
+/// finished settled out of memory after every message) or without one.
+fn story(
+    cold: bool,
+) -> (
+    Vec<(String, String, String, String)>,
+    single_window::engine::WorkingSet,
+) {
+    use single_window::engine::SingleWindow;
+    use single_window::engine::cold::MemoryStore;
+    use single_window::load::{after, bills};
+    use std::sync::Arc;
+    let p = parcel(&mut Rng::new(31), 31, 50);
+    let mut window = SingleWindow::new(no_arrival_needed(), Params::default());
+    let store = Arc::new(MemoryStore::default());
+    if cold {
+        window.attach_cold(store.clone());
+    }
+    let mut out = Vec::new();
+    let mut version = 0;
+    let mut now = start();
+    let mut play =
+        |window: &mut SingleWindow, out: &mut Vec<Outgoing>, m: &Message<'static>, now| {
+            window.accept(m, now);
+            out.extend(window.advance(now + Duration::minutes(30)));
+            version += 1;
+            let batch = window.settle(version, now + Duration::minutes(30));
+            store.put(version, &batch);
+            window.written(version);
+        };
+    let list = p.list.clone();
+    for m in messages(&p) {
+        play(&mut window, &mut out, &m, now);
+    }
+    let h = &p.list.documents[0].head;
+    let waybills = vec![h.logistics_no.to_string()];
+    let bill = bills::Bill {
+        code: &h.logistics_code,
+        name: &h.logistics_name,
+        customs: &h.customs_code,
+        no: "BILL0001",
+        waybills: &waybills,
+    };
+    now += Duration::minutes(40);
+    let departure = bills::departure(&bill, now, p.list.base_transfer.clone());
+    play(&mut window, &mut out, &departure, now);
+    let invt_no = out
+        .iter()
+        .filter(|o| o.root == "CEB604Message" && o.status == "120")
+        .find_map(|o| {
+            let xml = o.xml();
+            Some(
+                xml.split("<ceb:invtNo>")
+                    .nth(1)?
+                    .split('<')
+                    .next()?
+                    .to_string(),
+            )
+        })
+        .expect("the list was stored");
+    now += Duration::days(2);
+    let mut order_again = p.order.clone();
+    order_again.documents[0].head.guid = "C0000000-0000-4000-8000-0000000000A1".into();
+    let second_list = resent(&p, "1", |_| {});
+    let cancel = Message::Ceb605(single_window::model::cancel::Ceb605Message {
+        documents: vec![single_window::model::cancel::InvtCancel {
+            guid: "E0000000-0000-4000-8000-000000000002".into(),
+            invt_no: invt_no.clone().into(),
+            ebc_code: h.ebc_code.clone(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    });
+    let late = [
+        Message::Ceb603(list.clone()),
+        Message::Ceb303(order_again),
+        second_list,
+        cancel,
+        after::return_application(&list, &invt_no, now).expect("a return"),
+        after::return_tally(&list, &invt_no, now + Duration::hours(1)).expect("a tally"),
+        after::summary(
+            &list.base_transfer,
+            &h.customs_code,
+            start(),
+            now + Duration::days(1),
+            now + Duration::days(1),
+        ),
+    ];
+    for m in &late {
+        now += Duration::hours(2);
+        play(&mut window, &mut out, m, now);
+    }
+    let told = out
+        .iter()
+        .map(|o| {
+            (
+                o.root.to_string(),
+                o.status.to_string(),
+                o.to().to_string(),
+                o.xml(),
+            )
+        })
+        .collect();
+    (told, window.working_set())
+}
+
+#[test]
+fn settling_finished_parcels_out_of_memory_changes_no_answer() {
+    let (kept, in_memory) = story(false);
+    let (settled, left) = story(true);
+    let statuses: Vec<(&str, &str)> = settled
+        .iter()
+        .map(|(root, status, ..)| (root.as_str(), status.as_str()))
+        .collect();
+    // The closed list again: nothing; the order again: refused; a second list: refused; the
+    // cancellation: refused (closed); the return 800 and its tally 399; the summary.
+    for expected in [
+        ("CEB604Message", "899"),
+        ("CEB304Message", "-304001"),
+        ("CEB604Message", "-604001"),
+        ("CEB606Message", "100"),
+        ("CEB214Message", "800"),
+        ("CEB216Message", "399"),
+        ("CEB702Message", "120"),
+    ] {
+        assert!(statuses.contains(&expected), "{expected:?} in {statuses:?}");
+    }
+    assert_eq!(settled, kept, "the same receipts, byte for byte");
+    assert!(in_memory.lists > 0 && in_memory.declarations > 0);
+    assert_eq!(
+        (left.lists, left.orders, left.waybills),
+        (0, 0, 0),
+        "{left:?}"
+    );
+    assert_eq!(left.declarations, 0, "{left:?}");
+}

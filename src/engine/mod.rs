@@ -229,6 +229,8 @@ pub struct Engine {
     stored: HashMap<u32, ListId>,
     /// What settled: out of memory, read back by key (see `settle`).
     cold: cold::Cold,
+    /// Parcels settled so far (each is numbered in the cold store).
+    parcels_settled: u64,
     timers: BinaryHeap<Timer>,
     seq: u64,
     /// Serial of the pre-entry numbers the e-port assigns.
@@ -267,15 +269,7 @@ impl Engine {
                 for order in kept(&m.documents, &accepted) {
                     let (key, mut facts) = OrderFacts::of(order);
                     facts.sender = sender.into();
-                    if let Some(s) = self.settled_order(key.as_ref()) {
-                        if s.order.is_none_or(|o| o.guid != facts.guid) {
-                            let due = now + self.config.store_delay;
-                            self.send(receipts::order_answer(
-                                &key, &facts, "-304001", SETTLED, due,
-                            ));
-                        }
-                        continue;
-                    }
+                    self.bring_back_order(key.as_ref());
                     let slot = self.orders.entry(key.clone()).or_default();
                     slot.touched = now;
                     let earlier = slot.order.as_deref().map(|f| &f.guid);
@@ -319,15 +313,7 @@ impl Engine {
                 for r in kept(&m.documents, &accepted) {
                     let (key, mut facts) = ReceiptFacts::of(r);
                     facts.sender = sender.into();
-                    if let Some(s) = self.settled_order(key.as_ref()) {
-                        if s.payment.is_none_or(|p| p.guid != facts.guid) {
-                            let due = now + self.config.store_delay;
-                            let refusal =
-                                receipts::payment_answer(&key, &facts, "-404001", SETTLED, due);
-                            self.send(refusal);
-                        }
-                        continue;
-                    }
+                    self.bring_back_order(key.as_ref());
                     let slot = self.orders.entry(key.clone()).or_default();
                     slot.touched = now;
                     let earlier = slot.payment.as_deref().map(|f| &f.guid);
@@ -356,15 +342,7 @@ impl Engine {
                 for w in kept(&m.documents, &accepted) {
                     let (key, mut facts) = WaybillFacts::of(w);
                     facts.sender = sender.into();
-                    if let Some(s) = self.settled_waybill(key.as_ref()) {
-                        if s.waybill.is_none_or(|w| w.guid != facts.guid) {
-                            let due = now + self.config.store_delay;
-                            let refusal =
-                                receipts::waybill_answer(&key, &facts, "-504001", SETTLED, due);
-                            self.send(refusal);
-                        }
-                        continue;
-                    }
+                    self.bring_back_waybill(key.as_ref());
                     let slot = self.waybills.entry(key.clone()).or_default();
                     slot.touched = now;
                     let earlier = slot.waybill.as_deref().map(|f| &f.guid);
@@ -416,9 +394,7 @@ impl Engine {
                 for a in kept(&m.documents, &accepted) {
                     for item in &a.items {
                         let key = KeyRef(&a.head.logistics_code, &item.logistics_no);
-                        if self.settled_waybill(key).is_some() {
-                            continue; // its parcel is long finished with
-                        }
+                        self.bring_back_waybill(key);
                         let slot = self.waybills.entry(key.to_owned()).or_default();
                         slot.touched = now;
                         slot.arrived = true;
@@ -443,9 +419,7 @@ impl Engine {
                 for d in kept(&m.documents, &accepted) {
                     for item in &d.items {
                         let key = KeyRef(&d.head.logistics_code, &item.logistics_no);
-                        if self.settled_waybill(key).is_some() {
-                            continue;
-                        }
+                        self.bring_back_waybill(key);
                         let slot = self.waybills.entry(key.to_owned()).or_default();
                         slot.touched = now;
                         slot.departed = true;
@@ -471,6 +445,8 @@ impl Engine {
     fn list_arrives(&mut self, list: &Inventory<'_>, now: NaiveDateTime, sender: &str) {
         let h = &list.head;
         let key = KeyRef(&h.ebp_code, &h.order_no);
+        self.bring_back_order(key);
+        self.bring_back_waybill(KeyRef(&h.logistics_code, &h.logistics_no));
         let slot = self.orders.get(&key);
         let order_ebc = slot.and_then(|s| s.order.as_deref()).map(|o| &o.ebc_code);
         // A list of another enterprise than the order's is sent back by the cross-check: it
@@ -486,22 +462,7 @@ impl Engine {
             });
         let waybill_key = KeyRef(&h.logistics_code, &h.logistics_no);
         let waybill_taken = self.waybill_taken(waybill_key);
-        // An order or waybill settled long ago: the same list again changes nothing, and
-        // nothing else can be filed on it.
-        let settled_list = |s: Option<SettledList>| s.is_some_and(|l| l.guid == *h.guid);
-        let settled = match (self.settled_order(key), self.settled_waybill(waybill_key)) {
-            (None, None) => false,
-            (order, waybill) => {
-                if settled_list(order.and_then(|o| o.list))
-                    || settled_list(waybill.and_then(|w| w.list))
-                {
-                    return;
-                }
-                true
-            }
-        };
         let refusal = match (h.app_type.as_ref(), earlier) {
-            _ if settled => Some(SETTLED),
             // The same list delivered again changes nothing.
             (_, Some((_, _, true, true))) => return,
             ("2" | "3", Some((_, _, _, false))) => {
@@ -708,7 +669,7 @@ impl Engine {
         let key = KeyRef(ebp_code, order_no);
         match self.orders.get(&key) {
             Some(slot) => slot.list.map(|i| self.lists[i].status),
-            None => self.settled_order(key)?.list.map(|l| l.status),
+            None => self.settled_list_status(key),
         }
     }
 
@@ -722,6 +683,7 @@ impl Engine {
         event: Forced,
         now: NaiveDateTime,
     ) -> Result<(), &'static str> {
+        self.bring_back_order(KeyRef(ebp_code, order_no));
         let Some(id) = self
             .orders
             .get(&KeyRef(ebp_code, order_no))
@@ -944,10 +906,6 @@ impl Engine {
     }
 }
 
-/// Why a document for a settled order or waybill is refused.
-const SETTLED: &str =
-    "处理失败：该订单或运单已办结（清单已结关或撤销，或单证已过保留期），不能再申报、变更或删除";
-
 /// How many serials a customs list number has (9 digits).
 const INVT_SERIALS: u32 = 1_000_000_000;
 
@@ -970,7 +928,6 @@ mod window;
 
 pub use customs::{Draws, Profile, Scenario};
 pub use receipts::Outgoing;
-use settle::SettledList;
 pub use window::{SingleWindow, WorkingSet};
 
 /// What becomes of an order, payment receipt or waybill the e-port accepted.

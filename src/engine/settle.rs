@@ -1,16 +1,16 @@
 //! What leaves the engine's memory, when, and how a settled key is answered afterwards.
 //!
 //! A list leaves once it is finished with: closed (899) or cancelled, and with it the order
-//! and waybill it settled; refused or deleted, leaving its order and waybill to wait for
-//! another list. An order or waybill that waits longer than the retention without a list
-//! leaves too. Each leaves a compact record in the cold store (`cold`): enough to answer a
-//! document sent again (the same GUID changes nothing), a duplicate, a change or deletion
-//! (refused: the key is settled), a cancellation of an old list, and to keep customs list
-//! numbers unique. A settled key never comes back into memory.
+//! and waybill it settled, as one parcel record in the cold store (`cold`), exactly as they
+//! were; refused or deleted, leaving its order and waybill to wait for another list. An order
+//! or waybill that waits longer than the retention without a list leaves too. A document
+//! naming a settled key brings its parcel back into memory first, so it is answered exactly
+//! as if it had never left (a duplicate, a change refused, the same GUID again); it leaves
+//! again at the next settle. A customs list number leaves a record of its own: numbers are
+//! never given twice, and a cancellation of an old list is answered from it.
 
 use super::cold::{self, Batch};
-use super::{Engine, ListId, ListState, ListStatus};
-use crate::model::ids::Guid;
+use super::{Engine, ListId, ListState, ListStatus, OrderSlot, WaybillSlot};
 use crate::rules::links::{Key, KeyRef};
 use chrono::{Duration, NaiveDateTime};
 use compact_str::CompactString;
@@ -64,37 +64,17 @@ impl std::ops::IndexMut<ListId> for Lists {
     }
 }
 
-/// A settled document: who sent it and whose it is.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(super) struct Doc {
-    pub guid: Guid,
-    pub ebc: CompactString,
+/// A parcel out of memory: its order slot and waybill slot (each with its key, when they
+/// settled with it) and its list, exactly as they were in memory.
+#[derive(Debug, Serialize, Deserialize)]
+struct Parcel {
+    order: Option<(Key, OrderSlot)>,
+    waybill: Option<(Key, WaybillSlot)>,
+    list: Option<ListState>,
 }
 
-/// A settled list, as its order or waybill remembers it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(super) struct SettledList {
-    pub guid: Guid,
-    pub ebc: CompactString,
-    pub status: ListStatus,
-}
-
-/// A settled order key: its order, payment receipt and list.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(super) struct SettledOrder {
-    pub order: Option<Doc>,
-    pub payment: Option<Doc>,
-    pub list: Option<SettledList>,
-}
-
-/// A settled waybill key.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(super) struct SettledWaybill {
-    pub waybill: Option<Doc>,
-    pub list: Option<SettledList>,
-}
-
-/// A customs list number given out, and what became of its list.
+/// A customs list number given out, and what became of its list (a cancellation is
+/// answered from it; a number is never given twice).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct SettledSerial {
     pub invt_no: String,
@@ -102,7 +82,9 @@ pub(super) struct SettledSerial {
     pub status: ListStatus,
 }
 
-/// Cold tables of the engine.
+/// Cold tables of the engine: parcels by number, order and waybill keys naming their
+/// parcel, serials of list numbers.
+const PARCELS: u8 = b'p';
 const ORDERS: u8 = b'o';
 const WAYBILLS: u8 = b'w';
 const SERIALS: u8 = b's';
@@ -115,6 +97,10 @@ fn serial_key(serial: u32) -> Vec<u8> {
     cold::key(SERIALS, &[&serial.to_be_bytes()])
 }
 
+fn parcel_key(number: u64) -> Vec<u8> {
+    cold::key(PARCELS, &[format!("{number:020}").as_bytes()])
+}
+
 impl Engine {
     /// Where settled records go (without one, nothing leaves memory: `check`, `replay`).
     pub fn attach_cold(&mut self, store: std::sync::Arc<dyn cold::ColdStore>) {
@@ -125,20 +111,56 @@ impl Engine {
         &mut self.cold
     }
 
-    /// The settled record of an order key not in memory.
-    pub(super) fn settled_order(&self, key: KeyRef<'_>) -> Option<SettledOrder> {
-        if self.orders.contains_key(&key) || !self.cold.attached() {
-            return None;
+    /// Brings back into memory the parcel an order key settled with, if it is out of it: a
+    /// document for it is then answered exactly as if it had never left.
+    pub(super) fn bring_back_order(&mut self, key: KeyRef<'_>) {
+        if !self.orders.contains_key(&key) && self.cold.attached() {
+            self.bring_back(&key_of(ORDERS, key));
         }
-        self.cold.read(&key_of(ORDERS, key))
     }
 
-    /// The settled record of a waybill key not in memory.
-    pub(super) fn settled_waybill(&self, key: KeyRef<'_>) -> Option<SettledWaybill> {
-        if self.waybills.contains_key(&key) || !self.cold.attached() {
-            return None;
+    /// Like `bring_back_order`, by waybill key.
+    pub(super) fn bring_back_waybill(&mut self, key: KeyRef<'_>) {
+        if !self.waybills.contains_key(&key) && self.cold.attached() {
+            self.bring_back(&key_of(WAYBILLS, key));
         }
-        self.cold.read(&key_of(WAYBILLS, key))
+    }
+
+    fn bring_back(&mut self, pointer: &[u8]) {
+        let Some(number) = self.cold.read::<u64>(pointer) else {
+            return;
+        };
+        let Some(parcel) = self.cold.read::<Parcel>(&parcel_key(number)) else {
+            return;
+        };
+        let id = parcel.list.map(|list| {
+            let serial = list.invt_no.map(|n| n.serial);
+            let id = self.lists.push(list);
+            if let Some(serial) = serial {
+                self.stored.insert(serial, id);
+            }
+            id
+        });
+        // A key in memory again since is newer than what settled: it stays.
+        if let Some((key, mut slot)) = parcel.order
+            && !self.orders.contains_key(&key)
+        {
+            slot.list = id;
+            self.orders.insert(key, slot);
+        }
+        if let Some((key, mut slot)) = parcel.waybill
+            && !self.waybills.contains_key(&key)
+        {
+            slot.list = id;
+            self.waybills.insert(key, slot);
+        }
+    }
+
+    /// Where the list of a settled order stands (without bringing it back).
+    pub(super) fn settled_list_status(&self, key: KeyRef<'_>) -> Option<ListStatus> {
+        let number = self.cold.read::<u64>(&key_of(ORDERS, key))?;
+        let parcel = self.cold.read::<Parcel>(&parcel_key(number))?;
+        parcel.list.map(|l| l.status)
     }
 
     /// The settled record of a customs list number's serial not in memory.
@@ -173,99 +195,52 @@ impl Engine {
             .map(|(k, _)| k.clone())
             .collect();
         for key in waiting {
-            if let Some(slot) = self.orders.remove(&key) {
-                let record = SettledOrder {
-                    order: slot.order.map(|o| Doc {
-                        guid: o.guid.clone(),
-                        ebc: o.ebc_code.clone(),
-                    }),
-                    payment: slot.payment.map(|p| Doc {
-                        guid: p.guid.clone(),
-                        ebc: p.ebc_code.clone(),
-                    }),
-                    list: None,
-                };
-                batch.insert(key_of(ORDERS, key.as_ref()), cold::encode(&record));
-            }
+            let slot = self.orders.remove(&key);
+            let parcel = Parcel {
+                order: slot.map(|s| (key, s)),
+                waybill: None,
+                list: None,
+            };
+            self.put_parcel(parcel, &mut batch);
         }
         let waiting: Vec<Key> = (self.waybills.iter())
             .filter(|(_, s)| s.list.is_none() && old(s.touched))
             .map(|(k, _)| k.clone())
             .collect();
         for key in waiting {
-            if let Some(slot) = self.waybills.remove(&key) {
-                let record = SettledWaybill {
-                    waybill: slot.waybill.map(|w| Doc {
-                        guid: w.guid.clone(),
-                        ebc: w.ebc_code.clone().unwrap_or_default(),
-                    }),
-                    list: None,
-                };
-                batch.insert(key_of(WAYBILLS, key.as_ref()), cold::encode(&record));
-            }
+            let slot = self.waybills.remove(&key);
+            let parcel = Parcel {
+                order: None,
+                waybill: slot.map(|s| (key, s)),
+                list: None,
+            };
+            self.put_parcel(parcel, &mut batch);
         }
         batch
     }
 
+    /// A parcel's records: the parcel under a new number, and its keys naming it.
+    fn put_parcel(&mut self, parcel: Parcel, batch: &mut Batch) {
+        self.parcels_settled += 1;
+        let number = self.parcels_settled;
+        if let Some((key, _)) = &parcel.order {
+            batch.insert(key_of(ORDERS, key.as_ref()), cold::encode(&number));
+        }
+        if let Some((key, _)) = &parcel.waybill {
+            batch.insert(key_of(WAYBILLS, key.as_ref()), cold::encode(&number));
+        }
+        batch.insert(parcel_key(number), cold::encode(&parcel));
+    }
+
     /// A finished list leaves memory. Closed or cancelled, its order and waybill (if it is
-    /// theirs) leave with it; refused or deleted, they stay to wait for another list.
+    /// theirs) leave with it; refused or deleted, they stay to wait for another list, and
+    /// no longer name it (a refused or deleted list counts for nothing there).
     fn settle_list(&mut self, id: ListId, batch: &mut Batch) {
         let Some(list) = self.lists.map.remove(&id) else {
             return;
         };
         let facts = &list.record.facts;
-        let settled = SettledList {
-            guid: list.record.guid.clone(),
-            ebc: facts.ebc_code.clone(),
-            status: list.status,
-        };
         let done = matches!(list.status, ListStatus::Closed | ListStatus::Cancelled);
-        let order_key = facts.order_key();
-        if self
-            .orders
-            .get(&order_key)
-            .is_some_and(|s| s.list == Some(id))
-        {
-            if done {
-                if let Some(slot) = self.orders.remove(&order_key) {
-                    let record = SettledOrder {
-                        order: slot.order.map(|o| Doc {
-                            guid: o.guid.clone(),
-                            ebc: o.ebc_code.clone(),
-                        }),
-                        payment: slot.payment.map(|p| Doc {
-                            guid: p.guid.clone(),
-                            ebc: p.ebc_code.clone(),
-                        }),
-                        list: Some(settled.clone()),
-                    };
-                    batch.insert(key_of(ORDERS, order_key), cold::encode(&record));
-                }
-            } else if let Some(slot) = self.orders.get_mut(&order_key) {
-                slot.list = None;
-            }
-        }
-        let waybill_key = facts.waybill_key();
-        if self
-            .waybills
-            .get(&waybill_key)
-            .is_some_and(|s| s.list == Some(id))
-        {
-            if done {
-                if let Some(slot) = self.waybills.remove(&waybill_key) {
-                    let record = SettledWaybill {
-                        waybill: slot.waybill.map(|w| Doc {
-                            guid: w.guid.clone(),
-                            ebc: w.ebc_code.clone().unwrap_or_default(),
-                        }),
-                        list: Some(settled.clone()),
-                    };
-                    batch.insert(key_of(WAYBILLS, waybill_key), cold::encode(&record));
-                }
-            } else if let Some(slot) = self.waybills.get_mut(&waybill_key) {
-                slot.list = None;
-            }
-        }
         if let Some(n) = list.invt_no {
             self.stored.remove(&n.serial);
             let record = SettledSerial {
@@ -275,5 +250,35 @@ impl Engine {
             };
             batch.insert(serial_key(n.serial), cold::encode(&record));
         }
+        let order_key = facts.order_key().to_owned();
+        let waybill_key = facts.waybill_key().to_owned();
+        let ours_order = self
+            .orders
+            .get(&order_key)
+            .is_some_and(|s| s.list == Some(id));
+        let ours_waybill = (self.waybills.get(&waybill_key)).is_some_and(|s| s.list == Some(id));
+        if !done {
+            if ours_order && let Some(slot) = self.orders.get_mut(&order_key) {
+                slot.list = None;
+            }
+            if ours_waybill && let Some(slot) = self.waybills.get_mut(&waybill_key) {
+                slot.list = None;
+            }
+            return;
+        }
+        let order = ours_order
+            .then(|| self.orders.remove(&order_key))
+            .flatten()
+            .map(|s| (order_key, s));
+        let waybill = ours_waybill
+            .then(|| self.waybills.remove(&waybill_key))
+            .flatten()
+            .map(|s| (waybill_key, s));
+        let parcel = Parcel {
+            order,
+            waybill,
+            list: Some(list),
+        };
+        self.put_parcel(parcel, batch);
     }
 }
