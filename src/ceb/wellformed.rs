@@ -86,9 +86,13 @@ fn first_bad_char(text: &str) -> Option<(usize, char)> {
     // A branch-free test over blocks, which the compiler vectorises; only a block that has
     // one is searched byte by byte.
     let control = |x: u8| x < 0x20 && x != b'\t' && x != b'\n' && x != b'\r';
+    // `&` rather than `&&`: no branch, so the loop runs on vector registers.
+    let flag = |x: u8| {
+        u8::from(x < 0x20) & u8::from(x != b'\t') & u8::from(x != b'\n') & u8::from(x != b'\r')
+    };
     let mut first = None;
     for (k, block) in b.chunks(64).enumerate() {
-        if block.iter().fold(false, |any, &x| any | control(x)) {
+        if block.iter().fold(0u8, |any, &x| any | flag(x)) != 0 {
             first = block
                 .iter()
                 .position(|&x| control(x))
@@ -108,6 +112,40 @@ type Step = Result<(), (usize, Reason)>;
 
 fn syntax(at: usize, detail: impl Into<String>) -> (usize, Reason) {
     (at, Reason::Syntax(detail.into()))
+}
+
+/// `memchr3`, with the first bytes looked at one by one: values and indentation are short,
+/// and memchr's set-up costs more than such a run.
+fn find3(a: u8, b: u8, c: u8, hay: &[u8]) -> Option<usize> {
+    const NEAR: usize = 32;
+    let near = &hay[..hay.len().min(NEAR)];
+    match near.iter().position(|&x| x == a || x == b || x == c) {
+        Some(n) => Some(n),
+        None if hay.len() > NEAR => memchr::memchr3(a, b, c, &hay[NEAR..]).map(|n| n + NEAR),
+        None => None,
+    }
+}
+
+/// The bytes that end a run of character data: `<`, `&` and `]` (for `]]>`).
+static TEXT_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'<' as usize] = true;
+    t[b'&' as usize] = true;
+    t[b']' as usize] = true;
+    t
+};
+
+/// The next `<`, `&` or `]`: short runs by table, long ones (a Base64 payload) by memchr.
+fn text_stop(hay: &[u8]) -> Option<usize> {
+    const NEAR: usize = 64;
+    let near = &hay[..hay.len().min(NEAR)];
+    match near.iter().position(|&x| TEXT_STOP[usize::from(x)]) {
+        Some(n) => Some(n),
+        None if hay.len() > NEAR => {
+            memchr::memchr3(b'<', b'&', b']', &hay[NEAR..]).map(|n| n + NEAR)
+        }
+        None => None,
+    }
 }
 
 fn is_space(b: u8) -> bool {
@@ -402,7 +440,7 @@ impl Scanner<'_, '_> {
     fn content(&mut self) -> Result<usize, (usize, Reason)> {
         loop {
             let rest = self.rest();
-            let Some(n) = memchr::memchr3(b'<', b'&', b']', rest) else {
+            let Some(n) = text_stop(rest) else {
                 return Err(syntax(self.b.len(), "the input ends inside an element"));
             };
             let at = self.pos + n;
@@ -561,7 +599,7 @@ impl Scanner<'_, '_> {
         let from = self.pos + 1;
         self.pos = from;
         loop {
-            let Some(n) = memchr::memchr3(quote, b'<', b'&', self.rest()) else {
+            let Some(n) = find3(quote, b'<', b'&', self.rest()) else {
                 return Err(syntax(from - 1, "an attribute value is not closed"));
             };
             let i = self.pos + n;
@@ -585,6 +623,18 @@ impl Scanner<'_, '_> {
     /// `</name>`, closing the innermost open element.
     fn end_tag(&mut self) -> Step {
         let at = self.pos;
+        // The usual case, `</name>` closing the innermost element, compared at once.
+        if let Some(&(from, to)) = self.open.last() {
+            let close = at + 2 + (to - from);
+            if self.b.get(at + 2..close) == Some(&self.b[from..to])
+                && self.b.get(close) == Some(&b'>')
+            {
+                self.open.pop();
+                self.pos = close + 1;
+                self.text_from = self.pos;
+                return Ok(());
+            }
+        }
         let Some(end) = self.name_end(at + 2) else {
             return Err(syntax(at, "`</` must start an end tag"));
         };
@@ -621,19 +671,59 @@ impl Scanner<'_, '_> {
     }
 
     /// End of the XML name starting at `from` (XML 1.0 fifth edition `Name`, colons
-    /// included); `None` when no name starts there.
+    /// included); `None` when no name starts there. ASCII goes by a table; only other
+    /// characters are decoded.
     fn name_end(&self, from: usize) -> Option<usize> {
-        let mut chars = self.text.get(from..)?.char_indices();
-        let (_, first) = chars.next()?;
-        if !is_name_start(first) {
-            return None;
+        let b = self.b;
+        let first = *b.get(from)?;
+        let mut i = if first < 0x80 {
+            if NAME_ASCII[usize::from(first)] & START == 0 {
+                return None;
+            }
+            from + 1
+        } else {
+            let c = self.text.get(from..)?.chars().next()?;
+            if !is_name_start(c) {
+                return None;
+            }
+            from + c.len_utf8()
+        };
+        loop {
+            let rest = &b[i..];
+            i += rest
+                .iter()
+                .position(|&c| NAME_ASCII[usize::from(c)] & CHAR == 0)
+                .unwrap_or(rest.len());
+            match b.get(i) {
+                Some(&c) if c >= 0x80 => match self.text.get(i..).and_then(|t| t.chars().next()) {
+                    Some(c) if is_name_char(c) => i += c.len_utf8(),
+                    _ => return Some(i),
+                },
+                _ => return Some(i),
+            }
         }
-        let len = chars
-            .find(|&(_, c)| !is_name_char(c))
-            .map_or(self.text.len() - from, |(i, _)| i);
-        Some(from + len)
     }
 }
+
+const START: u8 = 1;
+const CHAR: u8 = 2;
+
+/// For each byte, whether it may start a name (`START`) and continue one (`CHAR`) as ASCII;
+/// bytes of other characters have neither (they are decoded and judged by the rules below).
+static NAME_ASCII: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        if b.is_ascii_alphabetic() || b == b':' || b == b'_' {
+            t[c] = START | CHAR;
+        } else if b.is_ascii_digit() || b == b'-' || b == b'.' {
+            t[c] = CHAR;
+        }
+        c += 1;
+    }
+    t
+};
 
 fn is_name_start(c: char) -> bool {
     c.is_ascii_alphabetic()
