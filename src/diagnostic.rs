@@ -119,4 +119,18 @@ mod tests {
         assert_eq!((d[1].line, d[1].column), (1, 1));
         assert_eq!((d[2].line, d[2].column), (4, 1));
     }
+
+    #[test]
+    fn columns_on_a_long_line_are_counted_on_not_again() {
+        let text = format!("x\n{}", "中<a/>".repeat(1000));
+        // Given in reverse order: `locate` sorts them itself.
+        let mut offsets: Vec<usize> = text.match_indices("<a/>").map(|(i, _)| i).collect();
+        offsets.reverse();
+        let mut d: Vec<Diagnostic> = offsets.iter().map(|&o| at(o)).collect();
+        locate(&text, &mut d);
+        for (k, d) in d.iter().rev().enumerate() {
+            // Each `中<a/>` is 5 characters; the k-th `<a/>` follows k of them and one `中`.
+            assert_eq!((d.line, d.column), (2, 5 * k as u32 + 2));
+        }
+    }
 }

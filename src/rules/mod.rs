@@ -457,4 +457,19 @@ mod tests {
         assert_eq!(at("/Root/A[3]/x"), Some("<r:Roo"));
         assert_eq!(locate_path("not xml", "/Root"), None);
     }
+
+    #[test]
+    fn many_paths_are_found_in_one_pass_as_each_alone() {
+        let paths = [
+            "/Root/A[2]/x",
+            "/Root/A[1]/x",
+            "/Root/A[2]/y",
+            "/Root/A[1]/z",
+            "/Root/A[3]/x",
+            "/Root/A[2]/x",
+            "/Other",
+        ];
+        let alone: Vec<Option<usize>> = paths.iter().map(|p| locate_path(XML, p)).collect();
+        assert_eq!(super::locate_paths(XML, paths.into_iter()), alone);
+    }
 }
