@@ -239,6 +239,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn what_xml_forbids_is_never_written() {
+        use crate::model::format_error::{Ceb900Message, MessageReturn};
+        let message = Ceb900Message {
+            guid: "a\0b\"c'<".into(),
+            version: "1.0".into(),
+            returns: vec![MessageReturn {
+                ori_biz_message: "<x>\0\u{1b}\u{FFFE}\u{FFFF}]]>&\t\n中，</x>".into(),
+                ..MessageReturn::default()
+            }],
+        };
+        let xml = encode(&message);
+        assert!(
+            xml.contains(" guid=\"a\u{FFFD}b&quot;c&apos;&lt;\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("&lt;x&gt;\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}]]&gt;&amp;\t\n中，&lt;/x&gt;"),
+            "{xml}"
+        );
+        assert_eq!(
+            super::super::wellformed::check(&xml, &super::super::Limits::default()),
+            Ok(())
+        );
+    }
+
+    #[test]
     fn numbers_are_written_as_display_writes_them() {
         let mut decimals = vec![
             Decimal::ZERO,
