@@ -71,10 +71,11 @@ pub fn check_bytes(bytes: &[u8], now: NaiveDateTime) -> MessageReport {
 /// and waybills), keeping only the documents that pass every check on their own (`ctx` should
 /// carry no related documents). Unreadable input tells nothing.
 pub fn note_related(bytes: &[u8], ctx: &Context<'_>, related: &mut Related) {
-    let Ok(prepared) = ceb::prepare(bytes) else {
+    let limits = &ctx.params.limits;
+    let Ok(prepared) = ceb::prepare_with(bytes, limits) else {
         return;
     };
-    let decoded = ceb::decode_str(&prepared.text);
+    let decoded = ceb::decode_str_with(&prepared.text, limits);
     // A message with format errors is refused whole by the e-port: it links nothing.
     if decoded.diagnostics.iter().any(Diagnostic::is_error) {
         return;
@@ -153,7 +154,7 @@ pub fn check_and_decode(
     now: NaiveDateTime,
     ctx: &Context<'_>,
 ) -> (MessageReport, Option<ReceivedMessage>) {
-    let prepared = match ceb::prepare(bytes) {
+    let prepared = match ceb::prepare_with(bytes, &ctx.params.limits) {
         Ok(p) => p,
         Err(unreadable) => return (unreadable_input(bytes, unreadable, now), None),
     };
@@ -187,7 +188,7 @@ impl ReceivedMessage {
 }
 
 fn check_inner(bytes: &[u8], now: NaiveDateTime, ctx: &Context<'_>) -> MessageReport {
-    match ceb::prepare(bytes) {
+    match ceb::prepare_with(bytes, &ctx.params.limits) {
         Ok(p) => check_text(&p.text, p.encoding, p.transport, now, ctx).0,
         Err(unreadable) => unreadable_input(bytes, unreadable, now),
     }
@@ -221,7 +222,7 @@ fn check_text<'t>(
     now: NaiveDateTime,
     ctx: &Context<'_>,
 ) -> (MessageReport, Option<Message<'t>>) {
-    let decoded = ceb::decode_str(text);
+    let decoded = ceb::decode_str_with(text, &ctx.params.limits);
     let mut report = match &decoded.message {
         Some(message) if !decoded.diagnostics.iter().any(is_fatal) => document_reports(
             message,
@@ -268,61 +269,62 @@ fn document_reports(
     };
     let doc_name = root.schema().members[docs_member].name;
     let prefix = ["/", kind.root_name(), "/", doc_name, "["].concat();
-    // Findings outside every document (envelope, root) make the whole message unusable.
-    let (mut inside, outside): (Vec<Diagnostic>, Vec<Diagnostic>) = diagnostics
-        .into_iter()
-        .partition(|d| d.path.starts_with(&prefix));
-    if outside.iter().any(Diagnostic::is_error) {
-        inside.extend(outside);
-        inside.sort_by_key(|d| (d.line, d.column));
-        return unreadable_report(
-            kind.root_name(),
-            guid_of(root),
-            inside,
-            text,
-            transport,
-            now,
-        );
-    }
     let count = match root.view(docs_member) {
         View::Children(n) => n,
         _ => 0,
     };
+    // Format findings per document, by the index in their path (`…/Inventory[k]` or
+    // `…/Inventory[k]/…`): one pass, however many documents and findings there are. The
+    // rest (envelope, root, a document past the most a message may hold) are outside.
+    let mut format_of: Vec<Vec<Diagnostic>> = vec![Vec::new(); count];
+    let mut outside = Vec::new();
+    let mut format_count = 0;
+    for d in diagnostics {
+        let k = d
+            .path
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.split_once(']'))
+            .filter(|(_, tail)| tail.is_empty() || tail.starts_with('/'))
+            .and_then(|(k, _)| k.parse::<usize>().ok())
+            .filter(|k| (1..=count).contains(k));
+        format_count += 1;
+        match k {
+            Some(k) => format_of[k - 1].push(d),
+            None => outside.push(d),
+        }
+    }
+    // Findings outside every document make the whole message unusable.
+    if outside.iter().any(Diagnostic::is_error) {
+        let mut all: Vec<Diagnostic> = format_of.into_iter().flatten().chain(outside).collect();
+        all.sort_by_key(|d| (d.line, d.column));
+        return unreadable_report(kind.root_name(), guid_of(root), all, text, transport, now);
+    }
     // Rules see the format findings, so a value that failed those is not judged again.
-    let findings = rules::check_message(message, &inside, ctx);
-    let envelope: Vec<Diagnostic> = findings
-        .envelope
-        .into_iter()
-        .map(|f| f.into_diagnostic(text))
-        .collect();
-    let mut per_document = findings.documents.into_iter();
+    let findings = rules::check_message(message, format_of.iter().flatten(), ctx);
+    let (envelope, mut rule_diags) = rule_diagnostics(
+        findings,
+        text,
+        ctx.params
+            .limits
+            .max_diagnostics
+            .saturating_sub(format_count),
+    );
     let mut documents = Vec::with_capacity(count);
     let mut replies = Vec::with_capacity(count);
-    for k in 0..count {
+    for (k, own) in format_of.into_iter().enumerate() {
         let Some(doc) = root.child(docs_member, k) else {
             continue;
         };
-        // Format findings of this document: its path, then `/` or the end.
-        let own = |d: &&Diagnostic| {
-            d.path
-                .strip_prefix(&prefix)
-                .and_then(|rest| rest.strip_prefix(&(k + 1).to_string()))
-                .is_some_and(|rest| rest == "]" || rest.starts_with("]/"))
-        };
-        let mut mine: Vec<Diagnostic> = inside
-            .iter()
-            .filter(own)
-            .cloned()
-            .chain(outside.iter().cloned())
-            .collect();
+        let mut mine = own;
+        mine.extend(outside.iter().cloned());
         let format_ok = !mine.iter().any(Diagnostic::is_error);
         mine.extend(envelope.iter().cloned());
-        mine.extend(
-            per_document
-                .next()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|f| f.into_diagnostic(text)),
+        mine.append(
+            rule_diags
+                .get_mut(k)
+                .map(std::mem::take)
+                .as_mut()
+                .unwrap_or(&mut Vec::new()),
         );
         mine.sort_by_key(|d| (d.line, d.column));
         let accepted = !mine.iter().any(Diagnostic::is_error);
@@ -353,6 +355,66 @@ fn document_reports(
         encoding: "UTF-8",
         transport: None,
     }
+}
+
+/// The rule findings of a message as diagnostics: the envelope's, and each document's. At
+/// most `budget` are listed; past it, a document's remaining findings are counted in one
+/// `E-UNLISTED` finding (an error when any of them is one, so the verdict stays the same).
+fn rule_diagnostics(
+    findings: rules::MessageFindings,
+    text: &str,
+    mut budget: usize,
+) -> (Vec<Diagnostic>, Vec<Vec<Diagnostic>>) {
+    let max = budget;
+    let n_envelope = findings.envelope.len();
+    let mut all = findings.envelope;
+    // (document, findings listed for it, the unlisted ones: how many, any error).
+    let mut per_document = Vec::with_capacity(findings.documents.len());
+    for doc in findings.documents {
+        let listed = doc.len().min(budget);
+        budget -= listed;
+        let mut doc = doc.into_iter();
+        all.extend(doc.by_ref().take(listed));
+        let rest: Vec<rules::Finding> = doc.collect();
+        let unlisted = rest.first().map(|first| {
+            let any_error = rest
+                .iter()
+                .any(|f| f.rule.severity == crate::diagnostic::Severity::Error);
+            (first.path.clone(), rest.len(), any_error)
+        });
+        per_document.push((listed, unlisted));
+    }
+    // Every listed finding and each unlisted batch's first place, located in one pass.
+    let marker_rule = rules::catalog::rule("E-UNLISTED");
+    for (_, unlisted) in &per_document {
+        if let (Some((path, n, _)), Some(rule)) = (unlisted, marker_rule) {
+            all.push(rules::Finding {
+                rule,
+                path: path.clone(),
+                found: format!("{n} more"),
+                expected: format!("at most {max} rule findings listed per message (max_diagnostics)"),
+                zh: format!("此处起本单证还有{n}条规则检查结果未列出（max_diagnostics）。"),
+                en: format!("{n} more rule findings of this document from here on are not listed (max_diagnostics)."),
+            });
+        }
+    }
+    let mut diags = rules::into_diagnostics(all, text).into_iter();
+    let envelope: Vec<Diagnostic> = diags.by_ref().take(n_envelope).collect();
+    let mut documents: Vec<Vec<Diagnostic>> = per_document
+        .iter()
+        .map(|(listed, _)| diags.by_ref().take(*listed).collect())
+        .collect();
+    for (doc, (_, unlisted)) in documents.iter_mut().zip(&per_document) {
+        if let Some((_, _, any_error)) = unlisted
+            && let Some(mut marker) = diags.next()
+        {
+            if !any_error {
+                marker.severity = crate::diagnostic::Severity::Warning;
+            }
+            doc.push(marker);
+        }
+    }
+    (envelope, documents)
 }
 
 /// The reply to one document of a business message.

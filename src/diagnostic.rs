@@ -54,23 +54,33 @@ impl Diagnostic {
 }
 
 /// Fills `line`/`column` of every diagnostic from its byte offset in one pass over `text`.
+/// The column is counted on as the scan goes (never again from the start of the line), so
+/// the cost is linear however many findings share one long line.
 pub fn locate(text: &str, diags: &mut [Diagnostic]) {
     let mut order: Vec<usize> = (0..diags.len()).collect();
     order.sort_by_key(|&i| diags[i].offset);
-    let (mut line, mut line_start, mut scanned) = (1u32, 0usize, 0usize);
+    let bytes = text.as_bytes();
+    // Line and column (in characters, 0-based) of the byte at `scanned`.
+    let (mut line, mut column, mut scanned) = (1u32, 0u32, 0usize);
     for i in order {
-        let target = diags[i].offset.min(text.len());
-        let target = floor_char_boundary(text, target);
-        for (k, b) in text.as_bytes()[scanned..target].iter().enumerate() {
-            if *b == b'\n' {
-                line += 1;
-                line_start = scanned + k + 1;
+        let target = floor_char_boundary(text, diags[i].offset.min(text.len())).max(scanned);
+        let segment = &bytes[scanned..target];
+        match memchr::memrchr(b'\n', segment) {
+            Some(last) => {
+                line += memchr::memchr_iter(b'\n', segment).count() as u32;
+                column = chars_in(&segment[last + 1..]);
             }
+            None => column += chars_in(segment),
         }
-        scanned = target.max(scanned);
+        scanned = target;
         diags[i].line = line;
-        diags[i].column = text[line_start..target].chars().count() as u32 + 1;
+        diags[i].column = column + 1;
     }
+}
+
+/// Characters in a slice of UTF-8 that starts and ends on character boundaries.
+fn chars_in(bytes: &[u8]) -> u32 {
+    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count() as u32
 }
 
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {
@@ -108,5 +118,19 @@ mod tests {
         assert_eq!((d[0].line, d[0].column), (2, 3));
         assert_eq!((d[1].line, d[1].column), (1, 1));
         assert_eq!((d[2].line, d[2].column), (4, 1));
+    }
+
+    #[test]
+    fn columns_on_a_long_line_are_counted_on_not_again() {
+        let text = format!("x\n{}", "中<a/>".repeat(1000));
+        // Given in reverse order: `locate` sorts them itself.
+        let mut offsets: Vec<usize> = text.match_indices("<a/>").map(|(i, _)| i).collect();
+        offsets.reverse();
+        let mut d: Vec<Diagnostic> = offsets.iter().map(|&o| at(o)).collect();
+        locate(&text, &mut d);
+        for (k, d) in d.iter().rev().enumerate() {
+            // Each `中<a/>` is 5 characters; the k-th `<a/>` follows k of them and one `中`.
+            assert_eq!((d.line, d.column), (2, 5 * k as u32 + 2));
+        }
     }
 }

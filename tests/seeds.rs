@@ -1,6 +1,6 @@
 //! Golden cases: every message under `seeds/messages/invalid` states in a leading comment what
 //! checking it must find (`expect: CODE PATH at LINE:COLUMN`, one line per finding, errors and
-//! warnings) and what the single window answers (`receipt: ROOT STATUS[,STATUS…]`, one status
+//! warnings; `at FIRST-LAST:COLUMN` for one on each of those lines) and what the single window answers (`receipt: ROOT STATUS[,STATUS…]`, one status
 //! per document). Files in `valid/` state nothing and must be accepted without any finding.
 //! All seeds are checked together, as `single-window check seeds/messages` does, so the rules
 //! linking documents (a list and its order) see each other. The CLI is exercised too.
@@ -37,6 +37,22 @@ fn stated(bytes: &[u8], key: &str) -> Vec<String> {
         .filter_map(|l| l.trim().strip_prefix(key))
         .map(str::to_string)
         .collect()
+}
+
+/// `CODE PATH at FIRST-LAST:COLUMN` stands for one finding on each line from FIRST to LAST
+/// (a seed with a thousand findings states them in one line).
+fn expand(expected: &str) -> Vec<String> {
+    let lines = expected.rsplit_once(" at ").and_then(|(head, place)| {
+        let (lines, column) = place.split_once(':')?;
+        let (first, last) = lines.split_once('-')?;
+        let (first, last): (u32, u32) = (first.parse().ok()?, last.parse().ok()?);
+        Some(
+            (first..=last)
+                .map(|l| format!("{head} at {l}:{column}"))
+                .collect(),
+        )
+    });
+    lines.unwrap_or_else(|| vec![expected.to_string()])
 }
 
 struct Outcome {
@@ -99,7 +115,10 @@ fn check_seed(path: &Path) -> Outcome {
         .map(|d| d.return_status.as_str())
         .collect();
     Outcome {
-        expected: stated(&bytes, "expect: "),
+        expected: stated(&bytes, "expect: ")
+            .iter()
+            .flat_map(|e| expand(e))
+            .collect(),
         found,
         expected_receipt: stated(&bytes, "receipt: "),
         receipt: format!(

@@ -3,6 +3,8 @@
 //! The common shapes (`<x>`, `<x>text</x>`, indentation) are read straight from the input;
 //! everything else goes through quick-xml, and tests hold the two paths to the same result.
 
+use super::limits::Limits;
+use super::wellformed::{self, Reason, Refused};
 use crate::diagnostic::{Diagnostic, SPEC_2022, Severity, locate};
 use crate::model::schema::{
     CEB_NS, DSIG_NS, DXP_NS, Element, Kind, Member, NO_LIMIT, Schema, Str, Value,
@@ -26,9 +28,15 @@ pub struct Decoded<'a> {
     pub root: String,
 }
 
-/// Decodes one CEB message (already UTF-8; `ceb::prepare` turns received bytes into text).
+/// Decodes one CEB message (already UTF-8; `ceb::prepare` turns received bytes into text),
+/// within the default [`Limits`].
 pub fn decode_str(xml: &str) -> Decoded<'_> {
-    let mut d = Decoder::new(xml);
+    decode_str_with(xml, &Limits::default())
+}
+
+/// `decode_str` within the given limits.
+pub fn decode_str_with<'a>(xml: &'a str, limits: &Limits) -> Decoded<'a> {
+    let mut d = Decoder::new(xml, limits);
     let mut message = None;
     if let Some((ns, start, shape, at)) = d.find_root() {
         let name = local_str(&start);
@@ -54,7 +62,7 @@ pub fn decode_str(xml: &str) -> Decoded<'_> {
     let message = message.filter(|_| {
         !diagnostics
             .iter()
-            .any(|x| x.code == "E-XML-SYNTAX" || x.code == "E-XML-ROOT")
+            .any(|x| matches!(x.code, "E-XML-SYNTAX" | "E-XML-ROOT" | "E-XML-LIMIT"))
     });
     Decoded {
         message,
@@ -66,7 +74,16 @@ pub fn decode_str(xml: &str) -> Decoded<'_> {
 /// Decodes a document whose root type is known in advance (e.g. the `DxpMsg` wrapper).
 /// Returns the diagnostics; the element is only trustworthy when none is fatal.
 pub fn decode_into<'a>(xml: &'a str, el: &mut dyn Element<'a>) -> Vec<Diagnostic> {
-    let mut d = Decoder::new(xml);
+    decode_into_with(xml, el, &Limits::default())
+}
+
+/// `decode_into` within the given limits.
+pub fn decode_into_with<'a>(
+    xml: &'a str,
+    el: &mut dyn Element<'a>,
+    limits: &Limits,
+) -> Vec<Diagnostic> {
+    let mut d = Decoder::new(xml, limits);
     if let Some((ns, start, shape, at)) = d.find_root() {
         let name = local_str(&start);
         let schema = el.schema();
@@ -86,7 +103,7 @@ pub fn decode_into<'a>(xml: &'a str, el: &mut dyn Element<'a>) -> Vec<Diagnostic
 pub fn is_fatal(d: &Diagnostic) -> bool {
     matches!(
         d.code,
-        "E-XML-SYNTAX" | "E-XML-ROOT" | "E-XML-ENCODING" | "E-DXP-DATA"
+        "E-XML-SYNTAX" | "E-XML-ROOT" | "E-XML-ENCODING" | "E-DXP-DATA" | "E-XML-LIMIT"
     )
 }
 
@@ -150,17 +167,54 @@ struct Decoder<'a> {
     path: Vec<(&'a str, u32)>,
     fatal: bool,
     root_name: String,
+    limits: Limits,
+    /// Findings past `max_diagnostics`, counted per document instead of listed.
+    unlisted: Vec<Unlisted<'a>>,
+}
+
+/// Findings not listed in one document (or outside every document).
+struct Unlisted<'a> {
+    /// The document: the first two steps of the findings' paths.
+    key: Vec<(&'a str, u32)>,
+    /// Where the first of them was.
+    at: usize,
+    count: usize,
+}
+
+/// The words of one finding: the value found, what was expected, the texts.
+struct Words {
+    found: String,
+    expected: String,
+    zh: String,
+    en: String,
 }
 
 impl<'a> Decoder<'a> {
     fn finish(mut self) -> Vec<Diagnostic> {
+        let max = self.limits.max_diagnostics;
+        for u in std::mem::take(&mut self.unlisted) {
+            let n = u.count;
+            self.diags.push(Diagnostic {
+                code: "E-UNLISTED",
+                severity: Severity::Error,
+                path: path_of(&u.key, None),
+                line: 0,
+                column: 0,
+                found: format!("{n} more"),
+                expected: format!("at most {max} findings listed per message (max_diagnostics)"),
+                zh: format!("此处起还有{n}处格式错误未列出（每条报文最多列出{max}条，max_diagnostics）：请先修正已列出的错误。"),
+                en: format!("{n} more format errors from here on are not listed (at most {max} are listed per message, max_diagnostics): fix the listed ones first."),
+                source: super::limits::SOURCE,
+                offset: u.at,
+            });
+        }
         let mut diags = std::mem::take(&mut self.diags);
         diags.sort_by_key(|x| x.offset);
         locate(self.input, &mut diags);
         diags
     }
 
-    fn new(input: &'a str) -> Self {
+    fn new(input: &'a str, limits: &Limits) -> Self {
         let mut reader = Reader::from_str(input);
         let config = reader.config_mut();
         // End tags are matched here (`end_tag`, `skip`), so the fast paths (`plain_start`,
@@ -180,7 +234,51 @@ impl<'a> Decoder<'a> {
             path: Vec::new(),
             fatal: false,
             root_name: "Unknown".into(),
+            limits: *limits,
+            unlisted: Vec::new(),
         }
+        .scanned()
+    }
+
+    /// Refuses, before any decoding, a text that is not well-formed or is over a limit.
+    fn scanned(mut self) -> Self {
+        let Err(refused) = wellformed::check(self.input, &self.limits) else {
+            return self;
+        };
+        let Refused {
+            at,
+            reason,
+            root,
+            path,
+        } = *refused;
+        if let Some(root) = root {
+            self.root_name = root;
+        }
+        match reason {
+            Reason::Syntax(detail) => self.syntax_error(at, &detail),
+            Reason::Limit(exceeded) => {
+                let (what_zh, what_en) = exceeded.describe();
+                let (limit, value) = (exceeded.limit, exceeded.value);
+                self.diags.push(Diagnostic {
+                    code: "E-XML-LIMIT",
+                    severity: Severity::Error,
+                    path: String::new(),
+                    line: 0,
+                    column: 0,
+                    found: what_en.clone(),
+                    expected: format!("{limit} = {value} at most"),
+                    zh: format!("报文超出本系统的解码限制：{what_zh}（{limit} = {value}）。此类报文不予解析：请检查报文是否完整、正确后重新发送。"),
+                    en: format!("The message is over a decoding limit of the single window: {what_en} ({limit} = {value}). Such a message is not read: check that it is complete and correct, then send it again."),
+                    source: super::limits::SOURCE,
+                    offset: at,
+                });
+                self.fatal = true;
+            }
+        }
+        if let Some(d) = self.diags.last_mut() {
+            d.path = path;
+        }
+        self
     }
 
     /// Next event with its namespace and start offset; `None` at end of input or on a
@@ -283,33 +381,28 @@ impl<'a> Decoder<'a> {
     }
 
     fn path_string(&self, leaf: Option<&str>) -> String {
-        let mut s = String::new();
-        for (name, idx) in &self.path {
-            s.push('/');
-            s.push_str(name);
-            if *idx > 0 {
-                let _ = write!(s, "[{idx}]");
-            }
-        }
-        if let Some(leaf) = leaf {
-            s.push('/');
-            s.push_str(leaf);
-        }
-        s
+        path_of(&self.path, leaf)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Records a finding; its words are only made while findings are still listed.
     fn report(
         &mut self,
         code: &'static str,
         at: usize,
         leaf: Option<&str>,
-        found: String,
-        expected: String,
-        zh: String,
-        en: String,
+        words: impl FnOnce() -> Words,
     ) {
+        if self.diags.len() >= self.limits.max_diagnostics {
+            self.unlisted(at);
+            return;
+        }
         let path = self.path_string(leaf);
+        let Words {
+            found,
+            expected,
+            zh,
+            en,
+        } = words();
         self.diags.push(Diagnostic {
             code,
             severity: Severity::Error,
@@ -323,6 +416,19 @@ impl<'a> Decoder<'a> {
             source: SPEC_2022,
             offset: at,
         });
+    }
+
+    /// Counts a finding past `max_diagnostics` against its document.
+    fn unlisted(&mut self, at: usize) {
+        let key = &self.path[..self.path.len().min(2)];
+        match self.unlisted.iter_mut().find(|u| u.key == key) {
+            Some(u) => u.count += 1,
+            None => self.unlisted.push(Unlisted {
+                key: key.to_vec(),
+                at,
+                count: 1,
+            }),
+        }
     }
 
     /// Finds the root element: its namespace, start tag, shape and offset.
@@ -383,15 +489,12 @@ impl<'a> Decoder<'a> {
                 ),
             )
         };
-        self.report(
-            "E-XML-ROOT",
-            at,
-            Some(name),
-            format!("{name} in {}", ns_label(ns)),
-            expected.to_string(),
+        self.report("E-XML-ROOT", at, Some(name), || Words {
+            found: format!("{name} in {}", ns_label(ns)),
+            expected: expected.to_string(),
             zh,
             en,
-        );
+        });
         self.fatal = true;
     }
 
@@ -489,16 +592,15 @@ impl<'a> Decoder<'a> {
     }
 
     fn unexpected_text(&mut self, schema: &Schema, at: usize, text: &str) {
-        let shown = clip(text.trim());
-        self.report(
-            "E-XML-TEXT",
-            at,
-            None,
-            shown.clone(),
-            format!("only child elements inside {}", schema.name),
-            format!("{}下不能直接出现文本“{shown}”：请把它放进对应的子元素，或删除。", schema.name),
-            format!("Text \"{shown}\" appears directly inside {}: put it in the right child element or remove it.", schema.name),
-        );
+        self.report("E-XML-TEXT", at, None, || {
+            let shown = clip(text.trim());
+            Words {
+                expected: format!("only child elements inside {}", schema.name),
+                zh: format!("{}下不能直接出现文本“{shown}”：请把它放进对应的子元素，或删除。", schema.name),
+                en: format!("Text \"{shown}\" appears directly inside {}: put it in the right child element or remove it.", schema.name),
+                found: shown,
+            }
+        });
     }
 
     fn attributes(
@@ -527,22 +629,19 @@ impl<'a> Decoder<'a> {
                 .iter()
                 .position(|m| m.name == name && matches!(m.kind, Kind::Attr { .. }));
             let Some(i) = found else {
-                self.report(
-                    "E-XML-UNKNOWN",
-                    at,
-                    Some(&format!("@{name}")),
-                    name.to_string(),
-                    format!(
+                self.report("E-XML-UNKNOWN", at, Some(&format!("@{name}")), || Words {
+                    found: name.to_string(),
+                    expected: format!(
                         "only the attributes {} on {}",
                         attr_names(schema),
                         schema.name
                     ),
-                    format!("{}上不允许属性 {name}：请删除。", schema.name),
-                    format!(
+                    zh: format!("{}上不允许属性 {name}：请删除。", schema.name),
+                    en: format!(
                         "The attribute {name} is not allowed on {}: remove it.",
                         schema.name
                     ),
-                );
+                });
                 continue;
             };
             seen |= 1 << i;
@@ -562,21 +661,20 @@ impl<'a> Decoder<'a> {
         }
         for (i, m) in schema.members.iter().enumerate() {
             if matches!(m.kind, Kind::Attr { .. }) && m.min > 0 && seen & (1 << i) == 0 {
-                self.report(
-                    "E-XML-MISSING",
-                    at,
-                    Some(&format!("@{}", m.name)),
-                    String::new(),
-                    format!("attribute {} ({})", m.name, m.doc),
-                    format!(
-                        "{}缺少必填属性 {}（{}）：请补上。",
-                        schema.name, m.name, m.doc
-                    ),
-                    format!(
-                        "{} lacks the required attribute {} ({}): add it.",
-                        schema.name, m.name, m.doc
-                    ),
-                );
+                self.report("E-XML-MISSING", at, Some(&format!("@{}", m.name)), || {
+                    Words {
+                        found: String::new(),
+                        expected: format!("attribute {} ({})", m.name, m.doc),
+                        zh: format!(
+                            "{}缺少必填属性 {}（{}）：请补上。",
+                            schema.name, m.name, m.doc
+                        ),
+                        en: format!(
+                            "{} lacks the required attribute {} ({}): add it.",
+                            schema.name, m.name, m.doc
+                        ),
+                    }
+                });
             }
         }
     }
@@ -597,20 +695,16 @@ impl<'a> Decoder<'a> {
     ) -> Option<usize> {
         let name = local_str(&start);
         let Some(i) = find_member(schema, *last, name) else {
-            let expected = format!(
-                "one of the elements of {}: {}",
-                schema.name,
-                element_names(schema)
-            );
-            self.report(
-                "E-XML-UNKNOWN",
-                at,
-                Some(name),
-                name.to_string(),
-                expected,
-                format!("{}中不允许元素 {name}：请检查拼写（区分大小写）或删除。", schema.name),
-                format!("The element {name} is not allowed in {}: check the spelling (case matters) or remove it.", schema.name),
-            );
+            self.report("E-XML-UNKNOWN", at, Some(name), || Words {
+                found: name.to_string(),
+                expected: format!(
+                    "one of the elements of {}: {}",
+                    schema.name,
+                    element_names(schema)
+                ),
+                zh: format!("{}中不允许元素 {name}：请检查拼写（区分大小写）或删除。", schema.name),
+                en: format!("The element {name} is not allowed in {}: check the spelling (case matters) or remove it.", schema.name),
+            });
             let _ = self.skip(&start, shape);
             return None;
         };
@@ -623,15 +717,12 @@ impl<'a> Decoder<'a> {
         if !ns.matches(expected_ns) {
             // It is the member, misplaced in a namespace: count it, so it is not also "missing".
             counts[i] += 1;
-            self.report(
-                "E-XML-NAMESPACE",
-                at,
-                Some(name),
-                format!("{name} in {}", ns_label(ns)),
-                format!("{name} in namespace {expected_ns}"),
-                format!("元素 {name} 的命名空间不对：应属于 {expected_ns}（例如使用已声明的 ceb: 前缀）。"),
-                format!("The element {name} is in the wrong namespace: it belongs to {expected_ns} (e.g. use the declared ceb: prefix)."),
-            );
+            self.report("E-XML-NAMESPACE", at, Some(name), || Words {
+                found: format!("{name} in {}", ns_label(ns)),
+                expected: format!("{name} in namespace {expected_ns}"),
+                zh: format!("元素 {name} 的命名空间不对：应属于 {expected_ns}（例如使用已声明的 ceb: 前缀）。"),
+                en: format!("The element {name} is in the wrong namespace: it belongs to {expected_ns} (e.g. use the declared ceb: prefix)."),
+            });
             let _ = self.skip(&start, shape);
             return Some(i);
         }
@@ -647,29 +738,23 @@ impl<'a> Decoder<'a> {
             }
         };
         if n > member.max {
-            self.report(
-                "E-XML-COUNT",
-                at,
-                Some(&leaf()),
-                format!("{n} × {name}"),
-                format!("at most {} × {name}", member.max),
-                format!("{name}最多出现{}次，这里是第{n}次：请删除多余的{name}。", member.max),
-                format!("{name} may occur at most {} time(s); this is occurrence {n}: remove the extra {name}.", member.max),
-            );
+            self.report("E-XML-COUNT", at, Some(&leaf()), || Words {
+                found: format!("{n} × {name}"),
+                expected: format!("at most {} × {name}", member.max),
+                zh: format!("{name}最多出现{}次，这里是第{n}次：请删除多余的{name}。", member.max),
+                en: format!("{name} may occur at most {} time(s); this is occurrence {n}: remove the extra {name}.", member.max),
+            });
             let _ = self.skip(&start, shape);
             return None;
         }
         if i < *last {
             let after = schema.members[*last].name;
-            self.report(
-                "E-XML-ORDER",
-                at,
-                Some(&leaf()),
-                format!("{name} after {after}"),
-                format!("{name} before {after} (the order of {})", schema.name),
-                format!("元素 {name} 位置错误：在 {} 中它必须位于 {after} 之前，请按规范顺序排列。", schema.name),
-                format!("The element {name} is out of place: in {} it must come before {after}; put the elements in the spec's order.", schema.name),
-            );
+            self.report("E-XML-ORDER", at, Some(&leaf()), || Words {
+                found: format!("{name} after {after}"),
+                expected: format!("{name} before {after} (the order of {})", schema.name),
+                zh: format!("元素 {name} 位置错误：在 {} 中它必须位于 {after} 之前，请按规范顺序排列。", schema.name),
+                en: format!("The element {name} is out of place: in {} it must come before {after}; put the elements in the spec's order.", schema.name),
+            });
         } else {
             *last = i;
         }
@@ -722,34 +807,28 @@ impl<'a> Decoder<'a> {
                 .find(|&p| p != usize::MAX)
                 .unwrap_or(end_at);
             if counts[i] == 0 {
-                self.report(
-                    "E-XML-MISSING",
-                    at,
-                    Some(m.name),
-                    String::new(),
-                    format!("{} ({}), {}", m.name, m.doc, m.kind.describe()),
-                    format!(
+                self.report("E-XML-MISSING", at, Some(m.name), || Words {
+                    found: String::new(),
+                    expected: format!("{} ({}), {}", m.name, m.doc, m.kind.describe()),
+                    zh: format!(
                         "{}缺少必填元素 {}（{}）：请按规范补上。",
                         schema.name, m.name, m.doc
                     ),
-                    format!(
+                    en: format!(
                         "{} lacks the required element {} ({}): add it where the spec places it.",
                         schema.name, m.name, m.doc
                     ),
-                );
+                });
             } else {
-                self.report(
-                    "E-XML-COUNT",
-                    at,
-                    Some(m.name),
-                    format!("{} × {}", counts[i], m.name),
-                    format!("at least {} × {}", m.min, m.name),
-                    format!("{}至少应出现{}次，实际{}次。", m.name, m.min, counts[i]),
-                    format!(
+                self.report("E-XML-COUNT", at, Some(m.name), || Words {
+                    found: format!("{} × {}", counts[i], m.name),
+                    expected: format!("at least {} × {}", m.min, m.name),
+                    zh: format!("{}至少应出现{}次，实际{}次。", m.name, m.min, counts[i]),
+                    en: format!(
                         "{} must occur at least {} times; found {}.",
                         m.name, m.min, counts[i]
                     ),
-                );
+                });
             }
         }
     }
@@ -811,17 +890,14 @@ impl<'a> Decoder<'a> {
     ) {
         let inner_name = local_str(inner).to_string();
         let name = local_str(start).to_string();
-        self.report(
-            "E-XML-TEXT",
-            at,
-            Some(leaf),
-            format!("element {inner_name}"),
-            format!("text only inside {name}"),
-            format!("{name} 只能包含文本，不能包含子元素 {inner_name}：请删除 {inner_name}。"),
-            format!(
+        self.report("E-XML-TEXT", at, Some(leaf), || Words {
+            found: format!("element {inner_name}"),
+            expected: format!("text only inside {name}"),
+            zh: format!("{name} 只能包含文本，不能包含子元素 {inner_name}：请删除 {inner_name}。"),
+            en: format!(
                 "{name} holds text only, not the child element {inner_name}: remove {inner_name}."
             ),
-        );
+        });
         let _ = self.skip(inner, shape);
     }
 
@@ -987,27 +1063,41 @@ impl<'a> Decoder<'a> {
             _ => "E-XML-DATE",
         };
         let name = member.name;
-        self.report(
-            code,
-            at,
-            Some(&leaf.to_string()),
-            clip(&raw),
-            member.kind.describe(),
-            format!(
+        self.report(code, at, Some(&leaf.to_string()), || Words {
+            found: clip(&raw),
+            expected: member.kind.describe(),
+            zh: format!(
                 "{name}（{}）的值“{}”不符合要求：{}。",
                 member.doc,
                 clip(&raw),
                 problem.zh
             ),
-            format!(
+            en: format!(
                 "The value \"{}\" of {name} ({}) is not valid: {}.",
                 clip(&raw),
                 member.doc,
                 problem.en
             ),
-        );
+        });
         None
     }
+}
+
+/// An XPath from its steps (element name and 1-based index, 0 = not repeatable).
+fn path_of(steps: &[(&str, u32)], leaf: Option<&str>) -> String {
+    let mut s = String::new();
+    for (name, idx) in steps {
+        s.push('/');
+        s.push_str(name);
+        if *idx > 0 {
+            let _ = write!(s, "[{idx}]");
+        }
+    }
+    if let Some(leaf) = leaf {
+        s.push('/');
+        s.push_str(leaf);
+    }
+    s
 }
 
 /// A format problem in one value, said in both languages.

@@ -1,7 +1,6 @@
 //! Schema-driven encoder: writes any message element as indented XML with the `ceb:` prefix.
 
 use crate::model::schema::{Element, Kind, Schema, View, prefix_of};
-use quick_xml::escape::{escape, partial_escape};
 use rust_decimal::Decimal;
 
 /// Writes a whole document: XML declaration, root with namespace declarations, content.
@@ -31,11 +30,33 @@ fn indent(out: &mut String, depth: usize) {
 fn push_text(out: &mut String, t: &str) {
     let special = t
         .bytes()
-        .fold(false, |found, b| found | matches!(b, b'<' | b'>' | b'&'));
+        .fold(false, |found, b| found | needs_care(b, false));
     if special {
-        out.push_str(&partial_escape(t));
+        push_escaped(out, t, false);
     } else {
         out.push_str(t);
+    }
+}
+
+/// Bytes that may need escaping or replacing: markup, C0 controls, and the lead byte of
+/// U+FFFE/U+FFFF (EF), which `push_escaped` looks at more closely.
+fn needs_care(b: u8, attr: bool) -> bool {
+    matches!(b, b'<' | b'>' | b'&' | 0xEF) | (b < 0x20) | (attr & matches!(b, b'"' | b'\''))
+}
+
+/// `t` escaped; a character XML 1.0 does not allow (a NUL, a control, U+FFFE) becomes U+FFFD,
+/// so whatever a value held, the document written is well-formed.
+fn push_escaped(out: &mut String, t: &str, attr: bool) {
+    for c in t.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' if attr => out.push_str("&quot;"),
+            '\'' if attr => out.push_str("&apos;"),
+            c if !super::wellformed::is_xml_char(c) => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
     }
 }
 
@@ -128,11 +149,8 @@ fn push_attr(out: &mut String, name: &str, value: &str) {
     out.push(' ');
     out.push_str(name);
     out.push_str("=\"");
-    if value
-        .bytes()
-        .any(|b| matches!(b, b'<' | b'>' | b'&' | b'"' | b'\''))
-    {
-        out.push_str(&escape(value));
+    if value.bytes().any(|b| needs_care(b, true)) {
+        push_escaped(out, value, true);
     } else {
         out.push_str(value);
     }
@@ -219,6 +237,32 @@ fn has_signature(el: &dyn Element<'_>, schema: &Schema) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_xml_forbids_is_never_written() {
+        use crate::model::format_error::{Ceb900Message, MessageReturn};
+        let message = Ceb900Message {
+            guid: "a\0b\"c'<".into(),
+            version: "1.0".into(),
+            returns: vec![MessageReturn {
+                ori_biz_message: "<x>\0\u{1b}\u{FFFE}\u{FFFF}]]>&\t\n中，</x>".into(),
+                ..MessageReturn::default()
+            }],
+        };
+        let xml = encode(&message);
+        assert!(
+            xml.contains(" guid=\"a\u{FFFD}b&quot;c&apos;&lt;\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("&lt;x&gt;\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}]]&gt;&amp;\t\n中，&lt;/x&gt;"),
+            "{xml}"
+        );
+        assert_eq!(
+            super::super::wellformed::check(&xml, &super::super::Limits::default()),
+            Ok(())
+        );
+    }
 
     #[test]
     fn numbers_are_written_as_display_writes_them() {

@@ -2,10 +2,14 @@
 
 pub mod decode;
 pub mod encode;
+mod gb;
+pub mod limits;
+pub mod wellformed;
 pub mod xsd;
 
-pub use decode::{Decoded, decode_into, decode_str};
+pub use decode::{Decoded, decode_into, decode_into_with, decode_str, decode_str_with};
 pub use encode::{encode, encode_into};
+pub use limits::Limits;
 
 use crate::diagnostic::{Diagnostic, Severity, locate};
 use crate::model::dxp::DxpMsg;
@@ -40,6 +44,11 @@ pub struct Unreadable {
 /// Strips a byte-order mark, transcodes GB2312/GBK/GB18030 (or any other declared encoding
 /// known to encoding_rs) to UTF-8 and unwraps a `DxpMsg` (Base64 `Data`). Borrows when it can.
 pub fn prepare(bytes: &[u8]) -> Result<Prepared<'_>, Unreadable> {
+    prepare_with(bytes, &Limits::default())
+}
+
+/// `prepare`, reading a `DxpMsg` wrapper within the given limits.
+pub fn prepare_with<'b>(bytes: &'b [u8], limits: &Limits) -> Result<Prepared<'b>, Unreadable> {
     let (text, encoding) = to_utf8(bytes).map_err(|d| Unreadable {
         diagnostics: vec![*d],
         transport: None,
@@ -51,7 +60,7 @@ pub fn prepare(bytes: &[u8]) -> Result<Prepared<'_>, Unreadable> {
             transport: None,
         });
     }
-    let (inner, transport) = unwrap_dxp(&text)?;
+    let (inner, transport) = unwrap_dxp(&text, limits)?;
     let (inner_text, inner_encoding) = to_utf8(&inner).map_err(|d| Unreadable {
         diagnostics: vec![*d],
         transport: Some(transport.clone()),
@@ -64,9 +73,9 @@ pub fn prepare(bytes: &[u8]) -> Result<Prepared<'_>, Unreadable> {
 }
 
 /// Decodes the `DxpMsg` wrapper and its Base64 payload.
-fn unwrap_dxp(text: &str) -> Result<(Vec<u8>, Transport), Unreadable> {
+fn unwrap_dxp(text: &str, limits: &Limits) -> Result<(Vec<u8>, Transport), Unreadable> {
     let mut dxp = DxpMsg::default();
-    let mut diags = decode_into(text, &mut dxp);
+    let mut diags = decode_into_with(text, &mut dxp, limits);
     let transport = Transport {
         cop_msg_id: dxp.trans_info.cop_msg_id.to_string(),
         sender_id: dxp.trans_info.sender_id.to_string(),
@@ -149,7 +158,7 @@ fn to_utf8(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), Box<Diagnostic>
     }
     let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let label = declared_encoding(bytes);
-    let enc = match label {
+    let enc = match label.as_deref() {
         None => encoding_rs::UTF_8,
         Some(l) => match encoding_rs::Encoding::for_label(l.as_bytes()) {
             Some(e) => e,
@@ -162,6 +171,17 @@ fn to_utf8(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str), Box<Diagnostic>
             }
         },
     };
+    // encoding_rs reads every GB label with the GB18030 tables (WHATWG), which hold more
+    // than the encoding declared: bytes outside the declared table are refused, as libxml2
+    // (iconv) refuses them.
+    if let Some(bad) = label.as_deref().and_then(|l| gb::first_invalid(l, bytes)) {
+        let (prefix, _) = enc.decode_without_bom_handling(&bytes[..bad]);
+        let what = format!(
+            "bytes that are not valid {}",
+            label.as_deref().unwrap_or_default()
+        );
+        return Err(encoding_problem(prefix.as_bytes(), prefix.len(), &what));
+    }
     if enc == encoding_rs::UTF_8 {
         // The SIMD check costs a fraction of the standard one; that one runs only to say
         // where a bad byte is.

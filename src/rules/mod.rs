@@ -18,7 +18,7 @@ use crate::model::{Message, MessageType};
 use catalog::Rule;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Tunable parameters. None of these has a published value; each default is documented.
 #[derive(Debug, Clone)]
@@ -33,6 +33,8 @@ pub struct Params {
     /// Largest accepted difference between a list's and its waybill's gross weight, as a
     /// fraction of the waybill's (parcels are weighed again by the carrier).
     pub weight_tolerance: Decimal,
+    /// How much one message may ask of the decoder (elements, depth, values, findings).
+    pub limits: crate::ceb::Limits,
 }
 
 impl Default for Params {
@@ -55,6 +57,7 @@ impl Default for Params {
             amount_tolerance: Decimal::new(1, 2),
             list_ceiling_cny: Decimal::from(5000),
             weight_tolerance: Decimal::new(10, 2),
+            limits: crate::ceb::Limits::default(),
             cny_per_unit: rates
                 .iter()
                 .filter_map(|(c, r)| Some(((*c).to_string(), r.parse().ok()?)))
@@ -87,10 +90,18 @@ pub struct Finding {
 impl Finding {
     /// As a diagnostic, located in `text` (the message the finding is about).
     pub fn into_diagnostic(self, text: &str) -> Diagnostic {
-        let mut d = Diagnostic {
+        let mut d = self.unlocated(0);
+        d.offset = locate_path(text, &d.path).unwrap_or(0);
+        locate(text, std::slice::from_mut(&mut d));
+        d
+    }
+
+    /// As a diagnostic at `offset`, line and column not yet filled in.
+    fn unlocated(self, offset: usize) -> Diagnostic {
+        Diagnostic {
             code: self.rule.code,
             severity: self.rule.severity,
-            offset: locate_path(text, &self.path).unwrap_or(0),
+            offset,
             path: self.path,
             line: 0,
             column: 0,
@@ -99,10 +110,21 @@ impl Finding {
             zh: format!("{}{}", self.zh, self.rule.zh),
             en: format!("{} {}", self.en, self.rule.en),
             source: self.rule.source,
-        };
-        locate(text, std::slice::from_mut(&mut d));
-        d
+        }
     }
+}
+
+/// Many findings as diagnostics, located in `text` in one pass over it however many there are
+/// (locating each on its own re-reads the text: quadratic for a message full of findings).
+pub fn into_diagnostics(findings: Vec<Finding>, text: &str) -> Vec<Diagnostic> {
+    let offsets = locate_paths(text, findings.iter().map(|f| f.path.as_str()));
+    let mut diags: Vec<Diagnostic> = findings
+        .into_iter()
+        .zip(offsets)
+        .map(|(f, at)| f.unlocated(at.unwrap_or(0)))
+        .collect();
+    locate(text, &mut diags);
+    diags
 }
 
 /// Collects the findings of one document; knows its scope (message, trade mode, date) and
@@ -112,8 +134,32 @@ pub(crate) struct Out<'o> {
     kind: MessageType,
     trade_mode: &'o str,
     date: Option<NaiveDate>,
-    /// Paths with format errors: values there are unreliable, so rules about them are skipped.
-    broken: &'o [String],
+    /// Paths with format errors and their ancestors: values there are unreliable, so rules
+    /// about them are skipped.
+    broken: &'o Broken,
+}
+
+/// The paths with format errors, each with every ancestor, so that whether a path has a
+/// format error at or below it is one look-up (not a scan of every error for every finding).
+#[derive(Default)]
+pub(crate) struct Broken(HashSet<String>);
+
+impl Broken {
+    fn new<'p>(paths: impl Iterator<Item = &'p str>) -> Self {
+        let mut set = HashSet::new();
+        for path in paths {
+            let mut end = path.len();
+            while end > 0 && set.insert(path[..end].to_string()) {
+                end = path[..end].rfind('/').unwrap_or(0);
+            }
+        }
+        Broken(set)
+    }
+
+    /// Whether `path` or an element below it failed the format checks.
+    fn at_or_below(&self, path: &str) -> bool {
+        !self.0.is_empty() && self.0.contains(path)
+    }
 }
 
 impl Out<'_> {
@@ -141,11 +187,7 @@ impl Out<'_> {
         let Some(rule) = self.active(code) else {
             return;
         };
-        let broken = |p: &str| {
-            self.broken
-                .iter()
-                .any(|b| b == p || b.starts_with(&format!("{p}/")))
-        };
+        let broken = |p: &str| self.broken.at_or_below(p);
         if broken(&path) || involved.iter().any(|p| broken(p)) {
             return;
         }
@@ -207,19 +249,20 @@ pub struct MessageFindings {
 
 /// Checks every document of a decoded message. `format` holds the decoder's diagnostics, so
 /// values that failed the format checks are not judged again.
-pub fn check_message(
+pub fn check_message<'f>(
     message: &Message<'_>,
-    format: &[Diagnostic],
+    format: impl IntoIterator<Item = &'f Diagnostic>,
     ctx: &Context<'_>,
 ) -> MessageFindings {
     let kind = message.message_type();
     let root = message.as_element();
     let root_path = ["/", kind.root_name()].concat();
-    let broken: Vec<String> = format
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.path.clone())
-        .collect();
+    let broken = Broken::new(
+        format
+            .into_iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.path.as_str()),
+    );
     let mut envelope = Vec::new();
     let mut documents = Vec::new();
     let schema = root.schema();
@@ -295,7 +338,7 @@ pub fn cross_check(
         kind: MessageType::Ceb603,
         trade_mode: &list.trade_mode,
         date,
-        broken: &[],
+        broken: &Broken::default(),
     };
     links::compare(list, "/CEB603Message/Inventory[1]", named, params, &mut out);
     findings
@@ -312,51 +355,89 @@ pub fn business_date(doc: &dyn Element<'_>) -> Option<NaiveDate> {
 /// names (by local names, `[k]` counting same-named siblings from 1). Run only for findings, so
 /// it may re-read the text.
 pub fn locate_path(text: &str, path: &str) -> Option<usize> {
+    locate_paths(text, std::iter::once(path)).pop().flatten()
+}
+
+/// `locate_path` for many paths in one pass over `text`: the paths' steps form a tree, and
+/// only the elements on it are looked into (every other one is skipped whole). An absent
+/// element is placed at its nearest ancestor that exists.
+pub fn locate_paths<'p>(text: &str, paths: impl Iterator<Item = &'p str>) -> Vec<Option<usize>> {
     use quick_xml::events::Event;
-    let steps: Vec<(&str, usize)> = path
-        .trim_start_matches('/')
-        .split('/')
-        .map(|step| match step.split_once('[') {
-            Some((name, rest)) => (name, rest.trim_end_matches(']').parse().unwrap_or(1)),
-            None => (step, 1),
+    // Node 0 stands above the root; a node is reached by (parent, local name, index).
+    let mut tree: HashMap<(usize, &str, usize), usize> = HashMap::new();
+    let mut offset: Vec<Option<usize>> = vec![None];
+    let chains: Vec<Vec<usize>> = paths
+        .map(|path| {
+            let mut node = 0;
+            let steps = path.trim_start_matches('/').split('/');
+            steps
+                .map(|step| {
+                    let (name, index) = match step.split_once('[') {
+                        Some((name, rest)) => {
+                            (name, rest.trim_end_matches(']').parse().unwrap_or(1))
+                        }
+                        None => (step, 1),
+                    };
+                    node = *tree.entry((node, name, index)).or_insert_with(|| {
+                        offset.push(None);
+                        offset.len() - 1
+                    });
+                    node
+                })
+                .collect()
         })
         .collect();
     let mut reader = quick_xml::reader::Reader::from_str(text);
-    let mut depth = 0usize;
-    // Elements with the wanted name seen so far among the siblings at this depth.
-    let mut count = 0usize;
-    // The deepest step found: where a finding about an absent element is shown.
-    let mut best = None;
+    // The node of each open element on the tree, with how often each name occurred among
+    // its children so far.
+    let mut open: Vec<(usize, HashMap<&str, usize>)> = vec![(0, HashMap::new())];
     loop {
         let at = reader.buffer_position() as usize;
         let (start, empty) = match reader.read_event() {
             Ok(Event::Start(s)) => (s, false),
             Ok(Event::Empty(s)) => (s, true),
-            // Only the element searched in ends here: others are skipped whole.
-            Ok(Event::End(_) | Event::Eof) | Err(_) => return best,
+            Ok(Event::End(_)) => {
+                open.pop();
+                if open.is_empty() {
+                    break;
+                }
+                continue;
+            }
+            Ok(Event::Eof) | Err(_) => break,
             Ok(_) => continue,
         };
         let qname = start.name().into_inner();
-        let local = qname.rsplit(':').next().unwrap_or(qname);
-        let Some(&(want, index)) = steps.get(depth) else {
-            return best;
+        // The name as a slice of `text` (the tag starts at `at`), so it can be kept.
+        let Some(qname) = text
+            .get(at + 1..at + 1 + qname.len())
+            .filter(|n| *n == qname)
+        else {
+            break;
         };
-        if local == want {
-            count += 1;
-            if count == index {
-                best = Some(at);
-                if depth + 1 == steps.len() || empty {
-                    return best;
+        let local = qname.rsplit(':').next().unwrap_or(qname);
+        let Some((node, counts)) = open.last_mut() else {
+            break;
+        };
+        let n = counts.entry(local).or_insert(0);
+        *n += 1;
+        match tree.get(&(*node, local, *n)) {
+            Some(&child) => {
+                offset[child] = Some(at);
+                if !empty {
+                    open.push((child, HashMap::new()));
                 }
-                depth += 1;
-                count = 0;
-                continue;
+            }
+            None => {
+                if !empty && reader.read_to_end(start.name()).is_err() {
+                    break;
+                }
             }
         }
-        if !empty && reader.read_to_end(start.name()).is_err() {
-            return best;
-        }
     }
+    chains
+        .iter()
+        .map(|chain| chain.iter().rev().find_map(|&node| offset[node]))
+        .collect()
 }
 
 #[cfg(test)]
@@ -375,5 +456,20 @@ mod tests {
         assert_eq!(at("/Root/A[1]/z"), Some("<r:A><"));
         assert_eq!(at("/Root/A[3]/x"), Some("<r:Roo"));
         assert_eq!(locate_path("not xml", "/Root"), None);
+    }
+
+    #[test]
+    fn many_paths_are_found_in_one_pass_as_each_alone() {
+        let paths = [
+            "/Root/A[2]/x",
+            "/Root/A[1]/x",
+            "/Root/A[2]/y",
+            "/Root/A[1]/z",
+            "/Root/A[3]/x",
+            "/Root/A[2]/x",
+            "/Other",
+        ];
+        let alone: Vec<Option<usize>> = paths.iter().map(|p| locate_path(XML, p)).collect();
+        assert_eq!(super::locate_paths(XML, paths.into_iter()), alone);
     }
 }
