@@ -17,7 +17,7 @@ WORK="$(mktemp -d)"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 18080)"
 mkdir -p "$OUT"
 "$BIN" load --setup "$WORK" --listen "127.0.0.1:$PORT" --enterprises 50 >/dev/null
-RUST_LOG=warn "$BIN" serve --config "$WORK/serve.toml" 2>"$OUT/server.log" &
+RUST_LOG=${RUST_LOG:-warn} "$BIN" serve --config "$WORK/serve.toml" 2>"$OUT/server.log" &
 SERVER=$!
 trap 'kill -TERM $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 100); do

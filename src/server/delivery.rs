@@ -151,7 +151,10 @@ pub async fn run(
     } = env;
     while !*stop.borrow() {
         let cursor = channel.state().cursor;
-        let batch = match store.receipts_after(&channel.dxp, cursor, 64) {
+        let batch = match store
+            .receipts_after_blocking(&channel.dxp, cursor, 64)
+            .await
+        {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!(error = %e, channel = channel.kind, dxp = %channel.dxp, "reading receipts failed");

@@ -35,7 +35,11 @@ pub async fn list(
     let mut latest = app.core.latest.clone();
     loop {
         latest.borrow_and_update();
-        let receipts = match app.store.receipts_after(&dxp, q.after, limit) {
+        let receipts = match app
+            .store
+            .receipts_after_blocking(&dxp, q.after, limit)
+            .await
+        {
             Ok(r) => r,
             Err(e) => return plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         };
@@ -60,7 +64,11 @@ pub async fn one(State(app): State<Arc<App>>, headers: HeaderMap, Path(id): Path
         Ok(d) => d,
         Err(r) => return r.into_response(),
     };
-    match app.store.receipt(&dxp, id) {
+    let store = app.store.clone();
+    let found = tokio::task::spawn_blocking(move || store.receipt(&dxp, id)).await;
+    let found =
+        found.unwrap_or_else(|e| Err(crate::store::StoreError::Io(std::io::Error::other(e))));
+    match found {
         Ok(Some(r)) => (
             [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
             r.xml,

@@ -1,6 +1,6 @@
 //! The cold store on sled: settled records of the engine and the ledger, each under its key
-//! and the version (log position) of the checkpoint whose batch wrote it. A batch is written
-//! whole or not at all (one sled batch), and flushed before the checkpoint that counts on it.
+//! and the version (log position) of the checkpoint whose batch wrote it, flushed before the
+//! checkpoint that counts on it.
 
 use super::{Store, StoreError};
 use crate::engine::cold::{Batch, ColdStore};
@@ -20,13 +20,19 @@ fn split(stored: &[u8]) -> Option<(&[u8], u64)> {
 }
 
 impl Store {
-    /// Writes a batch of settled records under `version`, and flushes it.
+    /// Writes a batch of settled records under `version`, and flushes it. In pieces: one
+    /// large sled batch held up the readers of the store (receipt pulls) for most of a
+    /// second. A piece written without the rest is never read: readers see a version only
+    /// once its checkpoint is made.
     pub fn put_cold(&self, batch: &Batch, version: u64) -> Result<(), StoreError> {
-        let mut b = sled::Batch::default();
-        for (k, v) in batch {
-            b.insert(versioned(k, version), v.as_slice());
+        let records: Vec<_> = batch.iter().collect();
+        for piece in records.chunks(1000) {
+            let mut b = sled::Batch::default();
+            for (k, v) in piece {
+                b.insert(versioned(k, version), v.as_slice());
+            }
+            self.cold.apply_batch(b)?;
         }
-        self.cold.apply_batch(b)?;
         self.cold_db.flush()?;
         Ok(())
     }

@@ -77,6 +77,20 @@ impl Store {
         Ok(())
     }
 
+    /// `receipts_after` off the async runtime's threads (sled may take a moment while a
+    /// large write is under way, and a runtime thread held meanwhile holds up every request).
+    pub async fn receipts_after_blocking(
+        &self,
+        dxp: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredReceipt>, StoreError> {
+        let (store, dxp) = (self.clone(), dxp.to_string());
+        tokio::task::spawn_blocking(move || store.receipts_after(&dxp, after, limit))
+            .await
+            .unwrap_or_else(|e| Err(StoreError::Io(std::io::Error::other(e))))
+    }
+
     /// Up to `limit` receipts of `dxp` with ids above `after`, in id order.
     pub fn receipts_after(
         &self,

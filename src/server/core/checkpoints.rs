@@ -131,11 +131,13 @@ fn run(
     written_mark: &AtomicU64,
 ) {
     for job in jobs {
+        let t = Instant::now();
         let cold = if job.settled.is_empty() {
             Ok(())
         } else {
             store.put_cold(&job.settled, job.seq)
         };
+        let cold_ms = t.elapsed().as_millis() as u64;
         let written = cold.and_then(|()| store.flush_receipts()).and_then(|()| {
             let made = chrono::Utc::now().timestamp_millis();
             let size = checkpoint::write(
@@ -158,9 +160,11 @@ fn run(
                 metrics
                     .checkpoint_millis
                     .store(took.as_millis() as u64, Ordering::Relaxed);
-                tracing::debug!(
+                tracing::info!(
                     seq = job.seq,
                     bytes = size,
+                    records = job.settled.len(),
+                    cold_ms,
                     ms = took.as_millis() as u64,
                     "checkpoint written"
                 );
@@ -234,6 +238,9 @@ fn count_log(store: &Store, metrics: &Metrics) {
     let segments = store.segments();
     let bytes: u64 = segments.iter().map(|s| s.bytes).sum();
     metrics.log_bytes.store(bytes, Ordering::Relaxed);
+    metrics
+        .ledger_bytes
+        .store(store.size_on_disk(), Ordering::Relaxed);
     metrics
         .log_segments
         .store(segments.len() as u64, Ordering::Relaxed);
