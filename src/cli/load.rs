@@ -150,23 +150,32 @@ fn setup(dir: &Path, enterprises: u64, listen: &str) -> anyhow::Result<ExitCode>
     let registry_path = dir.join("registry.toml");
     std::fs::write(&registry_path, registry.to_toml()?)
         .with_context(|| format!("writing {}", registry_path.display()))?;
+    let token = || uuid::Uuid::new_v4().simple().to_string();
     let mut config = format!(
         "# For `single-window serve --config {0}`, with the traffic of `single-window load`.\n\
-         listen = \"{listen}\"\ndata = \"{1}\"\nregistry = \"{2}\"\nadmin_token = \"admin\"\n\n\
+         # Its tokens are random: keep this file to yourself (it is readable by you only).\n\
+         listen = \"{listen}\"\ndata = \"{1}\"\nregistry = \"{2}\"\nadmin_token = \"{3}\"\n\
+         # A load test settles quickly: old log segments and orders that wait in vain for\n\
+         # their list leave memory and disk after ten minutes.\n\
+         log_retention_minutes = 10\n\n\
          # Customs of the standard benchmark: quick, so a parcel closes within seconds.\n\
          [customs]\nstore_delay_ms = 200\nconclude_delay_ms = 500\nrelease_delay_ms = 500\n\
-         wait_window_ms = 3000\nreview_per_mille = 0\ninspection_per_mille = 0\n",
+         wait_window_ms = 3000\nreview_per_mille = 0\ninspection_per_mille = 0\n\
+         retention_minutes = 10\n",
         dir.join("serve.toml").display(),
         dir.join("data").display(),
-        registry_path.display()
+        registry_path.display(),
+        token(),
     );
     for dxp in traffic::dxp_ids(enterprises) {
         config.push_str(&format!(
-            "\n[[enterprise]]\ndxp_id = \"{dxp}\"\ntoken = \"token-{dxp}\"\n"
+            "\n[[enterprise]]\ndxp_id = \"{dxp}\"\ntoken = \"{}\"\n",
+            token()
         ));
     }
     let path = dir.join("serve.toml");
-    std::fs::write(&path, config).with_context(|| format!("writing {}", path.display()))?;
+    single_window::server::config::write_private(&path, &config)
+        .with_context(|| format!("writing {}", path.display()))?;
     println!(
         "wrote {} and {}\nstart the server:  single-window serve --config {}\nthen drive it:     single-window load --target http://{listen}/ceb --tokens {} --enterprises {enterprises}",
         registry_path.display(),

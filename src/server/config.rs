@@ -167,8 +167,9 @@ pub struct CustomsConfig {
     pub inspection_per_mille: Option<u32>,
     pub refusal_per_mille: Option<u32>,
     pub jitter_per_mille: Option<u32>,
-    /// How long (hours) an order or waybill waits in memory for its list (default 168).
-    pub retention_hours: Option<i64>,
+    /// How long (minutes) an order or waybill waits in memory for its list (default 7 days);
+    /// then only what is needed to answer it later is kept, on disk.
+    pub retention_minutes: Option<i64>,
 }
 
 impl CustomsConfig {
@@ -187,8 +188,8 @@ impl CustomsConfig {
         set(&mut c.release_delay, self.release_delay_ms);
         set(&mut c.profile.review_delay, self.review_delay_ms);
         set(&mut c.profile.inspection_delay, self.inspection_delay_ms);
-        if let Some(h) = self.retention_hours {
-            c.retention = chrono::Duration::hours(h.max(0));
+        if let Some(m) = self.retention_minutes {
+            c.retention = chrono::Duration::minutes(m.max(0));
         }
         if let Some(v) = self.release_waits_for_arrival {
             c.release_waits_for_arrival = v;
@@ -341,9 +342,13 @@ impl Tokens {
     }
 }
 
-/// Writes a file only its owner may read.
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+/// Writes a file only its owner may read (replacing one that is there).
+pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
