@@ -920,8 +920,9 @@ fn story(
             window.accept(m, now);
             out.extend(window.advance(now + Duration::minutes(30)));
             version += 1;
-            let batch = window.settle(version, now + Duration::minutes(30));
-            store.put(version, &batch);
+            for (v, batch) in window.settle(version, now + Duration::minutes(30)) {
+                store.put(v, &batch);
+            }
             window.written(version);
         };
     let list = p.list.clone();

@@ -94,6 +94,66 @@ impl Interner {
     }
 }
 
+/// A declaration as the cold store keeps it: with the strings it names, its ids counting in
+/// `strings`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct FlatRow {
+    strings: Vec<Box<str>>,
+    decl: Decl,
+}
+
+impl FlatRow {
+    /// `decl` of `ledger`, its string ids renumbered into a table of its own.
+    fn of(ledger: &Ledger, decl: &Decl) -> FlatRow {
+        let mut ids: Vec<u32> = Vec::with_capacity(32);
+        let mut local = |i: u32| match ids.iter().position(|x| *x == i) {
+            Some(at) => at as u32,
+            None => {
+                ids.push(i);
+                ids.len() as u32 - 1
+            }
+        };
+        let mut d = decl.clone();
+        for id in [
+            &mut d.ebp,
+            &mut d.ebc,
+            &mut d.owner,
+            &mut d.logistics_code,
+            &mut d.trade_mode,
+            &mut d.customs,
+            &mut d.port,
+            &mut d.country,
+            &mut d.statistics_flag,
+            &mut d.traf_mode,
+        ] {
+            *id = local(*id);
+        }
+        for line in &mut d.lines {
+            for id in [
+                &mut line.gcode,
+                &mut line.item_name,
+                &mut line.unit,
+                &mut line.country,
+                &mut line.currency,
+                &mut line.unit1,
+                &mut line.unit2,
+            ] {
+                *id = local(*id);
+            }
+        }
+        let strings = ids.iter().map(|&i| ledger.strings.get(i).into()).collect();
+        FlatRow { strings, decl: d }
+    }
+
+    /// A ledger of this one declaration, under `id`, to read it through.
+    fn into_ledger(self, id: u32) -> Ledger {
+        let mut one = Ledger::default();
+        one.strings.strings = self.strings;
+        one.decls.insert(id, self.decl);
+        one
+    }
+}
+
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Decl {
     guid: Box<str>,
@@ -253,7 +313,14 @@ const RETURN_GUIDS: u8 = b'U';
 
 /// A declaration id in a cold key (text, so keys sort as ids do).
 fn id_text(id: u32) -> String {
-    format!("{id:010}")
+    padded(u64::from(id), 10)
+}
+
+/// `n` in decimal, zero-padded to `width` (written by hand: keys are made for every row).
+fn padded(n: u64, width: usize) -> String {
+    let mut out = String::with_capacity(width);
+    crate::model::time::push_padded(&mut out, n, width);
+    out
 }
 
 impl Ledger {
@@ -627,7 +694,7 @@ impl Ledger {
             return;
         }
         let key = cold::key(ROWS, &[id_text(id).as_bytes()]);
-        let Some(one) = self.cold.read::<Ledger>(&key) else {
+        let Some(one) = self.cold.read::<FlatRow>(&key).map(|f| f.into_ledger(id)) else {
             return;
         };
         if let Some(row) = one.row(id) {
@@ -697,12 +764,10 @@ impl Ledger {
             .collect();
         for id in finished {
             let Some(row) = self.row(id) else { continue };
-            let mut one = Ledger::default();
-            let copy = one.copy_row(&row);
-            one.decls.insert(id, copy);
             let idt = id_text(id);
             let ebc = row.ebc_code().as_bytes().to_vec();
-            batch.insert(cold::key(ROWS, &[idt.as_bytes()]), cold::encode(&one));
+            let flat = FlatRow::of(self, row.decl);
+            batch.insert(cold::key(ROWS, &[idt.as_bytes()]), cold::encode(&flat));
             batch.insert(
                 cold::key(GUIDS, &[row.guid().as_bytes()]),
                 idt.clone().into_bytes(),
@@ -714,7 +779,7 @@ impl Ledger {
                 );
             }
             if row.status().is_exported() {
-                let day = row.export_date().format("%Y%m%d").to_string();
+                let day = crate::model::time::format8(row.export_date());
                 let e = cold::key(BY_EXPORT_DATE, &[&ebc, day.as_bytes(), idt.as_bytes()]);
                 batch.insert(e, Vec::new());
                 if let Some(t) = row.closed_at().or(row.released_at()) {
@@ -745,7 +810,10 @@ impl Ledger {
         if let Some(n) = &d.invt_no {
             self.by_invt_no.remove(n);
         }
-        self.by_order.retain(|_, v| *v != id);
+        let order = (d.ebp, d.order_no.clone(), d.ebc);
+        if self.by_order.get(&order) == Some(&id) {
+            self.by_order.remove(&order);
+        }
         for r in &d.returns {
             if let Some(lists) = self.returns_by_waybill.get_mut(r.logistics_no.as_str()) {
                 lists.retain(|l| *l != id);
@@ -780,7 +848,10 @@ impl Ledger {
                 continue;
             }
             let row_key = cold::key(ROWS, &[id_text(id).as_bytes()]);
-            if let Some(one) = self.cold.read::<Ledger>(&row_key)
+            if let Some(one) = self
+                .cold
+                .read::<FlatRow>(&row_key)
+                .map(|f| f.into_ledger(id))
                 && let Some(row) = one.row(id)
             {
                 out.copy_in(&row, self);
@@ -882,7 +953,7 @@ impl Ledger {
 
 /// A time in a cold key: milliseconds since the epoch, as 15 digits (so keys sort as times).
 fn stamp(t: NaiveDateTime) -> String {
-    format!("{:015}", t.and_utc().timestamp_millis().max(0))
+    padded(t.and_utc().timestamp_millis().max(0) as u64, 15)
 }
 
 /// The declaration id a cold index key ends with (its last field).

@@ -98,7 +98,7 @@ fn serial_key(serial: u32) -> Vec<u8> {
 }
 
 fn parcel_key(number: u64) -> Vec<u8> {
-    cold::key(PARCELS, &[format!("{number:020}").as_bytes()])
+    cold::key(PARCELS, &[&number.to_be_bytes()])
 }
 
 impl Engine {

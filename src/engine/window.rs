@@ -59,14 +59,14 @@ impl SingleWindow {
 
     /// Takes out of memory what is finished with, for the checkpoint of log position
     /// `version` (`now`: the engine's time). The records to write to the cold store, tagged
-    /// `version`, before that checkpoint: everything settled and not yet confirmed written.
-    pub fn settle(&mut self, version: u64, now: NaiveDateTime) -> super::cold::Batch {
+    /// their versions, before that checkpoint: everything settled, not yet confirmed written.
+    pub fn settle(&mut self, version: u64, now: NaiveDateTime) -> super::cold::Batches {
         let retention = self.engine.config.retention;
         let settled = self.engine.settle(now, retention);
-        let mut batch = self.engine.cold_mut().hand_over(version, settled);
+        let mut batches = self.engine.cold_mut().hand_over(version, settled);
         let settled = self.ledger.settle();
-        batch.extend(self.ledger.cold_mut().hand_over(version, settled));
-        batch
+        batches.extend(self.ledger.cold_mut().hand_over(version, settled));
+        batches
     }
 
     /// The batch of `version` is in the cold store: it is read from there now.

@@ -5,17 +5,19 @@
 use super::{Store, StoreError};
 use crate::engine::cold::{Batch, ColdStore};
 
+/// A record's key as stored: the key, then its version counted down, so the newest version
+/// of a key comes first (sled reads forwards faster than backwards).
 fn versioned(key: &[u8], version: u64) -> Vec<u8> {
     let mut k = Vec::with_capacity(key.len() + 8);
     k.extend_from_slice(key);
-    k.extend_from_slice(&version.to_be_bytes());
+    k.extend_from_slice(&(u64::MAX - version).to_be_bytes());
     k
 }
 
 /// The version a stored key ends with, and the record key before it.
 fn split(stored: &[u8]) -> Option<(&[u8], u64)> {
     let at = stored.len().checked_sub(8)?;
-    let version = u64::from_be_bytes(stored[at..].try_into().ok()?);
+    let version = u64::MAX - u64::from_be_bytes(stored[at..].try_into().ok()?);
     Some((&stored[..at], version))
 }
 
@@ -45,8 +47,8 @@ impl ColdStore for Store {
         }
         let newest = self
             .cold
-            .range(versioned(key, floor)..=versioned(key, visible))
-            .next_back()?;
+            .range(versioned(key, visible)..=versioned(key, floor))
+            .next()?;
         match newest {
             Ok((_, v)) => Some(v.to_vec()),
             Err(e) => {
@@ -69,9 +71,9 @@ impl ColdStore for Store {
             if !(floor..=visible).contains(&version) {
                 continue;
             }
-            // Versions of a key come in order: a newer one replaces the one before.
-            match out.last_mut() {
-                Some((last, v)) if last.as_slice() == key => *v = value.to_vec(),
+            // The versions of a key come newest first: the first in the window is the one.
+            match out.last() {
+                Some((last, _)) if last.as_slice() == key => {}
                 _ => out.push((key.to_vec(), value.to_vec())),
             }
         }

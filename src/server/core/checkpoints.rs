@@ -22,7 +22,7 @@ struct Job {
     clock: Option<NaiveDateTime>,
     state: Vec<u8>,
     /// What settled: written to the cold store before the state.
-    settled: crate::engine::cold::Batch,
+    settled: crate::engine::cold::Batches,
     /// When the engine thread began encoding it.
     began: Instant,
 }
@@ -85,7 +85,7 @@ impl Checkpointer {
     pub fn offer(
         &self,
         state: &EngineState,
-        settled: crate::engine::cold::Batch,
+        settled: crate::engine::cold::Batches,
         metrics: &Metrics,
     ) {
         let began = Instant::now();
@@ -132,11 +132,8 @@ fn run(
 ) {
     for job in jobs {
         let t = Instant::now();
-        let cold = if job.settled.is_empty() {
-            Ok(())
-        } else {
-            store.put_cold(&job.settled, job.seq)
-        };
+        let cold =
+            (job.settled.iter()).try_for_each(|(version, batch)| store.put_cold(batch, *version));
         let cold_ms = t.elapsed().as_millis() as u64;
         let written = cold.and_then(|()| store.flush_receipts()).and_then(|()| {
             let made = chrono::Utc::now().timestamp_millis();
@@ -163,7 +160,7 @@ fn run(
                 tracing::info!(
                     seq = job.seq,
                     bytes = size,
-                    records = job.settled.len(),
+                    records = job.settled.iter().map(|(_, b)| b.len()).sum::<usize>(),
                     cold_ms,
                     ms = took.as_millis() as u64,
                     "checkpoint written"

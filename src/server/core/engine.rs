@@ -81,7 +81,7 @@ impl EngineState {
 
     /// Takes out of memory what is finished with; the records for the cold store, to be
     /// written with the checkpoint of this state.
-    fn settle(&mut self) -> crate::engine::cold::Batch {
+    fn settle(&mut self) -> crate::engine::cold::Batches {
         let now = self.clock.unwrap_or_default();
         self.engine.settle(self.seq, now)
     }
