@@ -70,7 +70,7 @@ fn write_config(dir: &std::path::Path, port: u16) -> anyhow::Result<std::path::P
     let text = registry.to_toml()?;
     std::fs::write(dir.join("registry.toml"), text)?;
     let mut config = format!(
-        "listen = \"127.0.0.1:{port}\"\ndata = \"{}\"\nregistry = \"{}\"\nadmin_token = \"admin\"\n",
+        "listen = \"127.0.0.1:{port}\"\ndata = \"{}\"\nregistry = \"{}\"\nadmin_token = \"admin\"\npublic_metrics = true\n",
         dir.join("data").display(),
         dir.join("registry.toml").display()
     );

@@ -31,6 +31,7 @@ ready() { curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; }
 for _ in $(seq 200); do ready && break; sleep 0.1; done
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/machine.txt"
 cp "$WORK/serve.toml" "$OUT/serve.toml"
+ADMIN="$(awk -F'"' '/^admin_token/ {print $2; exit}' "$WORK/serve.toml")"
 
 # One line every 10 s: seconds, RSS (KiB), data folder (bytes), metrics of interest.
 sample() {
@@ -40,7 +41,7 @@ sample() {
     local rss data m
     rss=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status" 2>/dev/null || echo 0)
     data=$(du -sb "$WORK/data" 2>/dev/null | cut -f1 || echo 0)
-    m=$(curl -s "http://127.0.0.1:$PORT/metrics" || true)
+    m=$(curl -s -H "Authorization: Bearer $ADMIN" "http://127.0.0.1:$PORT/metrics" || true)
     get() { echo "$m" | awk -v k="$1" '$1 == k {print $2; exit}'; }
     echo "$((SECONDS - start)),$rss,$data,$(get sw_open_lists),$(get sw_open_orders),$(get sw_timers),$(get sw_log_bytes),$(get sw_checkpoint_age_seconds),$(get sw_ack_latency_seconds_count),$(get sw_ack_latency_seconds_sum),$(get 'sw_ack_latency_seconds_bucket{le="0.005"}'),$(get 'sw_ack_latency_seconds_bucket{le="0.01"}'),$(get 'sw_ack_latency_seconds_bucket{le="0.02"}'),$(get 'sw_ack_latency_seconds_bucket{le="0.05"}')"
     sleep 10

@@ -83,7 +83,7 @@ fn a_parcel_goes_in_by_http_and_its_receipts_come_back_in_order_by_pull() {
     assert_eq!(statuses(&after, "CEB214Message"), ["2", "800"]);
     assert_eq!(statuses(&after, "CEB216Message"), ["2", "399"]);
 
-    let metrics = server.http("GET", "/metrics", None, b"").text();
+    let metrics = server.http("GET", "/metrics", Some(ADMIN), b"").text();
     assert!(metrics.contains("sw_ingested_total 9"), "{metrics}");
     assert!(
         metrics.contains("sw_ack_latency_seconds_count 9"),
@@ -299,7 +299,7 @@ fn tokens_sender_identity_junk_and_size_are_checked() {
             .status,
         404
     );
-    let metrics = server.http("GET", "/metrics", None, b"").text();
+    let metrics = server.http("GET", "/metrics", Some(ADMIN), b"").text();
     assert!(
         metrics.contains("sw_refused_total{reason=\"forbidden\"} 1"),
         "{metrics}"
@@ -424,7 +424,7 @@ fn push_retries_a_failing_callback_and_delivers_in_order_and_the_backlog_can_be_
         server.http("GET", "/push", Some(OTHER_TOKEN), b"").status,
         404
     );
-    let metrics = server.http("GET", "/metrics", None, b"").text();
+    let metrics = server.http("GET", "/metrics", Some(ADMIN), b"").text();
     assert!(metrics.contains("sw_push_failures_total 2"), "{metrics}");
     let cleared = server.http("DELETE", "/push", Some(MY_TOKEN), b"");
     assert_eq!(cleared.status, 200, "{}", cleared.text());
@@ -895,4 +895,58 @@ fn after_kill_9_under_load_every_acknowledged_message_and_receipt_is_there_under
             "a receipt delivered twice: {r}"
         );
     }
+}
+
+#[test]
+fn a_dropped_file_is_stored_once_while_it_cannot_be_moved_and_a_too_large_one_is_refused_unread()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("drop");
+    let table = format!(
+        "[[enterprise]]\ndxp_id = \"{ME}\"\ntoken = \"{MY_TOKEN}\"\n\n[[filedrop]]\ndxp_id = \"{ME}\"\ninbox = \"{0}/in\"\noutbox = \"{0}/out\"\narchive = \"{0}/archive\"\nerror = \"{0}/error\"\npoll_ms = 20\n",
+        d.display()
+    );
+    let server = Server::start(dir.path(), "max_body_bytes = 20000", &table);
+    let started = Instant::now();
+    while !d.join("in").exists() {
+        assert!(started.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // A folder in the archive under the file's name: every move fails (as across
+    // filesystems or without permission), whoever runs the test.
+    std::fs::create_dir_all(d.join("archive/order.xml/blocked")).unwrap();
+    std::fs::write(d.join("in/order.xml"), seed("CEB303-retail-order.xml")).unwrap();
+    let mut big = seed("CEB303-retail-order.xml");
+    big.extend(std::iter::repeat_n(b' ', 30_000));
+    std::fs::write(d.join("in/big.xml"), &big).unwrap();
+    let ingested = |server: &Server| {
+        let m = server.http("GET", "/metrics", Some(ADMIN), b"").text();
+        m.lines()
+            .find_map(|l| l.strip_prefix("sw_ingested_total "))
+            .map(|n| n.parse::<u64>().unwrap())
+    };
+    let started = Instant::now();
+    while ingested(&server) != Some(1) {
+        assert!(started.elapsed() < Duration::from_secs(10), "{}", server.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Twenty-five looks at the inbox later: still once, the file still there.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(ingested(&server), Some(1));
+    assert!(d.join("in/order.xml").exists());
+    let reason = std::fs::read_to_string(d.join("error/big.xml.reason.txt")).unwrap();
+    assert!(
+        reason.starts_with("413") && reason.contains("20000"),
+        "{reason}"
+    );
+    assert!(d.join("error/big.xml").exists());
+    // Once the way is clear the file is moved, and not stored again.
+    std::fs::remove_dir_all(d.join("archive/order.xml")).unwrap();
+    let started = Instant::now();
+    while !d.join("archive/order.xml").is_file() {
+        assert!(started.elapsed() < Duration::from_secs(10), "{}", server.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(ingested(&server), Some(1));
+    assert_eq!(server.all_receipts(MY_TOKEN).len(), 1);
 }

@@ -20,6 +20,20 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Messages waiting to be stored before new ones get 503.
     pub queue: usize,
+    /// Connections open at once; past it new ones wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// `POST /ceb` requests being read, checked or stored at once; past it 503.
+    pub max_in_flight: usize,
+    /// Bytes of `POST /ceb` bodies held at once (MiB); past it 503.
+    pub max_in_flight_mb: usize,
+    /// Answers later than this (ms, the runtime's scheduling lag or the smoothed time to
+    /// acknowledge) shed new messages with 503, more the later they are; 0: never.
+    pub latency_budget_ms: u64,
+    /// `/metrics` and `/baseline` without the admin token (they name every enterprise's DXP
+    /// id, so they need it unless this is set).
+    pub public_metrics: bool,
+    /// At SIGTERM, requests and deliveries in flight get this long (s) to finish.
+    pub shutdown_grace_secs: u64,
     /// Most messages written by one flush (group commit).
     pub max_batch: usize,
     /// Shortest time (ms) from one flush to the next: under steady load more messages share a
@@ -70,6 +84,12 @@ impl Default for Config {
             registry: None,
             max_body_bytes: 4 * 1024 * 1024,
             queue: 16_384,
+            max_connections: 4096,
+            max_in_flight: 4096,
+            max_in_flight_mb: 256,
+            latency_budget_ms: 200,
+            public_metrics: false,
+            shutdown_grace_secs: 10,
             max_batch: 4096,
             commit_ms: 2,
             tick_ms: 100,
@@ -230,6 +250,11 @@ impl Config {
                 self.max_body_bytes
             ));
         }
+        if self.max_connections == 0 || self.max_in_flight == 0 || self.max_in_flight_mb == 0 {
+            return Err(
+                "max_connections, max_in_flight and max_in_flight_mb must be at least 1".into(),
+            );
+        }
         if self.checkpoints_kept == 0 {
             return Err("checkpoints_kept must be at least 1".into());
         }
@@ -249,6 +274,16 @@ impl Config {
             checkpoint_interval: Duration::from_secs(self.checkpoint_secs.max(1)),
             checkpoints_kept: self.checkpoints_kept.max(1),
             log_retention: Duration::from_secs(self.log_retention_minutes.saturating_mul(60)),
+        }
+    }
+
+    /// The bounds of load shedding.
+    pub fn bounds(&self) -> super::admission::Bounds {
+        super::admission::Bounds {
+            max_connections: self.max_connections,
+            max_in_flight: self.max_in_flight,
+            max_in_flight_bytes: self.max_in_flight_mb.saturating_mul(1024 * 1024),
+            latency_budget: std::time::Duration::from_millis(self.latency_budget_ms),
         }
     }
 

@@ -4,8 +4,14 @@
 //! written to the outbox folder as `<id>.<root>.<returnStatus>.xml`, in id order.
 //!
 //! Files whose names start with `.` are skipped, so a client can write `.name.xml` and rename
-//! it when complete. A crash after a message was stored but before its file was moved stores
-//! it again on restart (at least once); the engine ignores a document delivered twice.
+//! it when complete. A file larger than `max_body_bytes` goes to the error folder unread.
+//!
+//! A file is stored once: once its message is durable, a marker (name and checksum) is kept
+//! in the store and flushed before the file is moved; while the move fails (another
+//! filesystem, permissions) it is retried, with the marker saying the message is already in,
+//! and the marker goes once the move succeeded. Only a crash in the moment between the
+//! message becoming durable and its marker stores it again on restart; the engine answers a
+//! document sent twice as a duplicate and changes nothing.
 
 use super::App;
 use super::config::FileDropConfig;
@@ -106,28 +112,83 @@ async fn take(app: &App, f: &FileDropConfig, file: &Path) -> bool {
     let Some(name) = file.file_name() else {
         return true;
     };
-    let moved = match std::fs::read(file) {
+    let limit = app.config.max_body_bytes as u64;
+    match std::fs::metadata(file) {
+        Ok(m) if m.len() > limit => {
+            let why = format!(
+                "413 Payload Too Large\na message may have at most {limit} bytes (max_body_bytes); this file has {}\n",
+                m.len()
+            );
+            report(file, refuse(f, name, &why));
+            return true;
+        }
+        Ok(_) => {}
         Err(e) => {
             tracing::warn!(file = %file.display(), error = %e, "cannot read a dropped file");
             return true;
         }
-        Ok(bytes) => match submit(app, &f.dxp_id, bytes.into()).await {
+    }
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(file = %file.display(), error = %e, "cannot read a dropped file");
+            return true;
+        }
+    };
+    let marker = marker_name(&f.dxp_id, name, &bytes);
+    let already = app.store.counter(&marker).is_ok_and(|seq| seq > 0);
+    if !already {
+        match submit(app, &f.dxp_id, bytes.into()).await {
             Ok(stored) => {
                 tracing::debug!(file = %file.display(), seq = stored.seq, "dropped file stored");
-                std::fs::rename(file, f.archive.join(name))
+                let kept = app
+                    .store
+                    .set_counter(&marker, stored.seq)
+                    .and_then(|()| app.store.flush_meta());
+                if let Err(e) = kept {
+                    tracing::error!(file = %file.display(), error = %e, "cannot mark a dropped file stored");
+                }
             }
             Err(refusal) if refusal.status == StatusCode::SERVICE_UNAVAILABLE => return false,
             Err(refusal) => {
-                let reason = format!("{}\n{}\n", refusal.status, refusal.body);
-                let mut reason_name = name.to_os_string();
-                reason_name.push(".reason.txt");
-                std::fs::write(f.error.join(reason_name), reason)
-                    .and_then(|()| std::fs::rename(file, f.error.join(name)))
+                let why = format!("{}\n{}\n", refusal.status, refusal.body);
+                report(file, refuse(f, name, &why));
+                return true;
             }
-        },
-    };
+        }
+    }
+    match std::fs::rename(file, f.archive.join(name)) {
+        Ok(()) => {
+            if let Err(e) = app.store.remove_counter(&marker) {
+                tracing::warn!(file = %file.display(), error = %e, "cannot clear a dropped file's marker");
+            }
+        }
+        // Stored already: the next look only tries the move again.
+        Err(e) => report(file, Err(e)),
+    }
+    true
+}
+
+/// Moves a refused file to the error folder with its reason beside it.
+fn refuse(f: &FileDropConfig, name: &std::ffi::OsStr, why: &str) -> std::io::Result<()> {
+    let mut reason_name = name.to_os_string();
+    reason_name.push(".reason.txt");
+    std::fs::write(f.error.join(reason_name), why)
+        .and_then(|()| std::fs::rename(f.inbox.join(name), f.error.join(name)))
+}
+
+fn report(file: &Path, moved: std::io::Result<()>) {
     if let Err(e) = moved {
         tracing::error!(file = %file.display(), error = %e, "cannot move a dropped file");
     }
-    true
+}
+
+/// The store's key for "this file, with these bytes, is stored".
+fn marker_name(dxp: &str, name: &std::ffi::OsStr, bytes: &[u8]) -> String {
+    format!(
+        "filedrop-stored/{dxp}/{}/{}/{:08x}",
+        name.to_string_lossy(),
+        bytes.len(),
+        crc32fast::hash(bytes)
+    )
 }

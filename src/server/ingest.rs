@@ -13,7 +13,9 @@ use crate::check::check_and_decode;
 use crate::model::schema::find_text;
 use crate::rules::Context;
 use crate::store::Event;
-use axum::body::Bytes;
+use super::admission::{Shed, Ticket, foreign_sender};
+use axum::body::{Body, Bytes};
+use http_body_util::BodyExt as _;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -177,16 +179,37 @@ pub async fn stored(
     }
 }
 
-/// POST /ceb.
-pub async fn post_ceb(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+/// POST /ceb: shed when the server is saturated (see `admission`), 403 at once for a message
+/// naming another enterprise's DXP id, then checked and stored.
+pub async fn post_ceb(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
     let started = std::time::Instant::now();
     let dxp = match app.enterprise(&headers) {
         Ok(d) => d,
         Err(r) => return r.into_response(),
     };
-    match submit(&app, &dxp, body).await {
+    let mut ticket = match app.admission.enter() {
+        Ok(t) => t,
+        Err(shed) => return shed_answer(shed),
+    };
+    let bytes = match read_body(body, &mut ticket, app.config.max_body_bytes).await {
+        Ok(b) => b,
+        Err(refusal) => return refusal.into_response(),
+    };
+    if let Some(found) = foreign_sender(&bytes, &dxp) {
+        app.metrics.forbidden.fetch_add(1, Ordering::Relaxed);
+        return Refusal::text(
+            StatusCode::FORBIDDEN,
+            format!("you are {dxp}: the message names {found} as its sender (BaseTransfer/dxpId, DxpMsg SenderId)"),
+        )
+        .into_response();
+    }
+    if let Err(shed) = app.admission.on_time() {
+        return shed_answer(shed);
+    }
+    match submit(&app, &dxp, bytes).await {
         Ok(stored) => {
             app.metrics.ack_latency.observe(started.elapsed());
+            app.admission.acknowledged(started.elapsed());
             let mut response = (
                 [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
                 stored.receipt,
@@ -201,8 +224,60 @@ pub async fn post_ceb(State(app): State<Arc<App>>, headers: HeaderMap, body: Byt
     }
 }
 
+fn shed_answer(shed: Shed) -> Response {
+    Refusal::text(StatusCode::SERVICE_UNAVAILABLE, shed.explain()).into_response()
+}
+
+/// Reads a request body, counting its bytes in flight as they come: 413 past `limit`, 503
+/// past the bytes all requests in flight may hold.
+async fn read_body(body: Body, ticket: &mut Ticket<'_>, limit: usize) -> Result<Bytes, Refusal> {
+    let too_large = || {
+        Refusal::text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("a message may have at most {limit} bytes (max_body_bytes)"),
+        )
+    };
+    let mut body = body;
+    let mut first: Option<Bytes> = None;
+    let mut more: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            Refusal::text(StatusCode::BAD_REQUEST, format!("cannot read the body: {e}"))
+        })?;
+        // Trailers carry nothing a message needs.
+        let Ok(chunk) = frame.into_data() else {
+            continue;
+        };
+        let have = first.as_ref().map_or(0, Bytes::len) + more.len();
+        if have + chunk.len() > limit {
+            return Err(too_large());
+        }
+        ticket.grow(chunk.len()).map_err(|shed| {
+            Refusal::text(StatusCode::SERVICE_UNAVAILABLE, shed.explain())
+        })?;
+        // One chunk (the usual small message) is kept as it came, without a copy.
+        match &first {
+            None => first = Some(chunk),
+            Some(f) => {
+                if more.is_empty() {
+                    more.extend_from_slice(f);
+                }
+                more.extend_from_slice(&chunk);
+            }
+        }
+    }
+    Ok(if more.is_empty() {
+        first.unwrap_or_default()
+    } else {
+        Bytes::from(more)
+    })
+}
+
 /// POST /baseline: reads the body and answers at once, storing nothing — the plain HTTP cost
 /// the benchmark compares ingest with.
-pub async fn baseline(body: Bytes) -> String {
-    format!("{}\n", body.len())
+pub async fn baseline(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(e) = app.operator(&headers) {
+        return e.into_response();
+    }
+    format!("{}\n", body.len()).into_response()
 }

@@ -2,8 +2,8 @@
 
 use super::App;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -157,7 +157,10 @@ fn counter(out: &mut String, name: &str, help: &str, value: u64) {
 }
 
 /// GET /metrics.
-pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
+pub async fn metrics(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    if let Err(e) = app.operator(&headers) {
+        return e.into_response();
+    }
     // Backlogs are counted in the store: off the runtime's threads.
     let backlogs = {
         let app = app.clone();
@@ -186,6 +189,22 @@ pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
         ("overloaded", &m.overloaded),
     ] {
         let _ = writeln!(out, "sw_refused_total{{reason=\"{reason}\"}} {}", get(a));
+    }
+    let _ = writeln!(
+        out,
+        "# HELP sw_shed_total Messages refused with 503 before any work, by bound (see admission).\n# TYPE sw_shed_total counter"
+    );
+    for (shed, n) in app.admission.shed() {
+        let _ = writeln!(out, "sw_shed_total{{reason=\"{}\"}} {n}", shed.name());
+    }
+    let (requests, bytes, connections) = app.admission.in_flight();
+    for (name, help, value) in [
+        ("sw_in_flight_requests", "POST /ceb requests being read, checked or stored.", requests as f64),
+        ("sw_in_flight_bytes", "Bytes of the request bodies those hold.", bytes as f64),
+        ("sw_connections_open", "Client connections open.", connections as f64),
+        ("sw_scheduling_lag_seconds", "How late the runtime runs a ready task (smoothed).", app.admission.lag_micros() as f64 / 1e6),
+    ] {
+        gauge(&mut out, name, help, value);
     }
     let _ = writeln!(
         out,
@@ -357,7 +376,7 @@ pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
         "sw_flush_latency_seconds",
         "Append and flush of one group commit.",
     );
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 
 /// GET /healthz: the server answers once the log is replayed: 200 `ok`, or 503 naming what

@@ -19,6 +19,7 @@
 //! | `POST /baseline` | reads the body and answers without storing (benchmark baseline) |
 
 pub mod admin;
+pub mod admission;
 pub mod config;
 pub mod core;
 pub mod delivery;
@@ -37,7 +38,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::serve::ListenerExt as _;
 pub use config::Config;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -78,6 +78,8 @@ pub struct App {
     pub channels: Vec<Arc<delivery::Channel>>,
     /// The tax book and who each enterprise is, for the tax routes.
     pub tax: tax::TaxDesk,
+    /// What is in flight, for load shedding.
+    pub admission: Arc<admission::Admission>,
 }
 
 impl App {
@@ -100,6 +102,15 @@ impl App {
             Some(t) if t == self.admin_token => Ok(()),
             _ => Err(Unauthorized),
         }
+    }
+
+    /// Passes requests for `/metrics` and `/baseline`: the admin token's, or anyone's with
+    /// `public_metrics`.
+    pub fn operator(&self, headers: &HeaderMap) -> Result<(), Unauthorized> {
+        if self.config.public_metrics {
+            return Ok(());
+        }
+        self.admin(headers)
     }
 
     /// The delivery channel of `kind` (`push`, `filedrop`) for `dxp`, if configured.
@@ -162,9 +173,27 @@ pub fn plain(status: StatusCode, text: impl Into<String>) -> Response {
         .into_response()
 }
 
-/// Runs the server until SIGTERM or Ctrl-C, then stops gracefully: no new connections, the
-/// requests in flight answered, everything stored flushed, receipts stored.
+/// Runs the server on `config.listen` until SIGTERM or Ctrl-C (see `serve`).
 pub async fn run(config: Config) -> Result<(), ServerError> {
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .map_err(|source| ServerError::Listen {
+            addr: config.listen.clone(),
+            source,
+        })?;
+    serve(config, listener, None, shutdown_signal()).await
+}
+
+/// Serves on `listener` until `shutdown` completes, then stops gracefully: no new
+/// connections, the requests and deliveries in flight given `shutdown_grace_secs`,
+/// everything stored flushed, receipts stored. The log and checkpoints go on `disk` (a
+/// simulated one in tests) or the data folder.
+pub async fn serve(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    disk: Option<Arc<dyn crate::store::disk::Disk>>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
     let started = std::time::Instant::now();
     config.check().map_err(|message| {
         ServerError::Config(config::ConfigError::Invalid {
@@ -180,7 +209,11 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
     let (tokens, admin_token) = tokens(&config, &registry)?;
     let tax = tax::TaxDesk::new(&config, &registry, tokens.values().cloned())
         .map_err(ServerError::Tax)?;
-    let store = Store::open_with(&config.data.join("db"), &config.store_options())?;
+    let db = config.data.join("db");
+    let store = match disk {
+        Some(disk) => Store::open_on(&db, disk, &config.store_options())?,
+        None => Store::open_with(&db, &config.store_options())?,
+    };
     let metrics = Arc::new(metrics::Metrics::default());
     let params = Params::default();
     let setup = core::Setup {
@@ -207,6 +240,8 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
             &store, "filedrop", &f.dxp_id,
         )?));
     }
+    let admission = Arc::new(admission::Admission::new(config.bounds()));
+    let grace = std::time::Duration::from_secs(config.shutdown_grace_secs);
     let app = Arc::new(App {
         store,
         registry,
@@ -217,39 +252,46 @@ pub async fn run(config: Config) -> Result<(), ServerError> {
         metrics,
         channels,
         tax,
+        admission,
         config,
     });
-    let listener = tokio::net::TcpListener::bind(&app.config.listen)
-        .await
-        .map_err(|source| ServerError::Listen {
-            addr: app.config.listen.clone(),
-            source,
-        })?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     push::spawn_all(&app, &stop_rx, &mut tasks);
     filedrop::spawn_all(&app, &stop_rx, &mut tasks)?;
+    tasks.spawn(app.admission.clone().watch_lag(stop_rx.clone()));
     tracing::info!(
-        listen = %app.config.listen,
+        listen = %listener.local_addr().map_or_else(|e| e.to_string(), |a| a.to_string()),
         data = %app.config.data.display(),
         enterprises = app.tokens.len(),
         test_support = app.config.test_support,
         startup_ms = started.elapsed().as_millis() as u64,
         "single window serving"
     );
-    // Answers go out at once: with Nagle's algorithm a small write that follows another can
-    // wait for the client's delayed acknowledgement (up to 40 ms), a stall in the p99.
-    let listener = listener.tap_io(|stream| {
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::debug!(error = %e, "could not set TCP_NODELAY");
-        }
-    });
-    axum::serve(listener, router(app.clone()))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let (signalled_tx, mut signalled) = watch::channel(false);
+    let server = axum::serve(app.admission.listener(listener), router(app.clone()))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = signalled_tx.send(true);
+        });
+    // Graceful, but bounded: a client waiting on a long poll or a slow upload does not hold
+    // the stop for ever.
+    let overdue = async {
+        let _ = signalled.wait_for(|s| *s).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        served = server => served?,
+        () = overdue => tracing::warn!(grace_secs = grace.as_secs(), "requests still open after the grace period: closed"),
+    }
     tracing::info!("stopping: delivering no more, flushing");
     let _ = stop_tx.send(true);
-    while tasks.join_next().await.is_some() {}
+    let drained = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(grace, drained).await.is_err() {
+        tracing::warn!("deliveries still running after the grace period: stopped");
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+    }
     app.core.stop();
     drop(app);
     for t in threads {

@@ -166,15 +166,15 @@ impl Store {
         std::fs::create_dir_all(dir)?;
         // Page caches bounded: they are most of the memory sled takes.
         let open = |name: &str, cache_mb: u64| {
-            sled::Config::new()
+            let config = sled::Config::new()
                 .path(dir.join(name))
                 .mode(sled::Mode::HighThroughput)
                 .cache_capacity(cache_mb * 1024 * 1024)
                 // Small, frequent flushes: a second's worth of receipts written at once kept
                 // the disk busy long enough to stall the event log's flushes behind it (acks
                 // waited up to 100 ms at 10,000 messages/s).
-                .flush_every_ms(Some(100))
-                .open()
+                .flush_every_ms(Some(100));
+            open_waiting(&config, name)
         };
         let meta_db = open("meta", 4)?;
         let meta = meta_db.open_tree("meta")?;
@@ -287,10 +287,41 @@ impl Store {
             .unwrap_or(0))
     }
 
+    /// Forgets the number under `name`.
+    pub fn remove_counter(&self, name: &str) -> Result<(), StoreError> {
+        self.meta.remove(name.as_bytes())?;
+        Ok(())
+    }
+
     /// Keeps a number under `name`.
     pub fn set_counter(&self, name: &str, value: u64) -> Result<(), StoreError> {
         self.meta.insert(name.as_bytes(), &value.to_be_bytes())?;
         Ok(())
+    }
+}
+
+/// How long a start waits for another process (a server still stopping after SIGTERM) to
+/// let go of a database.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Opens a sled database, waiting up to `LOCK_WAIT` while another process holds its lock.
+fn open_waiting(config: &sled::Config, name: &str) -> sled::Result<sled::Db> {
+    let started = std::time::Instant::now();
+    let mut said = false;
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && started.elapsed() < LOCK_WAIT =>
+            {
+                if !said {
+                    tracing::warn!(database = name, "another process holds the data folder (a server still stopping?): waiting up to {} s", LOCK_WAIT.as_secs());
+                    said = true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            opened => return opened,
+        }
     }
 }
 
@@ -402,6 +433,23 @@ mod tests {
 
     fn refusal(dir: &Path) -> Option<String> {
         Store::open(dir).err().map(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_start_waits_for_a_server_still_letting_go_of_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Store::open(dir.path()).unwrap();
+        // Held: a second open fails at once without waiting…
+        let config = sled::Config::new().path(dir.path().join("meta"));
+        assert!(config.open().is_err());
+        // … and succeeds by waiting once the holder lets go.
+        let holder = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(first);
+        });
+        let second = Store::open(dir.path());
+        assert!(second.is_ok(), "{:?}", second.err());
+        holder.join().unwrap();
     }
 
     #[test]
