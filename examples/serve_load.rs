@@ -424,7 +424,7 @@ async fn phase(
 }
 
 /// The server's own counters of group commit and queues.
-async fn print_metrics(port: u16) -> anyhow::Result<()> {
+async fn print_metrics(port: u16, acknowledged: u64) -> anyhow::Result<()> {
     let mut connection = Connection::open(port).await?;
     let (_, body) = connection.send("GET", "/metrics", "", b"").await?;
     let text = String::from_utf8_lossy(body).into_owned();
@@ -445,6 +445,19 @@ async fn print_metrics(port: u16) -> anyhow::Result<()> {
         slower("0.01"),
         slower("0.05"),
     );
+    let shed: Vec<String> = ["in_flight", "bytes", "latency"]
+        .iter()
+        .map(|r| format!("{r} {}", get(&format!("sw_shed_total{{reason=\"{r}\"}} "))))
+        .collect();
+    println!("server shed (503): {}", shed.join(", "));
+    let stored = get("sw_ingested_total ") as u64;
+    println!(
+        "acknowledged by the server to this driver: {acknowledged}; stored by its count: {stored}{}",
+        if stored == acknowledged { " (every acknowledged message stored)" } else { " — DIFFERENT" }
+    );
+    if stored != acknowledged {
+        bail!("acknowledged {acknowledged} messages, the server counts {stored} stored");
+    }
     Ok(())
 }
 
@@ -536,13 +549,17 @@ fn main() -> anyhow::Result<()> {
                 format!("ingest (durable) at {}/s", o.rate),
             ),
         ];
+        let mut acknowledged = 0;
         for (path, next, rate, name) in phases {
             let (tally, seconds, (before, after)) = run(path, next, rate).await?;
+            if path == "/ceb" {
+                acknowledged += tally.ok;
+            }
             let answered = tally.ok + tally.busy + tally.other;
             tally.report(&name, seconds);
             after.report_since(&before, answered);
         }
-        print_metrics(port).await
+        print_metrics(port, acknowledged).await
     });
     // SIGTERM, so the server stops gracefully.
     let _ = std::process::Command::new("sh")

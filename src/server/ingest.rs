@@ -168,8 +168,9 @@ pub async fn stored(
     }
     match answer.await {
         Ok(Ok(seq)) => Ok(seq),
+        // The disk failed (full, fsync error): nothing was acknowledged; retry later.
         Ok(Err(e)) => Err(Refusal::text(
-            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::SERVICE_UNAVAILABLE,
             format!("not stored: {e}"),
         )),
         Err(_) => Err(Refusal::text(
