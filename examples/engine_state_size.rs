@@ -52,18 +52,41 @@ fn main() {
     let before = LIVE.load(Ordering::Relaxed);
     let mut engine = Engine::new(EngineConfig::default(), Params::default());
     for (k, m) in docs.iter().enumerate() {
-        if k % 4 == 0 { engine.accept(m, now); }
+        if k % 4 == 0 {
+            engine.accept(m, now);
+        }
     }
-    let a = LIVE.load(Ordering::Relaxed); println!("orders {}", (a-before)/PARCELS as isize);
-    for (k, m) in docs.iter().enumerate() { if k % 4 == 1 { engine.accept(m, now); } }
-    let b = LIVE.load(Ordering::Relaxed); println!("payments {}", (b-a)/PARCELS as isize);
-    for (k, m) in docs.iter().enumerate() { if k % 4 == 2 { engine.accept(m, now); } }
-    let c = LIVE.load(Ordering::Relaxed); println!("waybills {}", (c-b)/PARCELS as isize);
-    for (k, m) in docs.iter().enumerate() { if k % 4 == 3 { engine.accept(m, now); } }
-    let d = LIVE.load(Ordering::Relaxed); println!("lists {}", (d-c)/PARCELS as isize);
+    let a = LIVE.load(Ordering::Relaxed);
+    println!("orders {}", (a - before) / PARCELS as isize);
+    for (k, m) in docs.iter().enumerate() {
+        if k % 4 == 1 {
+            engine.accept(m, now);
+        }
+    }
+    let b = LIVE.load(Ordering::Relaxed);
+    println!("payments {}", (b - a) / PARCELS as isize);
+    for (k, m) in docs.iter().enumerate() {
+        if k % 4 == 2 {
+            engine.accept(m, now);
+        }
+    }
+    let c = LIVE.load(Ordering::Relaxed);
+    println!("waybills {}", (c - b) / PARCELS as isize);
+    for (k, m) in docs.iter().enumerate() {
+        if k % 4 == 3 {
+            engine.accept(m, now);
+        }
+    }
+    let d = LIVE.load(Ordering::Relaxed);
+    println!("lists {}", (d - c) / PARCELS as isize);
     let out = engine.advance(now + chrono::Duration::seconds(60));
-    let n = out.len(); drop(out);
-    let e = LIVE.load(Ordering::Relaxed); println!("after 60s ({n} out) total {}", (e-before)/PARCELS as isize);
+    let n = out.len();
+    drop(out);
+    let e = LIVE.load(Ordering::Relaxed);
+    println!(
+        "after 60s ({n} out) total {}",
+        (e - before) / PARCELS as isize
+    );
     let after = e;
     println!(
         "{} open parcels: {} bytes of engine state, {} bytes per parcel",

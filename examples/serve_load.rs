@@ -453,7 +453,11 @@ async fn print_metrics(port: u16, acknowledged: u64) -> anyhow::Result<()> {
     let stored = get("sw_ingested_total ") as u64;
     println!(
         "acknowledged by the server to this driver: {acknowledged}; stored by its count: {stored}{}",
-        if stored == acknowledged { " (every acknowledged message stored)" } else { " — DIFFERENT" }
+        if stored == acknowledged {
+            " (every acknowledged message stored)"
+        } else {
+            " — DIFFERENT"
+        }
     );
     if stored != acknowledged {
         bail!("acknowledged {acknowledged} messages, the server counts {stored} stored");

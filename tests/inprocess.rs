@@ -53,11 +53,9 @@ fn order(n: u32) -> Vec<u8> {
     let mut changed = text.clone();
     // Another order each time: its own GUID and order number.
     changed.replace_range(guid_at..guid_at + 8, &format!("{n:08}"));
-    changed.replace(
-        "<ceb:orderNo>",
-        &format!("<ceb:orderNo>N{n:04}"),
-    )
-    .into_bytes()
+    changed
+        .replace("<ceb:orderNo>", &format!("<ceb:orderNo>N{n:04}"))
+        .into_bytes()
 }
 
 #[test]
@@ -98,7 +96,10 @@ fn a_full_disk_answers_503_says_so_in_health_and_recovers_once_there_is_room() {
     disk.set_faults(Faults::default());
     let started = Instant::now();
     while http(port, "GET", "/healthz", None, b"").status != 200 {
-        assert!(started.elapsed() < Duration::from_secs(10), "health did not clear");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "health did not clear"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let again = http(port, "POST", "/ceb", Some(MY_TOKEN), &order(5));

@@ -898,8 +898,7 @@ fn after_kill_9_under_load_every_acknowledged_message_and_receipt_is_there_under
 }
 
 #[test]
-fn a_dropped_file_is_stored_once_while_it_cannot_be_moved_and_a_too_large_one_is_refused_unread()
-{
+fn a_dropped_file_is_stored_once_while_it_cannot_be_moved_and_a_too_large_one_is_refused_unread() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().join("drop");
     let table = format!(
@@ -927,7 +926,11 @@ fn a_dropped_file_is_stored_once_while_it_cannot_be_moved_and_a_too_large_one_is
     };
     let started = Instant::now();
     while ingested(&server) != Some(1) {
-        assert!(started.elapsed() < Duration::from_secs(10), "{}", server.log());
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{}",
+            server.log()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     // Twenty-five looks at the inbox later: still once, the file still there.
@@ -944,7 +947,11 @@ fn a_dropped_file_is_stored_once_while_it_cannot_be_moved_and_a_too_large_one_is
     std::fs::remove_dir_all(d.join("archive/order.xml")).unwrap();
     let started = Instant::now();
     while !d.join("archive/order.xml").is_file() {
-        assert!(started.elapsed() < Duration::from_secs(10), "{}", server.log());
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{}",
+            server.log()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(ingested(&server), Some(1));

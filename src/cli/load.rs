@@ -157,7 +157,7 @@ fn setup(dir: &Path, enterprises: u64, listen: &str) -> anyhow::Result<ExitCode>
          listen = \"{listen}\"\ndata = \"{1}\"\nregistry = \"{2}\"\nadmin_token = \"{3}\"\n\
          # A load test settles quickly: old log segments and orders that wait in vain for\n\
          # their list leave memory and disk after ten minutes.\n\
-         log_retention_minutes = 10\n\n\
+         log_retention_minutes = 10\nreceipt_retention_minutes = 10\n\n\
          # Customs of the standard benchmark: quick, so a parcel closes within seconds.\n\
          [customs]\nstore_delay_ms = 200\nconclude_delay_ms = 500\nrelease_delay_ms = 500\n\
          wait_window_ms = 3000\nreview_per_mille = 0\ninspection_per_mille = 0\n\

@@ -54,6 +54,10 @@ pub struct Config {
     /// Closed log segments that every kept checkpoint covers are removed once closed this
     /// long (minutes, by the server's time).
     pub log_retention_minutes: u64,
+    /// A receipt its enterprise has (pushed, dropped, or pulled past) is removed once this
+    /// old (minutes, by the server's time); one it does not have yet is kept (see
+    /// `retention`).
+    pub receipt_retention_minutes: u64,
     /// Move a data folder of the previous layout to this one (`serve --migrate`).
     #[serde(skip)]
     pub migrate: bool,
@@ -98,6 +102,7 @@ impl Default for Config {
             checkpoints_kept: 3,
             log_segment_mb: 64,
             log_retention_minutes: 60,
+            receipt_retention_minutes: 7 * 24 * 60,
             migrate: false,
             test_support: true,
             admin_token: None,

@@ -7,18 +7,18 @@
 //! 403 (`BaseTransfer/dxpId` or `DxpMsg` `SenderId` is not the caller's), 413 (too large),
 //! 503 with `Retry-After` (queue full).
 
+use super::admission::{Shed, Ticket, foreign_sender};
 use super::core::{Checked, Refused, Submission, Work, wall_clock};
 use super::{App, plain};
 use crate::check::check_and_decode;
 use crate::model::schema::find_text;
 use crate::rules::Context;
 use crate::store::Event;
-use super::admission::{Shed, Ticket, foreign_sender};
 use axum::body::{Body, Bytes};
-use http_body_util::BodyExt as _;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt as _;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::sync::oneshot;
@@ -243,7 +243,10 @@ async fn read_body(body: Body, ticket: &mut Ticket<'_>, limit: usize) -> Result<
     let mut more: Vec<u8> = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
-            Refusal::text(StatusCode::BAD_REQUEST, format!("cannot read the body: {e}"))
+            Refusal::text(
+                StatusCode::BAD_REQUEST,
+                format!("cannot read the body: {e}"),
+            )
         })?;
         // Trailers carry nothing a message needs.
         let Ok(chunk) = frame.into_data() else {
@@ -253,9 +256,9 @@ async fn read_body(body: Body, ticket: &mut Ticket<'_>, limit: usize) -> Result<
         if have + chunk.len() > limit {
             return Err(too_large());
         }
-        ticket.grow(chunk.len()).map_err(|shed| {
-            Refusal::text(StatusCode::SERVICE_UNAVAILABLE, shed.explain())
-        })?;
+        ticket
+            .grow(chunk.len())
+            .map_err(|shed| Refusal::text(StatusCode::SERVICE_UNAVAILABLE, shed.explain()))?;
         // One chunk (the usual small message) is kept as it came, without a copy.
         match &first {
             None => first = Some(chunk),

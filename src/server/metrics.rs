@@ -119,6 +119,10 @@ pub struct Metrics {
     pub receipt_queue: AtomicI64,
     /// Receipts stored for delivery.
     pub receipts: AtomicU64,
+    /// Receipts removed as old and delivered; per enterprise, those past retention kept
+    /// because not delivered yet.
+    pub receipts_removed: AtomicU64,
+    pub past_retention: std::sync::Mutex<Vec<(String, u64)>>,
     /// Receipts pushed, and push attempts that failed.
     pub pushed: AtomicU64,
     pub push_failures: AtomicU64,
@@ -133,6 +137,16 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// What a retention sweep did.
+    pub fn note_retention(&self, swept: &super::retention::Swept) {
+        self.receipts_removed
+            .fetch_add(swept.removed, Ordering::Relaxed);
+        *self
+            .past_retention
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = swept.past_retention.clone();
+    }
+
     /// Counts one group-commit flush of `entries` log entries.
     pub fn observe_flush(&self, took: Duration, entries: usize) {
         self.flushes.fetch_add(1, Ordering::Relaxed);
@@ -199,10 +213,26 @@ pub async fn metrics(State(app): State<Arc<App>>, headers: HeaderMap) -> Respons
     }
     let (requests, bytes, connections) = app.admission.in_flight();
     for (name, help, value) in [
-        ("sw_in_flight_requests", "POST /ceb requests being read, checked or stored.", requests as f64),
-        ("sw_in_flight_bytes", "Bytes of the request bodies those hold.", bytes as f64),
-        ("sw_connections_open", "Client connections open.", connections as f64),
-        ("sw_scheduling_lag_seconds", "How late the runtime runs a ready task (smoothed).", app.admission.lag_micros() as f64 / 1e6),
+        (
+            "sw_in_flight_requests",
+            "POST /ceb requests being read, checked or stored.",
+            requests as f64,
+        ),
+        (
+            "sw_in_flight_bytes",
+            "Bytes of the request bodies those hold.",
+            bytes as f64,
+        ),
+        (
+            "sw_connections_open",
+            "Client connections open.",
+            connections as f64,
+        ),
+        (
+            "sw_scheduling_lag_seconds",
+            "How late the runtime runs a ready task (smoothed).",
+            app.admission.lag_micros() as f64 / 1e6,
+        ),
     ] {
         gauge(&mut out, name, help, value);
     }
@@ -240,6 +270,24 @@ pub async fn metrics(State(app): State<Arc<App>>, headers: HeaderMap) -> Respons
         ),
     ] {
         counter(&mut out, name, help, get(value));
+    }
+    counter(
+        &mut out,
+        "sw_receipts_removed_total",
+        "Receipts removed: older than receipt_retention_minutes and delivered or pulled.",
+        get(&m.receipts_removed),
+    );
+    let _ = writeln!(
+        out,
+        "# HELP sw_receipts_past_retention Receipts older than their retention kept because their enterprise has not got them yet.\n# TYPE sw_receipts_past_retention gauge"
+    );
+    for (dxp, n) in m
+        .past_retention
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+    {
+        let _ = writeln!(out, "sw_receipts_past_retention{{dxp_id=\"{dxp}\"}} {n}");
     }
     let _ = writeln!(
         out,

@@ -28,6 +28,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod push;
 pub mod receipts;
+pub mod retention;
 pub mod tax;
 
 use crate::model::registry::Registry;
@@ -80,6 +81,8 @@ pub struct App {
     pub tax: tax::TaxDesk,
     /// What is in flight, for load shedding.
     pub admission: Arc<admission::Admission>,
+    /// How far each enterprise has pulled its receipts, for their retention.
+    pub pulled: retention::Pulled,
 }
 
 impl App {
@@ -241,6 +244,7 @@ pub async fn serve(
         )?));
     }
     let admission = Arc::new(admission::Admission::new(config.bounds()));
+    let pulled = retention::Pulled::load(&store, tokens.values().cloned())?;
     let grace = std::time::Duration::from_secs(config.shutdown_grace_secs);
     let app = Arc::new(App {
         store,
@@ -253,6 +257,7 @@ pub async fn serve(
         channels,
         tax,
         admission,
+        pulled,
         config,
     });
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -260,6 +265,7 @@ pub async fn serve(
     push::spawn_all(&app, &stop_rx, &mut tasks);
     filedrop::spawn_all(&app, &stop_rx, &mut tasks)?;
     tasks.spawn(app.admission.clone().watch_lag(stop_rx.clone()));
+    tasks.spawn(retention::run(app.clone(), stop_rx.clone()));
     tracing::info!(
         listen = %listener.local_addr().map_or_else(|e| e.to_string(), |a| a.to_string()),
         data = %app.config.data.display(),

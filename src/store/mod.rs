@@ -315,7 +315,11 @@ fn open_waiting(config: &sled::Config, name: &str) -> sled::Result<sled::Db> {
                     && started.elapsed() < LOCK_WAIT =>
             {
                 if !said {
-                    tracing::warn!(database = name, "another process holds the data folder (a server still stopping?): waiting up to {} s", LOCK_WAIT.as_secs());
+                    tracing::warn!(
+                        database = name,
+                        "another process holds the data folder (a server still stopping?): waiting up to {} s",
+                        LOCK_WAIT.as_secs()
+                    );
                     said = true;
                 }
                 std::thread::sleep(std::time::Duration::from_millis(100));

@@ -17,6 +17,10 @@ use std::collections::BTreeMap;
 /// starts with a 0 byte.
 const CLOCK_KEY: &[u8] = b"\0clock";
 
+/// Marks "receipts up to this id were stored by this time", for retention: prefix, then the
+/// time (ms, big-endian) → the id.
+const MARK_PREFIX: &[u8] = b"\0mark";
+
 impl Store {
     /// Stores receipts for their enterprises, in id order (a chunk per enterprise), and the
     /// engine's time `clock` with them in the same write.
@@ -75,6 +79,63 @@ impl Store {
         }
         self.receipts.apply_batch(batch)?;
         Ok(())
+    }
+
+    /// Notes that every receipt up to `id` was stored by `at`.
+    pub fn mark_receipts(&self, at: NaiveDateTime, id: u64) -> Result<(), StoreError> {
+        self.receipts.insert(mark_key(at), &id.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// The highest id marked stored by `before` (0 when none), forgetting the older marks.
+    pub fn receipts_stored_before(&self, before: NaiveDateTime) -> Result<u64, StoreError> {
+        let mut found = 0;
+        let mut older = Vec::new();
+        for item in self.receipts.range(mark_key_ms(0)..mark_key(before)) {
+            let (key, value) = item?;
+            found = be_u64(&value).ok_or_else(|| damaged(&key))?;
+            older.push(key);
+        }
+        // The newest of them still answers the next call; the rest are of no more use.
+        older.pop();
+        for key in older {
+            self.receipts.remove(key)?;
+        }
+        Ok(found)
+    }
+
+    /// Every enterprise that has receipts.
+    pub fn receipt_holders(&self) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        let mut next: Vec<u8> = vec![1];
+        while let Some(item) = self.receipts.range(next.clone()..).next() {
+            let (key, _) = item?;
+            let Some(dxp) = key.len().checked_sub(9).and_then(|n| key.get(..n)) else {
+                return Err(damaged(&key));
+            };
+            let dxp = String::from_utf8_lossy(dxp).into_owned();
+            next = chunk_key(&dxp, u64::MAX);
+            next.push(0);
+            out.push(dxp);
+        }
+        Ok(out)
+    }
+
+    /// Removes the chunks of `dxp` whose receipts all have ids up to `through`; how many
+    /// receipts went.
+    pub fn remove_receipts_through(&self, dxp: &str, through: u64) -> Result<u64, StoreError> {
+        let mut batch = sled::Batch::default();
+        let mut removed = 0;
+        for item in self
+            .receipts
+            .range(chunk_key(dxp, 0)..=chunk_key(dxp, through))
+        {
+            let (key, value) = item?;
+            removed += Chunk::read(&key, &value)?.ids.len() as u64;
+            batch.remove(key);
+        }
+        self.receipts.apply_batch(batch)?;
+        Ok(removed)
     }
 
     /// `receipts_after` off the async runtime's threads (sled may take a moment while a
@@ -180,6 +241,16 @@ fn chunk_key(dxp: &str, last: u64) -> Vec<u8> {
     k.extend_from_slice(dxp.as_bytes());
     k.push(0);
     k.extend_from_slice(&last.to_be_bytes());
+    k
+}
+
+fn mark_key(at: NaiveDateTime) -> Vec<u8> {
+    mark_key_ms(millis(at).max(0) as u64)
+}
+
+fn mark_key_ms(ms: u64) -> Vec<u8> {
+    let mut k = MARK_PREFIX.to_vec();
+    k.extend_from_slice(&ms.to_be_bytes());
     k
 }
 
