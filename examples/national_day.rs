@@ -3,14 +3,15 @@
 //! arrivals and departures; 2 % faulty), each message as its XML bytes through decode and
 //! every rule (the e-port's receipt), then the engine with its simulated customs and the
 //! ledger, every customs receipt rendered to XML; what is finished with settles into the
-//! on-disk ledger (sled, in a temporary folder) as `serve` does at its checkpoints. A summary
-//! application (701) per seller closes the day.
+//! on-disk ledger (sled, in a temporary folder) as `serve` does at its checkpoints. With
+//! `--summaries`, a summary application (701) per seller closes the day (each brings every
+//! declaration it sums back into memory: see the README's limits).
 //!
 //! Two threads: one generates and checks, the other runs the engine. The traffic keeps the
 //! national day's average pace (20 M parcels, 80 M messages in 24 hours of business time),
 //! so `--parcels N` plays the first N parcels of that day.
 //!
-//! `cargo run --release --example national_day -- [--parcels N] [--seed S]`
+//! `cargo run --release --example national_day -- [--parcels N] [--seed S] [--summaries]`
 //! (`scripts/national-day.sh` runs it and keeps its output).
 
 use anyhow::Context as _;
@@ -41,12 +42,14 @@ const BATCH: usize = 2_000;
 struct Options {
     parcels: u64,
     seed: u64,
+    summaries: bool,
 }
 
 fn options() -> anyhow::Result<Options> {
     let mut o = Options {
         parcels: 200_000,
         seed: 1,
+        summaries: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -54,7 +57,8 @@ fn options() -> anyhow::Result<Options> {
         match a.as_str() {
             "--parcels" => o.parcels = value()?.parse()?,
             "--seed" => o.seed = value()?.parse()?,
-            other => anyhow::bail!("unknown option {other}: --parcels N, --seed S"),
+            "--summaries" => o.summaries = true,
+            other => anyhow::bail!("unknown option {other}: --parcels N, --seed S, --summaries"),
         }
     }
     Ok(o)
@@ -123,6 +127,7 @@ fn play(
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Played>>(8);
     let checker = {
         let registry = registry.clone();
+        let summaries = o.summaries;
         std::thread::Builder::new()
             .name("generate+check".into())
             .spawn(move || {
@@ -153,7 +158,12 @@ fn play(
                 }
                 // The day closes with a summary application per seller, an hour on.
                 let at = last.unwrap_or_default() + chrono::Duration::hours(1);
-                for m in traffic.summary_messages(at) {
+                let closing = if summaries {
+                    traffic.summary_messages(at)
+                } else {
+                    Vec::new()
+                };
+                for m in closing {
                     let dxp = find_text(m.as_element(), "dxpId").unwrap_or_default();
                     let xml = single_window::ceb::encode(m.as_element());
                     batch.push(check(dxp, xml.as_bytes(), at));
