@@ -148,7 +148,7 @@ fn play(
                 };
                 let begin = config.start;
                 let mut traffic = Traffic::new(config);
-                while let Some(m) = traffic.next() {
+                for m in traffic.by_ref() {
                     let at = begin + chrono::Duration::milliseconds(m.due.as_millis() as i64);
                     last = Some(at);
                     batch.push(check(&m.dxp, &m.body, at));

@@ -112,6 +112,7 @@ fn start(disk: &SimDisk, dir: &std::path::Path, clock: &ManualClock) -> Running 
         &StoreOptions {
             segment_bytes: 4096,
             migrate: false,
+            ..StoreOptions::default()
         },
     )
     .expect("the store opens after any crash");

@@ -71,6 +71,8 @@ pub struct Admission {
     decisions: AtomicU64,
     shed: [AtomicU64; 3],
     connections: Arc<Semaphore>,
+    /// Connections open now.
+    open: Arc<AtomicUsize>,
 }
 
 impl Admission {
@@ -84,6 +86,7 @@ impl Admission {
             ack_micros: AtomicU64::new(0),
             decisions: AtomicU64::new(0),
             shed: Default::default(),
+            open: Arc::default(),
         }
     }
 
@@ -137,7 +140,7 @@ impl Admission {
         (
             self.requests.load(Ordering::Relaxed),
             self.bytes.load(Ordering::Relaxed),
-            self.bounds.max_connections.max(1) - self.connections.available_permits(),
+            self.open.load(Ordering::Relaxed),
         )
     }
 
@@ -176,6 +179,7 @@ impl Admission {
         Bounded {
             listener,
             permits: self.connections.clone(),
+            open: self.open.clone(),
         }
     }
 }
@@ -219,6 +223,7 @@ impl Drop for Ticket<'_> {
 pub struct Bounded {
     listener: TcpListener,
     permits: Arc<Semaphore>,
+    open: Arc<AtomicUsize>,
 }
 
 impl Listener for Bounded {
@@ -237,10 +242,12 @@ impl Listener for Bounded {
                     if let Err(e) = stream.set_nodelay(true) {
                         tracing::debug!(error = %e, "could not set TCP_NODELAY");
                     }
+                    self.open.fetch_add(1, Ordering::Relaxed);
                     return (
                         Connection {
                             stream,
                             _permit: permit,
+                            open: self.open.clone(),
                         },
                         addr,
                     );
@@ -263,6 +270,13 @@ impl Listener for Bounded {
 pub struct Connection {
     stream: TcpStream,
     _permit: Option<OwnedSemaphorePermit>,
+    open: Arc<AtomicUsize>,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.open.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl AsyncRead for Connection {

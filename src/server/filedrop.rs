@@ -10,8 +10,9 @@
 //! in the store and flushed before the file is moved; while the move fails (another
 //! filesystem, permissions) it is retried, with the marker saying the message is already in,
 //! and the marker goes once the move succeeded. Only a crash in the moment between the
-//! message becoming durable and its marker stores it again on restart; the engine answers a
-//! document sent twice as a duplicate and changes nothing.
+//! message becoming durable and its marker (or a stop at the end of its grace period in that
+//! moment) stores it again on restart; the engine answers a document sent twice as a
+//! duplicate and changes nothing.
 
 use super::App;
 use super::config::FileDropConfig;
@@ -159,7 +160,11 @@ async fn take(app: &App, f: &FileDropConfig, file: &Path) -> bool {
     }
     match std::fs::rename(file, f.archive.join(name)) {
         Ok(()) => {
-            if let Err(e) = app.store.remove_counter(&marker) {
+            let cleared = app
+                .store
+                .remove_counter(&marker)
+                .and_then(|()| app.store.flush_meta());
+            if let Err(e) = cleared {
                 tracing::warn!(file = %file.display(), error = %e, "cannot clear a dropped file's marker");
             }
         }

@@ -213,10 +213,14 @@ pub async fn serve(
     let tax = tax::TaxDesk::new(&config, &registry, tokens.values().cloned())
         .map_err(ServerError::Tax)?;
     let db = config.data.join("db");
-    let store = match disk {
-        Some(disk) => Store::open_on(&db, disk, &config.store_options())?,
-        None => Store::open_with(&db, &config.store_options())?,
-    };
+    let options = config.store_options();
+    // Off the runtime's threads: opening may wait for a server still stopping.
+    let store = tokio::task::spawn_blocking(move || match disk {
+        Some(disk) => Store::open_on(&db, disk, &options),
+        None => Store::open_with(&db, &options),
+    })
+    .await
+    .map_err(|e| ServerError::Io(std::io::Error::other(e)))??;
     let metrics = Arc::new(metrics::Metrics::default());
     let params = Params::default();
     let setup = core::Setup {
@@ -281,7 +285,8 @@ pub async fn serve(
             let _ = signalled_tx.send(true);
         });
     // Graceful, but bounded: a client waiting on a long poll or a slow upload does not hold
-    // the stop for ever.
+    // the stop for ever. (Its connection's task is not cancelled: it ends with the process,
+    // and whatever it still asks of the stopped core is answered 503.)
     let overdue = async {
         let _ = signalled.wait_for(|s| *s).await;
         tokio::time::sleep(grace).await;

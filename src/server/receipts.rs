@@ -31,7 +31,9 @@ pub async fn list(
         Err(r) => return r.into_response(),
     };
     // Asking for what comes after an id says the caller has every receipt up to it.
-    app.pulled.note(&dxp, q.after);
+    // (No further than what exists: a cursor from the future marks nothing as had.)
+    app.pulled
+        .note(&dxp, q.after.min(*app.core.latest.borrow()));
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(q.wait.min(30));
     let mut latest = app.core.latest.clone();

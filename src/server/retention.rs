@@ -1,7 +1,7 @@
 //! Receipt retention: a receipt is removed once it is older than `receipt_retention_minutes`
 //! (by the server's time) and its enterprise has it — delivered by push or file drop (the
-//! channel's cursor passed it) or pulled (the enterprise asked for receipts after it, which
-//! says it has it). A receipt past retention that its enterprise does not have yet is kept,
+//! channel's cursor passed it, or the enterprise skipped it with `DELETE /push`) or pulled
+//! (the enterprise asked for receipts after it, which says it has it). A receipt past retention that its enterprise does not have yet is kept,
 //! for as long as it takes, and counted in `sw_receipts_past_retention{dxp_id}`: nothing is
 //! dropped unseen.
 //!
@@ -91,7 +91,7 @@ pub fn sweep(
         let had = has(&dxp);
         swept.removed += store.remove_receipts_through(&dxp, old.min(had))?;
         if had < old {
-            let waiting = store.backlog(&dxp, had)?.0 - store.backlog(&dxp, old)?.0;
+            let waiting = store.receipts_between(&dxp, had, old)?;
             if waiting > 0 {
                 swept.past_retention.push((dxp, waiting));
             }

@@ -132,6 +132,9 @@ pub struct StoreOptions {
     pub segment_bytes: u64,
     /// Move a layout-2 folder to this layout (`serve --migrate`).
     pub migrate: bool,
+    /// Page cache of the settled ledger (MiB): every new document's key is looked up there,
+    /// and a lookup that misses the cache reads and decodes a page from disk.
+    pub ledger_cache_mb: u64,
 }
 
 impl Default for StoreOptions {
@@ -139,6 +142,7 @@ impl Default for StoreOptions {
         StoreOptions {
             segment_bytes: 64 * 1024 * 1024,
             migrate: false,
+            ledger_cache_mb: 256,
         }
     }
 }
@@ -204,7 +208,7 @@ impl Store {
             found => return Err(StoreError::Format { found }),
         }
         let receipts_db = open("receipts", 32)?;
-        let cold_db = open("ledger", 32)?;
+        let cold_db = open("ledger", options.ledger_cache_mb.max(1))?;
         Ok(Store {
             cold: cold_db.open_tree("cold")?,
             cold_db,

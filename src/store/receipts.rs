@@ -213,6 +213,24 @@ impl Store {
         Ok((count, last))
     }
 
+    /// How many receipts of `dxp` have ids in `after+1..=through` (one pass: a count from two
+    /// scans could see a receipt stored in between).
+    pub fn receipts_between(&self, dxp: &str, after: u64, through: u64) -> Result<u64, StoreError> {
+        let mut count = 0;
+        for chunk in self.chunks_from(dxp, after.saturating_add(1)) {
+            let (key, value) = chunk?;
+            let ids = Chunk::read(&key, &value)?.ids;
+            count += ids
+                .iter()
+                .filter(|id| (after + 1..=through).contains(*id))
+                .count() as u64;
+            if ids.iter().all(|id| *id > through) {
+                break;
+            }
+        }
+        Ok(count)
+    }
+
     /// Every stored receipt whose business key mentions `text` (test support; reads all).
     pub fn receipts_mentioning(&self, text: &str) -> Result<Vec<StoredReceipt>, StoreError> {
         let mut out = Vec::new();
