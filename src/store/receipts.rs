@@ -60,22 +60,13 @@ impl Store {
     /// each enterprise's last chunks only, not at every receipt.
     pub fn drop_receipts_from(&self, from: u64) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
-        let mut next: Vec<u8> = vec![1];
-        while let Some(item) = self.receipts.range(next.clone()..).next() {
-            let (key, _) = item?;
-            let Some(dxp) = key.len().checked_sub(9).and_then(|n| key.get(..n)) else {
-                return Err(damaged(&key));
-            };
-            let dxp = String::from_utf8_lossy(dxp).into_owned();
+        for dxp in self.receipt_holders()? {
             for item in self
                 .receipts
                 .range(chunk_key(&dxp, from)..=chunk_key(&dxp, u64::MAX))
             {
                 batch.remove(item?.0);
             }
-            // The next enterprise: its keys sort after every key of this one.
-            next = chunk_key(&dxp, u64::MAX);
-            next.push(0);
         }
         self.receipts.apply_batch(batch)?;
         Ok(())
