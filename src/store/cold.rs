@@ -1,13 +1,16 @@
-//! The cold store on sled: settled records of the engine and the ledger, each under its key
-//! and the version (log position) of the checkpoint whose batch wrote it, flushed before the
-//! checkpoint that counts on it.
+//! The cold store: settled records of the engine and the ledger, each under its key and the
+//! version (log position) of the checkpoint whose batch wrote it, made durable before the
+//! checkpoint that counts on it. In an LSM tree (fjall): its memory is its block cache and
+//! write buffers, whatever the number of records (sled kept a page in memory for every 16
+//! keys it ever held, so the server grew without end), and a batch is one sequential write.
+//! A large record's value is in the files of `values`, and the tree holds a pointer to it.
 
 use super::{Store, StoreError};
 use crate::engine::cold::{Batch, ColdStore};
 
 /// A record's key as stored: the key, then its version counted down, so the newest version
-/// of a key comes first (sled reads forwards faster than backwards).
-fn versioned(key: &[u8], version: u64) -> Vec<u8> {
+/// of a key comes first.
+pub(super) fn versioned(key: &[u8], version: u64) -> Vec<u8> {
     let mut k = Vec::with_capacity(key.len() + 8);
     k.extend_from_slice(key);
     k.extend_from_slice(&(u64::MAX - version).to_be_bytes());
@@ -22,21 +25,27 @@ fn split(stored: &[u8]) -> Option<(&[u8], u64)> {
 }
 
 impl Store {
-    /// Writes a batch of settled records under `version`, and flushes it. In pieces: one
-    /// large sled batch held up the readers of the store (receipt pulls) for most of a
-    /// second. A piece written without the rest is never read: readers see a version only
-    /// once its checkpoint is made.
+    /// Writes a batch of settled records under `version`, and makes it durable.
     pub fn put_cold(&self, batch: &Batch, version: u64) -> Result<(), StoreError> {
-        let records: Vec<_> = batch.iter().collect();
-        for piece in records.chunks(1000) {
-            let mut b = sled::Batch::default();
-            for (k, v) in piece {
-                b.insert(versioned(k, version), v.as_slice());
-            }
-            self.cold.apply_batch(b)?;
+        let mut b = self.ledger.batch();
+        for (k, v) in batch {
+            b.insert(&self.cold, versioned(k, version), self.values.store(v)?);
         }
-        self.cold_db.flush()?;
+        b.commit()?;
+        self.values.sync()?;
+        self.ledger.persist(fjall::PersistMode::SyncAll)?;
         Ok(())
+    }
+
+    /// A stored value as it was put.
+    fn value(&self, stored: &[u8]) -> Option<Vec<u8>> {
+        match self.values.load(stored) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::error!(error = %e, "the cold store could not be read");
+                None
+            }
+        }
     }
 }
 
@@ -49,8 +58,8 @@ impl ColdStore for Store {
             .cold
             .range(versioned(key, visible)..=versioned(key, floor))
             .next()?;
-        match newest {
-            Ok((_, v)) => Some(v.to_vec()),
+        match newest.value() {
+            Ok(v) => self.value(&v),
             Err(e) => {
                 tracing::error!(error = %e, "the cold store could not be read");
                 None
@@ -60,8 +69,8 @@ impl ColdStore for Store {
 
     fn scan(&self, prefix: &[u8], floor: u64, visible: u64) -> Vec<(Vec<u8>, Vec<u8>)> {
         let mut out: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-        for item in self.cold.scan_prefix(prefix) {
-            let Ok((stored, value)) = item else {
+        for item in self.cold.prefix(prefix) {
+            let Ok((stored, value)) = item.into_inner() else {
                 tracing::error!("the cold store could not be read");
                 break;
             };
@@ -74,7 +83,10 @@ impl ColdStore for Store {
             // The versions of a key come newest first: the first in the window is the one.
             match out.last() {
                 Some((last, _)) if last.as_slice() == key => {}
-                _ => out.push((key.to_vec(), value.to_vec())),
+                _ => match self.value(&value) {
+                    Some(v) => out.push((key.to_vec(), v)),
+                    None => break,
+                },
             }
         }
         out
@@ -99,6 +111,9 @@ mod tests {
             .put_cold(&batch(&[(b"a\0", b"1"), (b"ab\0", b"x")]), 5)
             .unwrap();
         store.put_cold(&batch(&[(b"a\0", b"2")]), 9).unwrap();
+        let large = vec![3u8; 4000];
+        store.put_cold(&batch(&[(b"big\0", &large)]), 9).unwrap();
+        assert_eq!(store.get(b"big\0", 0, 9), Some(large), "through a pointer");
         assert_eq!(store.get(b"a\0", 0, 9).as_deref(), Some(&b"2"[..]));
         assert_eq!(store.get(b"a\0", 0, 8).as_deref(), Some(&b"1"[..]));
         assert_eq!(store.get(b"a\0", 6, 8), None);

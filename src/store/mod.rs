@@ -20,6 +20,7 @@ mod cold;
 pub mod disk;
 mod log;
 mod receipts;
+mod values;
 
 use chrono::{DateTime, NaiveDateTime};
 use disk::Disk;
@@ -34,6 +35,8 @@ pub enum StoreError {
     Sled(#[from] sled::Error),
     #[error("store: {0}")]
     Io(#[from] std::io::Error),
+    #[error("store: the settled ledger: {0}")]
+    Ledger(#[from] fjall::Error),
     #[error("store: damaged record in {tree} at {key}")]
     Damaged { tree: &'static str, key: String },
     #[error(
@@ -42,12 +45,12 @@ pub enum StoreError {
     )]
     Format { found: u64 },
     #[error(
-        "store: the data folder is in layout 2 (one events.log, no checkpoints); this version \
-         writes layout {FORMAT}. Run `single-window serve --migrate` once (with the same \
-         --data or --config): it renames events.log into the first log segment and keeps \
-         everything else"
+        "store: the data folder is in layout {found}; this version writes layout {FORMAT}. \
+         Run `single-window serve --migrate` once (with the same --data or --config): it \
+         renames a layout-2 events.log into the first log segment, moves the settled ledger's \
+         large values into ledger-values/, and keeps everything else"
     )]
-    NeedsMigration,
+    NeedsMigration { found: u64 },
     #[error(
         "store: the log starts at entry {first} but the newest usable checkpoint covers only up \
          to entry {covered}: the entries in between are gone. Restore the data folder from a \
@@ -113,14 +116,22 @@ pub struct Store {
     receipts_db: sled::Db,
     receipts: sled::Tree,
     meta: sled::Tree,
-    /// Settled records (`cold`), in a database of their own.
-    cold_db: sled::Db,
-    cold: sled::Tree,
+    /// Settled records (`cold`), in an LSM tree of their own.
+    ledger: fjall::Database,
+    cold: fjall::Keyspace,
+    /// The large values of settled records, beside `cold`.
+    values: Arc<values::Values>,
 }
 
 /// The layout this version writes, kept in `meta`; older layouts are refused, not misread.
-const FORMAT: u64 = 3;
+const FORMAT: u64 = 4;
 const FORMAT_KEY: &str = "format";
+
+/// Where the settled ledger is: an LSM tree, its large values beside it. Layout 3 kept the
+/// ledger in sled (`ledger/`, tree `cold`), values inline.
+const LEDGER_DIR: &str = "ledger-lsm";
+const VALUES_DIR: &str = "ledger-values";
+const LAYOUT_3_LEDGER: &str = "ledger";
 
 /// Where layout 2 kept its one log file.
 const LAYOUT_2_LOG: &str = "events.log";
@@ -132,8 +143,8 @@ pub struct StoreOptions {
     pub segment_bytes: u64,
     /// Move a layout-2 folder to this layout (`serve --migrate`).
     pub migrate: bool,
-    /// Page cache of the settled ledger (MiB): every new document's key is looked up there,
-    /// and a lookup that misses the cache reads and decodes a page from disk.
+    /// Block cache of the settled ledger (MiB): every new document's key is looked up there
+    /// (most lookups of keys never settled stop at the tree's filters).
     pub ledger_cache_mb: u64,
 }
 
@@ -142,7 +153,7 @@ impl Default for StoreOptions {
         StoreOptions {
             segment_bytes: 64 * 1024 * 1024,
             migrate: false,
-            ledger_cache_mb: 256,
+            ledger_cache_mb: 64,
         }
     }
 }
@@ -192,26 +203,49 @@ impl Store {
                 FORMAT
             }
         };
+        let receipts_db = open("receipts", 32)?;
+        let ledger = fjall::Database::builder(dir.join(LEDGER_DIR))
+            .cache_size(options.ledger_cache_mb.max(1) * 1024 * 1024)
+            // Written at checkpoints and made durable then; nothing else needs its journal.
+            .manual_journal_persist(true)
+            .open()?;
+        let cold = ledger.keyspace("settled", fjall::KeyspaceCreateOptions::default)?;
+        let values = Arc::new(values::Values::open(&dir.join(VALUES_DIR))?);
         match format {
             FORMAT => {}
-            2 if options.migrate => {
-                // The same records, in a segment named by its first entry (the log's first).
+            2 | 3 if options.migrate => {
+                // Layout 2: the same records in one file; the first segment is named by its
+                // first entry (the log's first).
                 if disk.list()?.iter().any(|n| n == LAYOUT_2_LOG) {
                     disk.rename(LAYOUT_2_LOG, "events-00000000000000000001.log")?;
                     disk.sync_dir()?;
                 }
+                // Layout 3: the ledger in sled; copied afresh if a migration was cut short.
+                if dir.join(LAYOUT_3_LEDGER).exists() {
+                    cold.clear()?;
+                    let old = open(LAYOUT_3_LEDGER, 4)?;
+                    for item in old.open_tree("cold")?.iter() {
+                        let (key, value) = item?;
+                        cold.insert(key.to_vec(), values.store(&value)?)?;
+                    }
+                    values.sync()?;
+                    ledger.persist(fjall::PersistMode::SyncAll)?;
+                    drop(old);
+                }
                 meta.insert(FORMAT_KEY, &FORMAT.to_be_bytes())?;
                 meta_db.flush()?;
-                tracing::info!("moved the data folder from layout 2 to layout {FORMAT}");
+                if dir.join(LAYOUT_3_LEDGER).exists() {
+                    std::fs::remove_dir_all(dir.join(LAYOUT_3_LEDGER))?;
+                }
+                tracing::info!("moved the data folder from layout {format} to layout {FORMAT}");
             }
-            2 => return Err(StoreError::NeedsMigration),
+            2 | 3 => return Err(StoreError::NeedsMigration { found: format }),
             found => return Err(StoreError::Format { found }),
         }
-        let receipts_db = open("receipts", 32)?;
-        let cold_db = open("ledger", options.ledger_cache_mb.max(1))?;
         Ok(Store {
-            cold: cold_db.open_tree("cold")?,
-            cold_db,
+            cold,
+            values,
+            ledger,
             events: Arc::new(EventLog::open(disk.clone(), options.segment_bytes)?),
             disk,
             receipts: receipts_db.open_tree("receipts")?,
@@ -259,10 +293,13 @@ impl Store {
         self.events.remove_before(seq)
     }
 
-    /// Bytes of the sled databases (receipts, cursors) on disk.
+    /// Bytes of the sled databases (receipts, cursors) and the ledger on disk.
     pub fn size_on_disk(&self) -> u64 {
         let size = |db: &sled::Db| db.size_on_disk().unwrap_or(0);
-        size(&self.meta_db) + size(&self.receipts_db) + size(&self.cold_db)
+        size(&self.meta_db)
+            + size(&self.receipts_db)
+            + self.ledger.disk_space().unwrap_or(0)
+            + self.values.size_on_disk()
     }
 
     /// The disk of the log and the checkpoints.
@@ -524,6 +561,50 @@ mod tests {
         assert_eq!(store.last_seq(), 2);
         let seqs: Vec<u64> = store.log_from(1).map(|e| e.unwrap().0).collect();
         assert_eq!(seqs, [1, 2]);
+        drop(store);
+        assert!(Store::open(dir.path()).is_ok(), "migrated once for all");
+    }
+
+    #[test]
+    fn a_layout_3_ledger_is_migrated_with_its_values_moved_beside_it() {
+        use crate::engine::cold::ColdStore;
+        let dir = tempfile::tempdir().unwrap();
+        let large = vec![5u8; 3000];
+        {
+            let store = Store::open(dir.path()).unwrap();
+            store.set_counter(FORMAT_KEY, 3).unwrap();
+            store.flush_meta().unwrap();
+            // Layout 3 kept records as they were, under the same versioned keys, in sled.
+            let old = sled::open(dir.path().join(LAYOUT_3_LEDGER)).unwrap();
+            let tree = old.open_tree("cold").unwrap();
+            tree.insert(cold::versioned(b"small\0", 4), &b"s"[..])
+                .unwrap();
+            tree.insert(cold::versioned(b"large\0", 4), large.as_slice())
+                .unwrap();
+            old.flush().unwrap();
+        }
+        let refused = refusal(dir.path());
+        assert!(
+            refused
+                .as_deref()
+                .is_some_and(|e| e.contains("layout 3") && e.contains("--migrate")),
+            "{refused:?}"
+        );
+        let options = StoreOptions {
+            migrate: true,
+            ..StoreOptions::default()
+        };
+        let store = Store::open_with(dir.path(), &options).unwrap();
+        assert_eq!(store.get(b"small\0", 0, 4).as_deref(), Some(&b"s"[..]));
+        assert_eq!(store.get(b"large\0", 0, 4), Some(large));
+        assert!(
+            store.values.size_on_disk() >= 3000,
+            "the large value moved out"
+        );
+        assert!(
+            !dir.path().join(LAYOUT_3_LEDGER).exists(),
+            "the old ledger is gone"
+        );
         drop(store);
         assert!(Store::open(dir.path()).is_ok(), "migrated once for all");
     }
