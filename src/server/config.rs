@@ -54,7 +54,7 @@ pub struct Config {
     /// Closed log segments that every kept checkpoint covers are removed once closed this
     /// long (minutes, by the server's time).
     pub log_retention_minutes: u64,
-    /// Page cache of the settled ledger (MiB).
+    /// Block cache of the settled ledger (MiB).
     pub ledger_cache_mb: u64,
     /// A receipt its enterprise has (pushed, dropped, or pulled past) is removed once this
     /// old (minutes, by the server's time); one it does not have yet is kept (see
@@ -104,7 +104,7 @@ impl Default for Config {
             checkpoints_kept: 3,
             log_segment_mb: 64,
             log_retention_minutes: 60,
-            ledger_cache_mb: 256,
+            ledger_cache_mb: 64,
             receipt_retention_minutes: 7 * 24 * 60,
             migrate: false,
             test_support: true,
