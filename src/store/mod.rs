@@ -204,11 +204,7 @@ impl Store {
             }
         };
         let receipts_db = open("receipts", 32)?;
-        let ledger = fjall::Database::builder(dir.join(LEDGER_DIR))
-            .cache_size(options.ledger_cache_mb.max(1) * 1024 * 1024)
-            // Written at checkpoints and made durable then; nothing else needs its journal.
-            .manual_journal_persist(true)
-            .open()?;
+        let ledger = open_ledger(&dir.join(LEDGER_DIR), options.ledger_cache_mb)?;
         let cold = ledger.keyspace("settled", fjall::KeyspaceCreateOptions::default)?;
         let values = Arc::new(values::Values::open(&dir.join(VALUES_DIR))?);
         match format {
@@ -347,14 +343,37 @@ const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Opens a sled database, waiting up to `LOCK_WAIT` while another process holds its lock.
 fn open_waiting(config: &sled::Config, name: &str) -> sled::Result<sled::Db> {
+    waiting_for_lock(
+        name,
+        || config.open(),
+        |e| matches!(e, sled::Error::Io(e) if e.to_string().contains("could not acquire lock")),
+    )
+}
+
+/// Opens the settled ledger, waiting like `open_waiting`.
+fn open_ledger(path: &Path, cache_mb: u64) -> fjall::Result<fjall::Database> {
+    let open = || {
+        fjall::Database::builder(path)
+            .cache_size(cache_mb.max(1) * 1024 * 1024)
+            // Written at checkpoints and made durable then; nothing else needs its journal.
+            .manual_journal_persist(true)
+            .open()
+    };
+    waiting_for_lock(LEDGER_DIR, open, |e| matches!(e, fjall::Error::Locked))
+}
+
+/// `open()` again every 100 ms while it fails with an error that `locked` says is another
+/// process's lock, for up to `LOCK_WAIT`.
+fn waiting_for_lock<T, E>(
+    name: &str,
+    open: impl Fn() -> Result<T, E>,
+    locked: impl Fn(&E) -> bool,
+) -> Result<T, E> {
     let started = std::time::Instant::now();
     let mut said = false;
     loop {
-        match config.open() {
-            Err(sled::Error::Io(e))
-                if e.to_string().contains("could not acquire lock")
-                    && started.elapsed() < LOCK_WAIT =>
-            {
+        match open() {
+            Err(e) if locked(&e) && started.elapsed() < LOCK_WAIT => {
                 if !said {
                     tracing::warn!(
                         database = name,
@@ -487,6 +506,8 @@ mod tests {
         // Held: a second open fails at once without waiting…
         let config = sled::Config::new().path(dir.path().join("meta"));
         assert!(config.open().is_err());
+        let ledger = fjall::Database::builder(dir.path().join(LEDGER_DIR)).open();
+        assert!(matches!(ledger, Err(fjall::Error::Locked)));
         // … and succeeds by waiting once the holder lets go.
         let holder = std::thread::spawn(move || {
             std::thread::sleep(std::time::Duration::from_millis(300));
