@@ -14,7 +14,7 @@ use crate::store::{Entry, Event};
 use chrono::NaiveDateTime;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Everything the engine thread owns; all of it but the configuration goes into a
 /// checkpoint.
@@ -228,16 +228,33 @@ pub(super) fn work_of(entry: &Entry, ctx: &Context<'_>) -> Work {
     }
 }
 
-/// When the next checkpoint is due: after so many entries, or so long after the last one.
+/// When the next checkpoint is due: after so many entries, or so long after the last one —
+/// but never sooner than `COST_SHARE` times what encoding the last one cost this thread,
+/// so a large working set cannot spend the engine's time on checkpoints and fall behind.
 struct Due {
     entries: u64,
     since: Instant,
+    /// What handing over the last checkpoint took on this thread.
+    cost: Duration,
 }
 
+/// Checkpoints take at most one part in this many of the engine thread's time.
+const COST_SHARE: u32 = 10;
+
 impl Due {
+    fn new(cost: Duration) -> Due {
+        Due {
+            entries: 0,
+            since: Instant::now(),
+            cost,
+        }
+    }
+
     fn now(&self, config: &CoreConfig) -> bool {
-        self.entries >= config.checkpoint_records
-            || (self.entries > 0 && self.since.elapsed() >= config.checkpoint_interval)
+        let elapsed = self.since.elapsed();
+        let wanted = self.entries >= config.checkpoint_records
+            || (self.entries > 0 && elapsed >= config.checkpoint_interval);
+        wanted && elapsed >= self.cost * COST_SHARE
     }
 }
 
@@ -251,10 +268,7 @@ pub(super) fn run(
     stopping: &Stopping,
 ) {
     let mut out = Vec::new();
-    let mut due = Due {
-        entries: 0,
-        since: Instant::now(),
-    };
+    let mut due = Due::new(Duration::ZERO);
     let mut confirmed = 0;
     state.count(metrics);
     loop {
@@ -296,13 +310,11 @@ pub(super) fn run(
             // Every receipt made so far is in the store before the state that counts them is
             // handed over: the checkpoint thread flushes the store, then writes the state.
             if receipts.store_waiting(state.clock, metrics) {
+                let started = Instant::now();
                 let settled = state.settle();
                 state.count(metrics);
                 checkpointer.offer(&state, settled, metrics);
-                due = Due {
-                    entries: 0,
-                    since: Instant::now(),
-                };
+                due = Due::new(started.elapsed());
             }
         }
     }
@@ -319,6 +331,23 @@ pub(super) fn run(
 mod tests {
     use super::*;
     use crate::load::parcels::{self, Rng};
+
+    #[test]
+    fn a_checkpoint_waits_ten_times_what_the_last_one_cost() {
+        let config = CoreConfig {
+            checkpoint_records: 10,
+            ..CoreConfig::default()
+        };
+        let mut due = Due::new(Duration::ZERO);
+        assert!(!due.now(&config), "nothing to checkpoint");
+        due.entries = 10;
+        assert!(due.now(&config), "enough entries, a cheap last checkpoint");
+        let mut due = Due::new(Duration::from_millis(30));
+        due.entries = 10;
+        assert!(!due.now(&config), "too soon after an expensive one");
+        std::thread::sleep(Duration::from_millis(320));
+        assert!(due.now(&config), "due again after ten times its cost");
+    }
 
     /// Plays `n` parcels (each message a log entry), half a second apart.
     fn played(n: u64) -> (EngineState, Vec<Produced>) {
