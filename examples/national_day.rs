@@ -5,7 +5,7 @@
 //! ledger, every customs receipt rendered to XML; what is finished with settles into the
 //! on-disk ledger (sled, in a temporary folder) as `serve` does at its checkpoints. With
 //! `--summaries`, a summary application (701) per seller closes the day (each brings every
-//! declaration it sums back into memory: see the README's limits).
+//! declaration it sums back into memory: see docs/benchmarks.md).
 //!
 //! Two threads: one generates and checks, the other runs the engine. The traffic keeps the
 //! national day's average pace (20 M parcels, 80 M messages in 24 hours of business time),
