@@ -1,9 +1,8 @@
 //! Large settled records beside the cold store, in append-only files (`ledger-values/values-N.dat`):
-//! sled keeps a small value inline and, for a large one (a parcel, a ledger row: kilobytes),
-//! a pointer here. sled copies a whole leaf on every insert and splits leaves by bytes, so
-//! kilobyte values made each insert cost tens of microseconds and the ledger's writes most
-//! of a national day's CPU; with pointers its leaves stay small. The files are read through
-//! the operating system's page cache, which does not count against the server's memory.
+//! the ledger's tree keeps a small value inline and, for a large one (a parcel, a ledger row:
+//! kilobytes), a pointer here, so the tree's compactions rewrite keys and pointers, not
+//! kilobytes. The files are read through the operating system's page cache, which does not
+//! count against the server's memory.
 //!
 //! Crash safety needs no more than the order of writes: values are written and synced before
 //! the checkpoint that makes their pointers readable (see `cold`), so a pointer a reader can
@@ -16,12 +15,12 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-/// A value up to this size is kept inline in sled.
+/// A value up to this size is kept inline in the tree.
 const INLINE_MAX: usize = 64;
 /// A file of values is closed once it is this large.
 const FILE_BYTES: u64 = 1 << 30;
 
-/// How a value is stored in sled: its first byte says which.
+/// How a value is stored in the tree: its first byte says which.
 const INLINE: u8 = 0;
 const POINTER: u8 = 1;
 
@@ -115,7 +114,7 @@ impl Values {
         })
     }
 
-    /// What to keep in sled for `value`: the value itself when small, else a pointer to it
+    /// What to keep in the tree for `value`: the value itself when small, else a pointer to it
     /// written here (durable after `sync`).
     pub fn store(&self, value: &[u8]) -> Result<Vec<u8>, StoreError> {
         if value.len() <= INLINE_MAX {
@@ -172,7 +171,7 @@ impl Values {
         Ok(())
     }
 
-    /// The value kept in sled as `stored`.
+    /// The value kept in the tree as `stored`.
     pub fn load(&self, stored: &[u8]) -> Result<Vec<u8>, StoreError> {
         match stored.first() {
             Some(&INLINE) => Ok(stored[1..].to_vec()),
