@@ -7,12 +7,16 @@
 # bench-results/soak-DATE-TIME/.
 #
 #   scripts/soak.sh [RATE] [MINUTES]        (default: 2000 messages/s for 5 minutes)
+#   BIN=target/profiling/single-window scripts/soak.sh ...   (another build, e.g. to profile)
+#   CONNECTIONS=256 scripts/soak.sh ...   (the generator's connections; default 64)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE="${1:-2000}"
 MINUTES="${2:-5}"
-cargo build --release --bin single-window
-BIN=target/release/single-window
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --bin single-window
+  BIN=target/release/single-window
+fi
 OUT="bench-results/soak-$(date +%Y-%m-%d-%H%M%S)"
 WORK="$(mktemp -d)"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
@@ -51,7 +55,7 @@ sample >"$OUT/samples.csv" &
 SAMPLER=$!
 status=0
 "$BIN" load --target "http://127.0.0.1:$PORT/ceb" --tokens "$WORK/serve.toml" --enterprises 50 \
-  --rate "$RATE" --duration "$((MINUTES * 60))" --faults 0.02 --returns 0.02 \
+  --connections "${CONNECTIONS:-64}" --rate "$RATE" --duration "$((MINUTES * 60))" --faults 0.02 --returns 0.02 \
   --report "$OUT" --quiet >"$OUT/load.txt" 2>&1 || status=$?
 tail -n 20 "$OUT/load.txt"
 kill "$SAMPLER" 2>/dev/null || true

@@ -4,6 +4,11 @@
 //! write buffers, whatever the number of records (sled kept a page in memory for every 16
 //! keys it ever held, so the server grew without end), and a batch is one sequential write.
 //! A large record's value is in the files of `values`, and the tree holds a pointer to it.
+//!
+//! Most lookups are of keys never settled (every new document is checked against history).
+//! The versions of a key can only be found by a range read, which the tree's Bloom filters
+//! cannot answer, so each settled key also has a marker in a keyspace of its own (`keys`):
+//! a point read there, stopped by the filters for a key never settled, comes first.
 
 use super::{Store, StoreError};
 use crate::engine::cold::{Batch, ColdStore};
@@ -18,7 +23,7 @@ pub(super) fn versioned(key: &[u8], version: u64) -> Vec<u8> {
 }
 
 /// The version a stored key ends with, and the record key before it.
-fn split(stored: &[u8]) -> Option<(&[u8], u64)> {
+pub(super) fn split(stored: &[u8]) -> Option<(&[u8], u64)> {
     let at = stored.len().checked_sub(8)?;
     let version = u64::MAX - u64::from_be_bytes(stored[at..].try_into().ok()?);
     Some((&stored[..at], version))
@@ -30,6 +35,7 @@ impl Store {
         let mut b = self.ledger.batch();
         for (k, v) in batch {
             b.insert(&self.cold, versioned(k, version), self.values.store(v)?);
+            b.insert(&self.keys, k.as_slice(), []);
         }
         b.commit()?;
         self.values.sync()?;
@@ -53,6 +59,14 @@ impl ColdStore for Store {
     fn get(&self, key: &[u8], floor: u64, visible: u64) -> Option<Vec<u8>> {
         if floor > visible {
             return None;
+        }
+        match self.keys.contains_key(key) {
+            Ok(true) => {}
+            Ok(false) => return None,
+            Err(e) => {
+                tracing::error!(error = %e, "the cold store could not be read");
+                return None;
+            }
         }
         let newest = self
             .cold
@@ -117,6 +131,11 @@ mod tests {
         assert_eq!(store.get(b"a\0", 0, 9).as_deref(), Some(&b"2"[..]));
         assert_eq!(store.get(b"a\0", 0, 8).as_deref(), Some(&b"1"[..]));
         assert_eq!(store.get(b"a\0", 6, 8), None);
+        assert_eq!(store.get(b"b\0", 0, 9), None, "never settled");
+        assert!(
+            store.keys.contains_key(b"ab\0").unwrap(),
+            "a marker per key"
+        );
         let all = store.scan(b"a", 0, 9);
         assert_eq!(
             all,

@@ -47,8 +47,8 @@ pub enum StoreError {
     #[error(
         "store: the data folder is in layout {found}; this version writes layout {FORMAT}. \
          Run `single-window serve --migrate` once (with the same --data or --config): it \
-         renames a layout-2 events.log into the first log segment, moves the settled ledger's \
-         large values into ledger-values/, and keeps everything else"
+         renames a layout-2 events.log into the first log segment, moves the settled ledger \
+         out of sled (layout 3), marks its keys (layout 4), and keeps everything else"
     )]
     NeedsMigration { found: u64 },
     #[error(
@@ -119,12 +119,14 @@ pub struct Store {
     /// Settled records (`cold`), in an LSM tree of their own.
     ledger: fjall::Database,
     cold: fjall::Keyspace,
+    /// A marker for each key in `cold`, found by point reads (see `cold`).
+    keys: fjall::Keyspace,
     /// The large values of settled records, beside `cold`.
     values: Arc<values::Values>,
 }
 
 /// The layout this version writes, kept in `meta`; older layouts are refused, not misread.
-const FORMAT: u64 = 4;
+const FORMAT: u64 = 5;
 const FORMAT_KEY: &str = "format";
 
 /// Where the settled ledger is: an LSM tree, its large values beside it. Layout 3 kept the
@@ -205,11 +207,15 @@ impl Store {
         };
         let receipts_db = open("receipts", 32)?;
         let ledger = open_ledger(&dir.join(LEDGER_DIR), options.ledger_cache_mb)?;
-        let cold = ledger.keyspace("settled", fjall::KeyspaceCreateOptions::default)?;
+        // Write buffers of 16 MiB (fjall's default is 64): they are memory of the server's,
+        // and every lookup of a new key walks the markers' one.
+        let buffers = || fjall::KeyspaceCreateOptions::default().max_memtable_size(16 << 20);
+        let cold = ledger.keyspace("settled", buffers)?;
+        let keys = ledger.keyspace("settled-keys", buffers)?;
         let values = Arc::new(values::Values::open(&dir.join(VALUES_DIR))?);
         match format {
             FORMAT => {}
-            2 | 3 if options.migrate => {
+            2..=4 if options.migrate => {
                 // Layout 2: the same records in one file; the first segment is named by its
                 // first entry (the log's first).
                 if disk.list()?.iter().any(|n| n == LAYOUT_2_LOG) {
@@ -225,9 +231,16 @@ impl Store {
                         cold.insert(key.to_vec(), values.store(&value)?)?;
                     }
                     values.sync()?;
-                    ledger.persist(fjall::PersistMode::SyncAll)?;
                     drop(old);
                 }
+                // Layout 4 had no markers of the settled keys.
+                for item in cold.iter() {
+                    let key = item.key()?;
+                    if let Some((k, _)) = cold::split(&key) {
+                        keys.insert(k, [])?;
+                    }
+                }
+                ledger.persist(fjall::PersistMode::SyncAll)?;
                 meta.insert(FORMAT_KEY, &FORMAT.to_be_bytes())?;
                 meta_db.flush()?;
                 if dir.join(LAYOUT_3_LEDGER).exists() {
@@ -235,11 +248,12 @@ impl Store {
                 }
                 tracing::info!("moved the data folder from layout {format} to layout {FORMAT}");
             }
-            2 | 3 => return Err(StoreError::NeedsMigration { found: format }),
+            2..=4 => return Err(StoreError::NeedsMigration { found: format }),
             found => return Err(StoreError::Format { found }),
         }
         Ok(Store {
             cold,
+            keys,
             values,
             ledger,
             events: Arc::new(EventLog::open(disk.clone(), options.segment_bytes)?),
@@ -628,5 +642,30 @@ mod tests {
         );
         drop(store);
         assert!(Store::open(dir.path()).is_ok(), "migrated once for all");
+    }
+
+    #[test]
+    fn a_layout_4_ledger_gets_the_markers_of_its_keys() {
+        use crate::engine::cold::ColdStore;
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            // Layout 4 wrote the versioned records without markers.
+            let pointer = store.values.store(b"v").unwrap();
+            store
+                .cold
+                .insert(cold::versioned(b"old\0", 7), pointer)
+                .unwrap();
+            store.set_counter(FORMAT_KEY, 4).unwrap();
+            store.flush_meta().unwrap();
+            assert_eq!(store.get(b"old\0", 0, 7), None, "unmarked, unseen");
+        }
+        assert!(refusal(dir.path()).is_some_and(|e| e.contains("layout 4")));
+        let options = StoreOptions {
+            migrate: true,
+            ..StoreOptions::default()
+        };
+        let store = Store::open_with(dir.path(), &options).unwrap();
+        assert_eq!(store.get(b"old\0", 0, 7).as_deref(), Some(&b"v"[..]));
     }
 }
