@@ -207,11 +207,8 @@ impl Store {
         };
         let receipts_db = open("receipts", 32)?;
         let ledger = open_ledger(&dir.join(LEDGER_DIR), options.ledger_cache_mb)?;
-        // Write buffers of 16 MiB (fjall's default is 64): they are memory of the server's,
-        // and every lookup of a new key walks the markers' one.
-        let buffers = || fjall::KeyspaceCreateOptions::default().max_memtable_size(16 << 20);
-        let cold = ledger.keyspace("settled", buffers)?;
-        let keys = ledger.keyspace("settled-keys", buffers)?;
+        let cold = ledger.keyspace("settled", fjall::KeyspaceCreateOptions::default)?;
+        let keys = ledger.keyspace("settled-keys", fjall::KeyspaceCreateOptions::default)?;
         let values = Arc::new(values::Values::open(&dir.join(VALUES_DIR))?);
         match format {
             FORMAT => {}
