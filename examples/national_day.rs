@@ -199,7 +199,7 @@ fn play(
             }
             if let Some(message) = &checked.message {
                 let accepted = &checked.accepted;
-                window.accept_documents(message.message(), at, |k| {
+                window.accept_documents(message.message(), at, at, |k| {
                     accepted.get(k).copied().unwrap_or(false)
                 });
             }

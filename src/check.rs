@@ -4,9 +4,9 @@
 use crate::ceb::{self, Transport, decode::is_fatal};
 use crate::diagnostic::Diagnostic;
 use crate::model::registry::Registry;
-use crate::model::reply::{Reply, accepted_info, clip_chars, fnv};
+use crate::model::reply::{Reply, accepted_info, clip_chars, eport_number, fnv};
 use crate::model::schema::{Element, Kind, Value, View, documents_member, find_text, find_view};
-use crate::model::time::{format17, push_padded};
+use crate::model::time::format17;
 use crate::model::{Message, MessageType};
 use crate::rules::{self, Context, Params, Related};
 use chrono::NaiveDateTime;
@@ -113,12 +113,9 @@ pub fn run_lifecycle(
         let Some(message) = decoded.message else {
             continue;
         };
-        let root = message.as_element();
-        let time = documents_member(root)
-            .and_then(|d| root.child(d, 0))
-            .and_then(|doc| find_text(doc, "appTime"))
-            .and_then(crate::model::time::parse_digits);
-        let Some(time) = time else { continue };
+        let Some(time) = business_time(&message) else {
+            continue;
+        };
         let accepted: Vec<bool> = report
             .documents
             .iter()
@@ -131,7 +128,7 @@ pub fn run_lifecycle(
     let mut last = None;
     for (time, _, message, accepted) in &timed {
         out.extend(engine.advance(*time));
-        engine.accept_documents(message, *time, |k| {
+        engine.accept_documents(message, *time, *time, |k| {
             accepted.get(k).copied().unwrap_or(false)
         });
         last = Some(*time);
@@ -144,7 +141,44 @@ pub fn run_lifecycle(
 
 /// Checks one received message: format, then the rules of the catalog.
 pub fn check_bytes_in(bytes: &[u8], now: NaiveDateTime, ctx: &Context<'_>) -> MessageReport {
-    check_inner(bytes, now, ctx)
+    check_inner(bytes, When::At(now), ctx)
+}
+
+/// Like `check_bytes_in`, on virtual time: the e-port answers at the message's own business
+/// time (its first document's `appTime`, as customs then plays it), or `otherwise`.
+pub fn check_bytes_on_business_time(
+    bytes: &[u8],
+    otherwise: NaiveDateTime,
+    ctx: &Context<'_>,
+) -> MessageReport {
+    check_inner(bytes, When::Business { otherwise }, ctx)
+}
+
+/// The time the e-port answers at.
+#[derive(Debug, Clone, Copy)]
+enum When {
+    /// The simulator's clock.
+    At(NaiveDateTime),
+    /// The message's business time, if it has one.
+    Business { otherwise: NaiveDateTime },
+}
+
+impl When {
+    fn of(self, message: Option<&Message<'_>>) -> NaiveDateTime {
+        match self {
+            When::At(t) => t,
+            When::Business { otherwise } => message.and_then(business_time).unwrap_or(otherwise),
+        }
+    }
+}
+
+/// When a message was made: its first document's `appTime`.
+pub fn business_time(message: &Message<'_>) -> Option<NaiveDateTime> {
+    let root = message.as_element();
+    documents_member(root)
+        .and_then(|d| root.child(d, 0))
+        .and_then(|doc| find_text(doc, "appTime"))
+        .and_then(crate::model::time::parse_digits)
 }
 
 /// Like `check_bytes_in`, also handing back the decoded message when it could be read, so a
@@ -163,7 +197,13 @@ pub fn check_and_decode(
     let text = prepared.text.into_owned().into_boxed_str();
     let mut report = None;
     let message = ReceivedMessage::try_new(text, |text| {
-        let (checked, message) = check_text(text, prepared.encoding, prepared.transport, now, ctx);
+        let (checked, message) = check_text(
+            text,
+            prepared.encoding,
+            prepared.transport,
+            When::At(now),
+            ctx,
+        );
         report = Some(checked);
         message.ok_or(())
     })
@@ -187,10 +227,10 @@ impl ReceivedMessage {
     }
 }
 
-fn check_inner(bytes: &[u8], now: NaiveDateTime, ctx: &Context<'_>) -> MessageReport {
+fn check_inner(bytes: &[u8], when: When, ctx: &Context<'_>) -> MessageReport {
     match ceb::prepare_with(bytes, &ctx.params.limits) {
-        Ok(p) => check_text(&p.text, p.encoding, p.transport, now, ctx).0,
-        Err(unreadable) => unreadable_input(bytes, unreadable, now),
+        Ok(p) => check_text(&p.text, p.encoding, p.transport, when, ctx).0,
+        Err(unreadable) => unreadable_input(bytes, unreadable, when.of(None)),
     }
 }
 
@@ -219,10 +259,11 @@ fn check_text<'t>(
     text: &'t str,
     encoding: &'static str,
     transport: Option<Transport>,
-    now: NaiveDateTime,
+    when: When,
     ctx: &Context<'_>,
 ) -> (MessageReport, Option<Message<'t>>) {
     let decoded = ceb::decode_str_with(text, &ctx.params.limits);
+    let now = when.of(decoded.message.as_ref());
     let mut report = match &decoded.message {
         Some(message) if !decoded.diagnostics.iter().any(is_fatal) => document_reports(
             message,
@@ -427,19 +468,6 @@ fn reply_for(
     now: NaiveDateTime,
 ) -> Reply {
     let guid = find_text(doc, "guid").unwrap_or_default();
-    let serial = fnv(guid.as_bytes()) % 1_000_000_000;
-    let date: Cow<'_, str> = find_text(doc, "appTime")
-        .filter(|t| t.len() >= 8 && t.is_ascii())
-        .map_or_else(
-            || now.format("%Y%m%d").to_string().into(),
-            |t| t[..8].into(),
-        );
-    // A prefix, then the serial zero-padded to nine digits.
-    let numbered = |parts: &[&str]| {
-        let mut no = parts.concat();
-        push_padded(&mut no, serial, 9);
-        no
-    };
     let (status, info) = if accepted {
         (
             "2".to_string(),
@@ -458,8 +486,10 @@ fn reply_for(
         status,
         info,
         time: format17(now),
-        pre_no: numbered(&["B", &date]),
-        sum_no: numbered(&["S", &date]),
+        // Customs' receipts of the document carry the same numbers (`eport_number`).
+        pre_no: eport_number('B', guid, now.date()),
+        sum_no: eport_number('S', guid, now.date()),
+        changing: matches!(find_text(doc, "appType"), Some("2" | "3")),
     }
 }
 
@@ -596,11 +626,15 @@ fn fill_return(ret: &mut dyn Element<'_>, doc: &dyn Element<'_>, reply: &Reply) 
             "returnStatus" => Value::Text(reply.status.clone().into()),
             "returnInfo" => Value::Text(clip_chars(&reply.info, 1000).into()),
             "returnTime" => Value::Text(reply.time.clone().into()),
-            "preNo" => own_or_assigned(&reply.pre_no),
+            // A change or deletion names the number its document was given; a new one
+            // gets the e-port's.
+            "preNo" if reply.changing => own_or_assigned(&reply.pre_no),
+            "preNo" => Value::Text(Cow::Owned(reply.pre_no.clone())),
             // Customs numbers a list when it stores it (120): the e-port's receipt only echoes
             // the number a document names (a cancellation's list), never makes one up.
             "invtNo" => own_or_assigned(""),
-            "sumNo" => own_or_assigned(&reply.sum_no),
+            "sumNo" if reply.changing => own_or_assigned(&reply.sum_no),
+            "sumNo" => Value::Text(Cow::Owned(reply.sum_no.clone())),
             name => match (m.kind, find_view(doc, name)) {
                 (Kind::Int { .. }, Some(View::Int(n))) => Value::Int(n),
                 (_, Some(View::Text(t))) => Value::Text(Cow::Owned(fit(name, t, m.kind))),
@@ -642,17 +676,18 @@ fn set_by_name<'a>(el: &mut dyn Element<'a>, name: &str, value: Value<'a>) {
     }
 }
 
-/// The key users know a document by.
+/// The key users know a document by: the same one customs' receipts of it carry
+/// (`engine::Outgoing::key`), its business key as the cross-check joins on it.
 fn business_key(kind: MessageType, doc: &dyn Element<'_>) -> String {
     use MessageType::*;
     let fields: &[&str] = match kind {
-        Ceb303 | Ceb304 | Ceb403 | Ceb404 => &["orderNo"],
-        Ceb505 | Ceb506 | Ceb215 | Ceb216 => &["logisticsNo"],
+        Ceb303 | Ceb304 | Ceb403 | Ceb404 | Ceb603 | Ceb604 => &["ebpCode", "orderNo"],
+        Ceb505 | Ceb506 | Ceb215 | Ceb216 => &["logisticsCode", "logisticsNo"],
         Ceb507 | Ceb508 | Ceb509 | Ceb510 | Ceb607 | Ceb608 => &["copNo", "billNo"],
-        Ceb603 => &["orderNo", "logisticsNo"],
-        Ceb604 | Ceb605 | Ceb606 | Ceb213 | Ceb214 => &["invtNo"],
-        Ceb701 | Ceb702 => &["copNo"],
-        Ceb792 => &["sumNo"],
+        Ceb605 | Ceb606 => &["invtNo"],
+        Ceb213 | Ceb214 => &["invtNo", "coElNo"],
+        Ceb701 | Ceb702 => &["ebcCode", "copNo"],
+        Ceb792 => &["sumNo", "declSeqNo"],
         Ceb900 => &["guid"],
     };
     let parts: Vec<&str> = fields

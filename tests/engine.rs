@@ -1031,3 +1031,57 @@ fn settling_finished_parcels_out_of_memory_changes_no_answer() {
     );
     assert_eq!(left.declarations, 0, "{left:?}");
 }
+
+/// The receipts of a parcel whose list comes three hours after its order, payment receipt and
+/// waybill, with the window settling after each step (with a cold store: what waited longer
+/// than the retention leaves memory), and the working set just before the list.
+fn late_list(cold: bool) -> (Vec<String>, single_window::engine::WorkingSet) {
+    use single_window::engine::SingleWindow;
+    use single_window::engine::cold::MemoryStore;
+    use std::sync::Arc;
+    let p = parcel(&mut Rng::new(7), 7, 50);
+    let mut window = SingleWindow::new(no_arrival_needed(), Params::default());
+    let store = Arc::new(MemoryStore::default());
+    if cold {
+        window.attach_cold(store.clone());
+    }
+    let mut out = Vec::new();
+    let mut version = 0;
+    let mut step = |window: &mut SingleWindow, m: Option<&Message<'static>>, now| {
+        if let Some(m) = m {
+            window.accept(m, now);
+        }
+        out.extend(window.advance(now).iter().map(|o| o.xml()));
+        version += 1;
+        for (v, batch) in window.settle(version, now) {
+            store.put(v, &batch);
+        }
+        window.written(version);
+        window.working_set()
+    };
+    let now = start();
+    let documents = messages(&p);
+    let (list, partners) = documents.split_last().expect("four documents");
+    for m in partners {
+        step(&mut window, Some(m), now);
+    }
+    let before = step(&mut window, None, now + Duration::hours(3));
+    step(&mut window, Some(list), now + Duration::hours(3));
+    step(&mut window, None, now + Duration::days(1));
+    (out, before)
+}
+
+#[test]
+fn partners_that_waited_on_disk_come_back_for_their_late_list() {
+    let (kept, in_memory) = late_list(false);
+    let (parked, on_disk) = late_list(true);
+    assert_eq!((in_memory.orders, in_memory.waybills), (1, 1));
+    assert_eq!((on_disk.orders, on_disk.waybills), (0, 0), "{on_disk:?}");
+    assert_eq!(parked, kept, "the same receipts, byte for byte");
+    assert!(
+        parked
+            .iter()
+            .any(|x| x.contains("CEB604Message") && x.contains(">800<")),
+        "the late list was released"
+    );
+}

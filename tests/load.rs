@@ -342,8 +342,8 @@ fn errors_set_the_exit_code_and_bad_input_is_refused() {
     // Nothing listens there: every message is a connection error.
     let dead = format!("http://127.0.0.1:{}/ceb", free_port());
     let report_dir = dir.path().join("r");
-    let args = |limit: &'static str| {
-        vec![
+    let args = |limit: Option<&'static str>| {
+        let mut a = vec![
             "--target".to_string(),
             dead.clone(),
             "--rate".into(),
@@ -353,17 +353,23 @@ fn errors_set_the_exit_code_and_bad_input_is_refused() {
             "--no-receipts".into(),
             "--drain".into(),
             "2".into(),
-            "--max-error-rate".into(),
-            limit.into(),
             "--report".into(),
             report_dir.to_str().unwrap().into(),
-        ]
+        ];
+        if let Some(limit) = limit {
+            a.extend(["--max-error-rate".to_string(), limit.to_string()]);
+        }
+        a
     };
     let run = |limit| {
         let a = args(limit);
         load(&a.iter().map(String::as_str).collect::<Vec<_>>())
     };
-    let failing = run("1%");
+    // Without a limit, errors fail the run.
+    let unlimited = run(None);
+    assert_eq!(unlimited.status.code(), Some(1), "{}", text(&unlimited));
+    assert!(String::from_utf8_lossy(&unlimited.stdout).contains("FAIL"));
+    let failing = run(Some("1%"));
     assert_eq!(failing.status.code(), Some(1), "{}", text(&failing));
     let r = report(&report_dir);
     assert!(r["stats"]["errors"].as_u64().unwrap() > 0);
@@ -376,7 +382,7 @@ fn errors_set_the_exit_code_and_bad_input_is_refused() {
         "{:#}",
         r["stats"]["errors_by_kind"]
     );
-    let tolerant = run("100%");
+    let tolerant = run(Some("100%"));
     assert_eq!(tolerant.status.code(), Some(0), "{}", text(&tolerant));
 
     for bad in [

@@ -191,6 +191,10 @@ fn what_if_changes_the_figures_it_should() {
         md.contains("| 4403960001 | 2023 | lines_taxed | 0 | "),
         "{md}"
     );
+    // The what-if's report marks the base's expectations it moved, and says what ✗ means.
+    let report = std::fs::read_to_string(b.path().join("report.md")).unwrap();
+    assert!(report.contains("| ✗ |"), "{report}");
+    assert!(report.contains("✗ it is not"), "{report}");
     assert!(
         !alt.years
             .iter()
@@ -382,4 +386,57 @@ parcels = 12
     let out = dir.path().join("lean");
     replay::run(&s, &out, &mut |_, _| {}).unwrap();
     assert!(out.join("summary.csv").exists() && !out.join("treatments.csv").exists());
+}
+
+/// `replay --out` into a folder of an earlier replay empties it first; into a folder of
+/// something else it refuses, touching nothing.
+#[test]
+fn replay_writes_into_a_fresh_folder_only() {
+    use std::process::Command;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s.toml");
+    let text = format!(
+        "name = \"small\"\nseed = 3\nperiod = {{ from = 2024-05-01, to = 2024-05-02 }}\n{}\n\
+         [[traffic]]\nenterprise = \"4403960001\"\nparcels = 5\n",
+        zone_seller("4403960001")
+    );
+    std::fs::write(&p, text).unwrap();
+    let out = dir.path().join("out");
+    let replay = || {
+        Command::new(env!("CARGO_BIN_EXE_single-window"))
+            .arg("replay")
+            .arg(&p)
+            .arg("--out")
+            .arg(&out)
+            .arg("--quiet")
+            .output()
+            .unwrap()
+    };
+    assert!(replay().status.success());
+    let stale = out.join("left-from-before.csv");
+    std::fs::write(&stale, "old").unwrap();
+    let again = replay();
+    assert!(again.status.success(), "{again:?}");
+    assert!(!stale.exists(), "the earlier run's files are gone");
+    assert!(
+        std::fs::read_dir(&out).unwrap().count() > 1,
+        "the new outputs"
+    );
+
+    let mine = dir.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::write(mine.join("notes.txt"), "keep").unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_single-window"))
+        .arg("replay")
+        .arg(&p)
+        .arg("--out")
+        .arg(&mine)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not empty"));
+    assert_eq!(
+        std::fs::read_to_string(mine.join("notes.txt")).unwrap(),
+        "keep"
+    );
 }

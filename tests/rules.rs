@@ -295,3 +295,27 @@ fn cli_lists_explains_and_takes_a_registry() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("mine.toml"));
 }
+
+#[test]
+fn a_reader_that_goes_away_stops_the_listing_without_a_panic() {
+    use std::process::Stdio;
+    let bin = env!("CARGO_BIN_EXE_single-window");
+    for args in [
+        &["rules"][..],
+        &["rules", "--markdown"],
+        &["rules", "SUM-TOTAL-PRICE"],
+    ] {
+        // A pipe whose reader is gone before the first line comes, as `| head -1` leaves it.
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let out = Command::new(bin)
+            .args(args)
+            .stdout(Stdio::from(writer))
+            .stderr(Stdio::piped())
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}

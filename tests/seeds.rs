@@ -213,6 +213,18 @@ fn every_rule_has_a_failing_seed_and_a_passing_one() {
 #[test]
 fn cli_check_reports_and_writes_receipts() {
     let bin = env!("CARGO_BIN_EXE_single-window");
+    // Nothing to check is a usage error, never a silent success.
+    let empty = tempfile::tempdir().expect("temp dir");
+    for path in [empty.path().to_path_buf(), empty.path().join("missing")] {
+        let out = Command::new(bin)
+            .arg("check")
+            .arg(&path)
+            .output()
+            .expect("binary runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {stderr}", path.display());
+        assert!(stderr.contains(&*path.to_string_lossy()), "{stderr}");
+    }
     let out = Command::new(bin)
         .arg("check")
         .arg(seeds().join("valid"))
@@ -343,7 +355,8 @@ fn cli_check_reports_and_writes_receipts() {
     assert_eq!(docs[0]["accepted"], true);
     assert_eq!(docs[1]["accepted"], false);
     assert_eq!(docs[1]["returnStatus"], "-602001");
-    assert_eq!(docs[1]["key"], "ORD202503100002 / SY5349000000004");
+    // The key customs gives the list too: its platform and order.
+    assert_eq!(docs[1]["key"], "4403966Z01 / ORD202503100002");
     assert!(
         docs[1]["file"]
             .as_str()

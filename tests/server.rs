@@ -66,53 +66,91 @@ fn a_parcel_goes_in_by_http_and_its_receipts_come_back_in_order_by_pull() {
             .contains("<dxp:ReceiverId>DXPENT0000031415</dxp:ReceiverId>")
     );
 
-    // After release: a summary application naming the list, a return of it and the tally.
-    let named = |name: &str| naming_the_list(&server, &receipts, name);
+    // The B2B parcel the shipped summary application names beside the retail list.
+    for name in [
+        "CEB303-b2b-order-9710.xml",
+        "CEB505-waybill-2.xml",
+        "CEB603-b2b-list-9710.xml",
+    ] {
+        assert_eq!(server.post(MY_TOKEN, &seed(name)).status, 200, "{name}");
+    }
+    server.pull_until(MY_TOKEN, |r| {
+        statuses(r, "CEB604Message")
+            .iter()
+            .filter(|s| *s == "800")
+            .count()
+            >= 2
+    });
+    // After release, the shipped files as they are: a summary application naming both
+    // lists by the numbers customs gave them, a return of the retail list and its tally.
     for name in [
         "CEB701-summary-application.xml",
         "CEB213-return-application.xml",
         "CEB215-return-arrival.xml",
     ] {
-        let answer = server.post(MY_TOKEN, named(name).as_bytes());
+        let answer = server.post(MY_TOKEN, &seed(name));
         assert_eq!(answer.status, 200, "{name}: {}", answer.text());
     }
     let after = server.pull_until(MY_TOKEN, |r| {
         !statuses(r, "CEB792Message").is_empty() && !statuses(r, "CEB216Message").is_empty()
     });
-    assert_eq!(statuses(&after, "CEB702Message"), ["2", "120"]);
-    assert_eq!(statuses(&after, "CEB214Message"), ["2", "800"]);
-    assert_eq!(statuses(&after, "CEB216Message"), ["2", "399"]);
+    assert_eq!(
+        statuses(&after, "CEB702Message"),
+        ["2", "120"],
+        "{after:#?}"
+    );
+    assert_eq!(
+        statuses(&after, "CEB214Message"),
+        ["2", "800"],
+        "{after:#?}"
+    );
+    assert_eq!(
+        statuses(&after, "CEB216Message"),
+        ["2", "399"],
+        "{after:#?}"
+    );
+    same_identity_in_every_receipt_of_a_document(&after);
 
     let metrics = server.http("GET", "/metrics", Some(ADMIN), b"").text();
-    assert!(metrics.contains("sw_ingested_total 9"), "{metrics}");
+    assert!(metrics.contains("sw_ingested_total 12"), "{metrics}");
     assert!(
-        metrics.contains("sw_ack_latency_seconds_count 9"),
+        metrics.contains("sw_ack_latency_seconds_count 12"),
         "{metrics}"
     );
     assert_eq!(server.http("GET", "/healthz", None, b"").status, 200);
 }
 
-/// The invtNo customs gave the list (from its 120 receipt), and the seed message `name` made
-/// to name it.
-fn naming_the_list(server: &Server, receipts: &[Value], name: &str) -> String {
-    let stored = receipts
-        .iter()
-        .find(|r| r["root"] == "CEB604Message" && r["returnStatus"] == "120")
-        .and_then(|r| r["id"].as_u64())
-        .unwrap();
-    let xml = server
-        .http("GET", &format!("/receipts/{stored}"), Some(MY_TOKEN), b"")
-        .text();
-    let invt_no = xml
-        .split("<ceb:invtNo>")
-        .nth(1)
-        .and_then(|t| t.split('<').next())
-        .unwrap()
-        .to_string();
-    String::from_utf8(seed(name))
-        .unwrap()
-        .replace("53492025E016464160", &invt_no)
-        .replace("53492025E551348793", &invt_no)
+/// The e-port's receipt of a document and customs' carry the same key and numbers: for each
+/// document (the GUID a receipt answers) and kind of receipt, one `key`, one `preNo`, one
+/// `sumNo`, and one `invtNo` once customs gave it.
+fn same_identity_in_every_receipt_of_a_document(receipts: &[Value]) {
+    let field = |xml: &str, name: &str| {
+        let open = format!("<ceb:{name}>");
+        let value = xml.split(&open).nth(1)?.split('<').next()?;
+        (!value.is_empty()).then(|| value.to_string())
+    };
+    let mut seen: HashMap<(String, String), Vec<&Value>> = HashMap::new();
+    for r in receipts {
+        let document = (r["answers"].to_string(), r["root"].to_string());
+        seen.entry(document).or_default().push(r);
+    }
+    let mut compared = 0;
+    for ((document, root), group) in &seen {
+        let one = |what: &dyn Fn(&Value) -> Option<String>| {
+            let values: std::collections::BTreeSet<String> =
+                group.iter().filter_map(|r| what(r)).collect();
+            assert!(values.len() <= 1, "{root} of {document}: {values:?}");
+        };
+        one(&|r| r["key"].as_str().map(str::to_string));
+        for name in ["preNo", "sumNo", "invtNo"] {
+            one(&|r| field(r["xml"].as_str()?, name));
+        }
+        compared += usize::from(group.len() > 1);
+    }
+    assert!(
+        compared >= 5,
+        "documents answered by the e-port and customs: {compared}"
+    );
 }
 
 /// One declaration, every agency: the enterprise reads the tax of the list it declared (a
@@ -135,7 +173,7 @@ fn an_enterprise_reads_the_tax_and_fx_of_its_own_declarations() {
     for name in PARCEL {
         assert_eq!(server.post(MY_TOKEN, &seed(name)).status, 200, "{name}");
     }
-    let receipts = server.pull_until(MY_TOKEN, |r| {
+    server.pull_until(MY_TOKEN, |r| {
         statuses(r, "CEB604Message").contains(&"800".into())
     });
     let get = |path: &str, token: Option<&str>| server.http("GET", path, token, b"");
@@ -169,8 +207,8 @@ fn an_enterprise_reads_the_tax_and_fx_of_its_own_declarations() {
     assert_eq!(lines[0]["returns"].as_array().unwrap().len(), 0);
 
     // One of the two T-shirts comes back.
-    let back = naming_the_list(&server, &receipts, "CEB213-return-application.xml");
-    assert_eq!(server.post(MY_TOKEN, back.as_bytes()).status, 200);
+    let back = seed("CEB213-return-application.xml");
+    assert_eq!(server.post(MY_TOKEN, &back).status, 200);
     server.pull_until(MY_TOKEN, |r| {
         statuses(r, "CEB214Message").contains(&"800".into())
     });
@@ -483,7 +521,8 @@ fn file_drop_stores_inbox_files_archives_or_refuses_them_and_writes_receipts_to_
         let mut names: Vec<String> = std::fs::read_dir(d.join("out"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| !n.starts_with('.'))
+            // Stored receipts only (a CEB900 of a file never stored has no id).
+            .filter(|n| !n.starts_with('.') && !n.ends_with("CEB900Message.xml"))
             .collect();
         names.sort();
         names
@@ -517,6 +556,9 @@ fn file_drop_stores_inbox_files_archives_or_refuses_them_and_writes_receipts_to_
         reason.starts_with("400") && reason.contains("CEB900Message"),
         "{reason}"
     );
+    // Its CEB900 is in the outbox too, named after the file.
+    let ceb900 = std::fs::read_to_string(d.join("out/9-junk.xml.CEB900Message.xml")).unwrap();
+    assert!(ceb900.contains("<ceb:CEB900Message"), "{ceb900}");
     assert!(
         d.join("in/.still-writing.xml").exists(),
         "hidden files are left alone"
@@ -956,4 +998,45 @@ fn a_dropped_file_is_stored_once_while_it_cannot_be_moved_and_a_too_large_one_is
     }
     assert_eq!(ingested(&server), Some(1));
     assert_eq!(server.all_receipts(MY_TOKEN).len(), 1);
+}
+
+/// Start-up errors say what failed, where and what to do, once, and leave nothing behind.
+#[test]
+fn start_up_errors_say_what_where_and_what_to_do_and_leave_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_single-window"))
+            .arg("serve")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let refused = |out: &std::process::Output, says: &[&str]| {
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        for s in says {
+            assert!(stderr.contains(s), "{s:?} in {stderr}");
+        }
+        // The cause is told once, not once per layer.
+        let cause = stderr.rsplit(": ").next().unwrap_or_default().trim();
+        assert_eq!(stderr.matches(cause).count(), 1, "{stderr}");
+    };
+    // The address is taken.
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = serve(&["--listen", &addr, "--data", "d1"]);
+    refused(&out, &["cannot listen on", &addr, "--listen", "in use"]);
+    assert!(
+        !dir.path().join("d1").exists(),
+        "no data folder left behind"
+    );
+    // The configuration is not there.
+    let out = serve(&["--config", "nothere.toml"]);
+    refused(&out, &["cannot read nothere.toml", "No such file"]);
+    // The tokens file is broken.
+    std::fs::create_dir_all(dir.path().join("d2")).unwrap();
+    std::fs::write(dir.path().join("d2/tokens.toml"), "admin = [").unwrap();
+    let out = serve(&["--listen", "127.0.0.1:0", "--data", "d2"]);
+    refused(&out, &["tokens.toml", "remove the file"]);
 }

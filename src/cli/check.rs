@@ -3,7 +3,8 @@
 use anyhow::Context as _;
 use chrono::NaiveDate;
 use single_window::check::{
-    DocumentReport, MessageReport, Receipt, check_bytes_in, note_related, run_lifecycle,
+    DocumentReport, MessageReport, Receipt, check_bytes_on_business_time, note_related,
+    run_lifecycle,
 };
 use single_window::engine::ledger::Ledger;
 use single_window::engine::{EngineConfig, Outgoing, SingleWindow, summary};
@@ -20,6 +21,15 @@ pub fn run(
     registry: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     let files = collect_files(paths)?;
+    anyhow::ensure!(
+        !files.is_empty(),
+        "no *.xml file in {}: give CEB message files or folders holding them",
+        paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let loaded;
     let registry = match registry {
         Some(path) => {
@@ -56,7 +66,8 @@ pub fn run(
     let mut checked = Vec::with_capacity(files.len());
     for file in &files {
         let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-        let report = check_bytes_in(&bytes, now, &ctx);
+        // Virtual time: the e-port answers each message when it was made, as customs plays it.
+        let report = check_bytes_on_business_time(&bytes, now, &ctx);
         let name = file.display().to_string();
         for doc in &report.documents {
             totals.add(doc);

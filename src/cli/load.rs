@@ -10,6 +10,7 @@ use single_window::load::report::{FolderRun, Machine, Model, Report, Thresholds,
 use single_window::load::schedule::Schedule;
 use single_window::load::target::{Auth, Endpoint};
 use single_window::load::traffic::{self, Config, Traffic};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -94,7 +95,8 @@ pub struct LoadArgs {
     /// Fail when the end-to-end p99 is above this many milliseconds.
     #[arg(long, value_name = "MS")]
     pub max_e2e_p99: Option<f64>,
-    /// Fail when errors / messages sent is above this (e.g. 0.01 or 1%).
+    /// Fail when errors / messages sent is above this (e.g. 0.01 or 1%). Without it, any
+    /// error or lost parcel fails the run.
     #[arg(long, value_name = "RATE")]
     pub max_error_rate: Option<String>,
     /// No progress line.
@@ -176,13 +178,14 @@ fn setup(dir: &Path, enterprises: u64, listen: &str) -> anyhow::Result<ExitCode>
     let path = dir.join("serve.toml");
     single_window::server::config::write_private(&path, &config)
         .with_context(|| format!("writing {}", path.display()))?;
-    println!(
+    writeln!(
+        std::io::stdout().lock(),
         "wrote {} and {}\nstart the server:  single-window serve --config {}\nthen drive it:     single-window load --target http://{listen}/ceb --tokens {} --enterprises {enterprises}",
         registry_path.display(),
         path.display(),
         path.display(),
         path.display()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -316,7 +319,7 @@ pub fn run(a: LoadArgs) -> anyhow::Result<ExitCode> {
             progress: !a.quiet,
         };
         let measured = drive::http(traffic, options)?;
-        report.thresholds = thresholds.check(&measured.stats);
+        report.thresholds = thresholds.check(&measured.stats, measured.outcomes.as_ref());
         report.pass = report.thresholds.iter().all(|c| c.pass);
         report.stats = Some(measured.stats);
         report.outcomes = measured.outcomes;
@@ -337,18 +340,19 @@ pub fn run(a: LoadArgs) -> anyhow::Result<ExitCode> {
     machine.load_after = Machine::load_average();
     report.machine = machine;
     let text = report.text();
-    print!("{text}");
     std::fs::create_dir_all(&a.report)
         .with_context(|| format!("creating {}", a.report.display()))?;
     for (name, body) in [
-        ("summary.txt", text),
+        ("summary.txt", text.clone()),
         ("report.json", report.json()),
         ("report.html", report.html()),
     ] {
         let path = a.report.join(name);
         std::fs::write(&path, body).with_context(|| format!("writing {}", path.display()))?;
     }
-    println!("reports: {}", a.report.join("report.html").display());
+    let mut w = std::io::stdout().lock();
+    write!(w, "{text}")?;
+    writeln!(w, "reports: {}", a.report.join("report.html").display())?;
     Ok(if report.pass {
         ExitCode::SUCCESS
     } else {

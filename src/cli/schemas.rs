@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use single_window::ceb::xsd::all_schemas;
+use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -12,6 +13,11 @@ pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
         let path = dir.join(format!("{name}.xsd"));
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     }
-    println!("wrote {} schemas to {}", schemas.len(), dir.display());
+    writeln!(
+        std::io::stdout().lock(),
+        "wrote {} schemas to {}",
+        schemas.len(),
+        dir.display()
+    )?;
     Ok(ExitCode::SUCCESS)
 }

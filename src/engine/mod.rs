@@ -50,8 +50,9 @@ pub struct EngineConfig {
     pub profile: Profile,
     /// Outcomes forced by configuration, by `orderNo` (as the `[SW:…]` note markers do).
     pub scenarios: std::collections::HashMap<String, Scenario>,
-    /// With a cold store: how long an order or waybill waits in memory for its list; then
-    /// only its key is kept (a duplicate is still told, a late list finds no order).
+    /// With a cold store: how long an order or waybill waits in memory for its list; then it
+    /// waits on disk, and a document naming it (its list, a duplicate, a change) brings it
+    /// back first. Short, so documents whose partners never come cannot fill memory.
     pub retention: Duration,
 }
 
@@ -65,7 +66,7 @@ impl Default for EngineConfig {
             release_waits_for_arrival: true,
             profile: Profile::default(),
             scenarios: std::collections::HashMap::new(),
-            retention: Duration::days(7),
+            retention: Duration::minutes(10),
         }
     }
 }
@@ -233,8 +234,9 @@ pub struct Engine {
     parcels_settled: u64,
     timers: BinaryHeap<Timer>,
     seq: u64,
-    /// Serial of the pre-entry numbers the e-port assigns.
-    serial: u64,
+    /// The day the e-port received the message being taken: the numbers it gives carry it.
+    #[serde(skip)]
+    received: NaiveDate,
 }
 
 impl Engine {
@@ -249,17 +251,21 @@ impl Engine {
     /// Takes the documents of a message the e-port accepted (it answered them with 2).
     /// Receipts come from `advance`, when they are due.
     pub fn accept(&mut self, message: &Message<'_>, now: NaiveDateTime) {
-        self.accept_documents(message, now, |_| true);
+        self.accept_documents(message, now, now, |_| true);
     }
 
     /// Like `accept`, for the documents (by index) that `accepted` lets through: the others
-    /// were refused by the e-port and never reach customs.
+    /// were refused by the e-port and never reach customs. `received`: when the e-port
+    /// checked the message (in `serve` a little before `now`, the time it was stored); the
+    /// numbers given to its documents carry that day, as the e-port's own receipt does.
     pub fn accept_documents(
         &mut self,
         message: &Message<'_>,
         now: NaiveDateTime,
+        received: NaiveDateTime,
         accepted: impl Fn(usize) -> bool,
     ) {
+        self.received = received.date();
         // Receipts go back to whoever sent the document: the e-port has checked that the
         // envelope's DXP id is the sender's own.
         let sender =
@@ -378,7 +384,7 @@ impl Engine {
                 for w in kept(&m.documents, &accepted) {
                     let h = &w.head;
                     if h.msg_seq_no == h.msg_count {
-                        let pre_no = self.next_pre_no(now);
+                        let pre_no = self.pre_no(&h.guid);
                         let receipt = receipts::waybill(
                             w,
                             pre_no,
@@ -406,7 +412,7 @@ impl Engine {
                         }
                     }
                     if a.head.msg_seq_no == a.head.msg_count {
-                        let pre_no = self.next_pre_no(now);
+                        let pre_no = self.pre_no(&a.head.guid);
                         let due = now + self.config.store_delay;
                         for (status, info) in [("399", "审核成功"), ("800", "放行")] {
                             let receipt = receipts::arrival(a, pre_no, status, info, due);
@@ -430,7 +436,7 @@ impl Engine {
                         }
                     }
                     if d.head.msg_seq_no == d.head.msg_count {
-                        let pre_no = self.next_pre_no(now);
+                        let pre_no = self.pre_no(&d.head.guid);
                         let due = now + self.config.store_delay;
                         let receipt = receipts::departure(d, pre_no, "399", "离境审核通过", due);
                         self.send(receipt.sent_to(sender));
@@ -486,7 +492,7 @@ impl Engine {
             (_, Some(_)) => Some("处理失败，业务主键重复：该订单的清单已申报"),
             (_, None) if waybill_taken => Some("处理失败：该运单已被另一份清单申报"),
             (_, None) => {
-                let state = self.new_list(list, now, sender);
+                let state = self.new_list(list, sender);
                 let waybill_key = state.record.facts.waybill_key().to_owned();
                 let id = self.lists.push(state);
                 let waybill = self.waybills.entry(waybill_key).or_default();
@@ -504,7 +510,7 @@ impl Engine {
         };
         if let Some(reason) = refusal {
             // Answered on the document sent, which never becomes a second record.
-            let answered = self.new_list(list, now, sender);
+            let answered = self.new_list(list, sender);
             let info = format!("{reason}[{}]", h.guid);
             let due = now + self.config.store_delay;
             let receipt =
@@ -529,7 +535,7 @@ impl Engine {
         })
     }
 
-    fn new_list(&mut self, list: &Inventory<'_>, now: NaiveDateTime, sender: &str) -> ListState {
+    fn new_list(&mut self, list: &Inventory<'_>, sender: &str) -> ListState {
         let h = &list.head;
         let record = ListRecord {
             facts: ListFacts::of(list),
@@ -539,7 +545,7 @@ impl Engine {
             cop_no: h.cop_no.as_ref().into(),
             customs_code: h.customs_code.as_ref().into(),
             statistics_flag: h.statistics_flag.as_ref().into(),
-            pre_no: self.next_pre_no(now),
+            pre_no: self.pre_no(&h.guid),
         };
         let draws = Draws::new(&self.config.profile, &h.guid);
         ListState {
@@ -630,7 +636,7 @@ impl Engine {
         {
             self.lists[i].status = ListStatus::Cancelled;
         }
-        let pre_no = self.next_pre_no(now);
+        let pre_no = self.pre_no(&c.guid);
         let receipt = receipts::cancel(c, pre_no, code, info, now + self.config.store_delay);
         self.send(receipt.sent_to(sender));
     }
@@ -723,12 +729,9 @@ impl Engine {
             + list.scenario.extra_delay
     }
 
-    fn next_pre_no(&mut self, now: NaiveDateTime) -> PreNo {
-        self.serial += 1;
-        PreNo {
-            date: now.date(),
-            serial: self.serial,
-        }
+    /// The pre-entry number of the document with this GUID: the one the e-port gave it.
+    fn pre_no(&self, guid: &str) -> PreNo {
+        PreNo::of(guid, self.received)
     }
 
     fn wake(&mut self, list: Option<ListId>, now: NaiveDateTime) {
@@ -878,8 +881,10 @@ impl Engine {
                 serial = (serial + 1) % INVT_SERIALS;
             }
             self.stored.insert(serial, id);
+            // The year is the list's own (its declaration's), not the day customs stores it.
+            let year = self.lists[id].date.map_or(due.year(), |d| d.year());
             self.lists[id].invt_no = Some(InvtNo {
-                year: u16::try_from(due.year()).unwrap_or_default(),
+                year: u16::try_from(year).unwrap_or_default(),
                 serial,
             });
         }

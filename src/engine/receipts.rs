@@ -277,6 +277,17 @@ pub(super) struct PreNo {
     pub serial: u64,
 }
 
+impl PreNo {
+    /// The number the e-port gives the document with this GUID received on `day`
+    /// (`model::reply::eport_number`).
+    pub fn of(guid: &str, day: NaiveDate) -> PreNo {
+        PreNo {
+            date: day,
+            serial: crate::model::reply::eport_serial(guid),
+        }
+    }
+}
+
 impl fmt::Display for PreNo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

@@ -9,6 +9,7 @@ use super::summary::{Numbers, Options, deadline, group, not_summarisable, summar
 use super::{Engine, EngineConfig, kept, returns, summary};
 use crate::model::Message;
 use crate::model::refund::{InvtRefund, InvtRefundDetail};
+use crate::model::reply::eport_number;
 use crate::model::summary::SummaryApply;
 use crate::model::time::{date_of, parse_digits};
 use crate::rules::Params;
@@ -120,16 +121,19 @@ impl SingleWindow {
 
     /// Takes the documents of a message the e-port accepted.
     pub fn accept(&mut self, message: &Message<'_>, now: NaiveDateTime) {
-        self.accept_documents(message, now, |_| true);
+        self.accept_documents(message, now, now, |_| true);
     }
 
-    /// Like `accept`, for the documents (by index) that `accepted` lets through.
+    /// Like `accept`, for the documents (by index) that `accepted` lets through, received
+    /// by the e-port at `received` (see `Engine::accept_documents`).
     pub fn accept_documents(
         &mut self,
         message: &Message<'_>,
         now: NaiveDateTime,
+        received: NaiveDateTime,
         accepted: impl Fn(usize) -> bool,
     ) {
+        self.engine.received = received.date();
         // A summary or a return reads the ledger: it must know what happened by now.
         self.catch_up(now);
         self.ledger.record_documents(message, now, &accepted);
@@ -151,7 +155,9 @@ impl SingleWindow {
                     self.tally(tally, now);
                 }
             }
-            _ => self.engine.accept_documents(message, now, accepted),
+            _ => self
+                .engine
+                .accept_documents(message, now, received, accepted),
         }
         let sender = crate::model::schema::find_text(message.as_element(), "dxpId");
         for receipt in &mut self.waiting[made_before..] {
@@ -184,10 +190,11 @@ impl SingleWindow {
     /// declarations (792), answered by 702.
     fn summarise(&mut self, app: &SummaryApply<'_>, now: NaiveDateTime) {
         let h = &app.head;
-        let pre_no = self.engine.next_pre_no(now);
+        let pre_no = self.engine.pre_no(&h.guid);
         let config = &self.engine.config;
         let (answer_due, result_due) = (now + config.store_delay, now + config.conclude_delay);
-        let date = date_of(&h.app_time).unwrap_or(now.date());
+        // Deadlines are judged on the simulator's clock, the one the releases were made on.
+        let date = now.date();
         let refuse = |reasons: &[String]| {
             let info = format!("汇总申请退单：{}[{}]", reasons.join("；"), h.guid);
             summary::application_receipt(h, pre_no, None, "100", info, answer_due)
@@ -210,7 +217,7 @@ impl SingleWindow {
             by_producer: h.summary_flag.as_ref() == "2",
             by_item_name: h.item_name_flag.as_ref() == "1",
         };
-        let sum_no = next_number(&mut self.serial, now);
+        let sum_no = eport_number('S', &h.guid, self.engine.received);
         let rows: Vec<_> = ids.iter().filter_map(|&i| self.ledger.row(i)).collect();
         let late = rows
             .iter()
@@ -328,7 +335,7 @@ impl SingleWindow {
         if self.ledger.has_return(&h.guid) {
             return; // delivered again
         }
-        let pre_no = self.engine.next_pre_no(now);
+        let pre_no = self.engine.pre_no(&h.guid);
         let due = now + self.engine.config.store_delay;
         if h.app_type.as_ref() != "1" {
             let info = format!(
@@ -339,7 +346,8 @@ impl SingleWindow {
             self.waiting.push(receipt);
             return;
         }
-        let date = date_of(&h.app_time).unwrap_or(now.date());
+        // The year since release is counted on the simulator's clock, as the release was.
+        let date = now.date();
         self.ledger.bring_back_invt_no(&h.invt_no);
         let original = self.ledger.by_invt_no(&h.invt_no);
         let receipt = match returns::check_application(app, original, date) {
@@ -349,7 +357,8 @@ impl SingleWindow {
                     list,
                     logistics_no: h.logistics_no.to_string(),
                     applied_at: now,
-                    app_date: date,
+                    // The tax book dates a return by its own declaration, as it dates exports.
+                    app_date: date_of(&h.app_time).unwrap_or(date),
                     tallied_at: None,
                     lines,
                 });
@@ -366,7 +375,7 @@ impl SingleWindow {
 
     /// The tally of returned goods (215) → 216, against an accepted return application.
     fn tally(&mut self, tally: &InvtRefundDetail<'_>, now: NaiveDateTime) {
-        let pre_no = self.engine.next_pre_no(now);
+        let pre_no = self.engine.pre_no(&tally.guid);
         let due = now + self.engine.config.store_delay;
         let invt_no = tally.invt_no.as_deref().filter(|n| !n.is_empty());
         let found = self.ledger.find_return(&tally.logistics_no, invt_no);

@@ -90,19 +90,21 @@ pub struct Check {
     pub pass: bool,
 }
 
-/// Limits that decide the exit code.
+/// Limits that decide the exit code. Errors and lost parcels fail a run unless
+/// `max_error_rate` allows some; a wrong answer (a valid parcel refused, a faulty one let
+/// through) fails it whatever the limits.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Thresholds {
     /// Acknowledgement p99, ms.
     pub max_p99: Option<f64>,
     /// End-to-end p99, ms.
     pub max_e2e_p99: Option<f64>,
-    /// Errors over messages sent (0–1).
+    /// Errors over messages sent (0–1); none allowed when not given.
     pub max_error_rate: Option<f64>,
 }
 
 impl Thresholds {
-    pub fn check(&self, s: &Snapshot) -> Vec<Check> {
+    pub fn check(&self, s: &Snapshot, outcomes: Option<&Outcomes>) -> Vec<Check> {
         let mut out = Vec::new();
         let mut add = |name: &str, limit: Option<f64>, value: f64| {
             if let Some(limit) = limit {
@@ -116,7 +118,23 @@ impl Thresholds {
         };
         add("ack p99 (ms)", self.max_p99, s.ack.p99);
         add("end-to-end p99 (ms)", self.max_e2e_p99, s.e2e.p99);
-        add("error rate", self.max_error_rate, s.error_rate());
+        add(
+            "error rate",
+            Some(self.max_error_rate.unwrap_or(0.0)),
+            s.error_rate(),
+        );
+        if let Some(o) = outcomes {
+            let none = Some(0.0);
+            add("valid parcels refused", none, o.refused_unexpected as f64);
+            add("faulty parcels accepted", none, o.faulty_closed as f64);
+            // Errors allowed means the parcels they broke are allowed to be lost.
+            let lost_limit = if self.max_error_rate.is_some() {
+                None
+            } else {
+                none
+            };
+            add("parcels lost", lost_limit, o.lost as f64);
+        }
         out
     }
 }

@@ -14,6 +14,9 @@ pub struct Reply {
     pub pre_no: String,
     /// summary application number (`sumNo`) for 701.
     pub sum_no: String,
+    /// The document changes or deletes an earlier one (appType 2 or 3): it names the numbers
+    /// that one was given, and they are echoed.
+    pub changing: bool,
 }
 
 /// The conventional `returnInfo` for a document accepted by the e-port.
@@ -24,6 +27,24 @@ pub fn accepted_info(app_type: &str, guid: &str) -> String {
         _ => "新增申报成功",
     };
     [action, "[", guid, "]"].concat()
+}
+
+/// The 9-digit serial of the numbers the e-port gives a document (preNo, sumNo), from its
+/// GUID: customs' receipts carry the same number as the e-port's, in any run. The e-port
+/// is stateless, so serials are not checked for clashes: among a million documents of one
+/// day about 500 pairs share one (a receipt's GUID always tells them apart).
+pub fn eport_serial(guid: &str) -> u64 {
+    fnv(guid.as_bytes()) % 1_000_000_000
+}
+
+/// A number the e-port gives a document: its letter (`B` preNo, `S` sumNo), the day it was
+/// received, the serial of its GUID — 18 characters.
+pub fn eport_number(letter: char, guid: &str, day: chrono::NaiveDate) -> String {
+    format!(
+        "{letter}{}{:09}",
+        crate::model::time::format8(day),
+        eport_serial(guid)
+    )
 }
 
 /// FNV-1a: a stable hash so numbers and GUIDs derived from input are the same on every run.

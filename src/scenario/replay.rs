@@ -122,7 +122,7 @@ pub fn run(
                 receipts += 1;
             }
             let keep = |k: usize| !take_file || accepted.get(k).copied().unwrap_or(false);
-            window.accept_documents(message, at, keep);
+            window.accept_documents(message, at, at, keep);
             messages += 1;
         }
         progress(parcels, total);

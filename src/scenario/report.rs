@@ -749,8 +749,14 @@ fn report_blocks(
     let checks = check_expectations(scenario, years);
     if !checks.is_empty() {
         b.push(Block::Heading(2, "Expected figures".into()));
+        b.push(Block::Para(
+            "✓ the figure is what the scenario's `[[expect]]` says, ✗ it is not. In a what-if \
+             run the expectations are the base scenario's: a ✗ there shows a figure the change \
+             moved. 预期数值：✓ 与情景设定一致，✗ 不一致（假设分析中为基准情景的预期，✗ 即被改变的数值）。"
+                .into(),
+        ));
         b.push(table(
-            &["expected", "got", ""],
+            &["expected", "got", "met"],
             checks
                 .into_iter()
                 .map(|(e, got, met)| vec![e, got, if met { "✓".into() } else { "✗".into() }])

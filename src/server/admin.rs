@@ -7,7 +7,7 @@
 //!   names the order (the e-port's and customs'), oldest first.
 //! - `POST /test/reset`: forgets every document (receipt ids keep increasing). Logged too.
 
-use super::core::{Query as EngineQuery, Submission, Work, parse_forced, wall_clock};
+use super::core::{Query as EngineQuery, Submission, Work, parse_forced};
 use super::ingest::stored;
 use super::{App, plain};
 use crate::store::Event;
@@ -91,7 +91,7 @@ pub async fn reset(State(app): State<Arc<App>>, headers: HeaderMap) -> Response 
 async fn log(app: &App, event: Event, work: Work) -> Result<u64, Response> {
     let (ack, answer) = oneshot::channel();
     let submission = Submission {
-        checked: wall_clock(),
+        checked: app.core.now(),
         event,
         work,
         ack,

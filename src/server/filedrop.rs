@@ -1,7 +1,9 @@
 //! File drop, as the e-port's client software works: the enterprise drops messages into an
 //! inbox folder; each is stored like a POST, then moved to the archive folder (or, refused, to
 //! the error folder with a `.reason.txt` beside it); every receipt for the enterprise is
-//! written to the outbox folder as `<id>.<root>.<returnStatus>.xml`, in id order.
+//! written to the outbox folder as `<id>.<root>.<returnStatus>.xml`, in id order. A file
+//! that is not a readable CEB message is not stored: its CEB900 receipt is written to the
+//! outbox as `<file name>.CEB900Message.xml`.
 //!
 //! Files whose names start with `.` are skipped, so a client can write `.name.xml` and rename
 //! it when complete. A file larger than `max_body_bytes` goes to the error folder unread.
@@ -152,6 +154,14 @@ async fn take(app: &App, f: &FileDropConfig, file: &Path) -> bool {
             }
             Err(refusal) if refusal.status == StatusCode::SERVICE_UNAVAILABLE => return false,
             Err(refusal) => {
+                // Not a readable CEB message: its CEB900 goes to the outbox too, named after
+                // the file (it was not stored, so it has no receipt id).
+                if refusal.xml {
+                    let mut receipt = name.to_os_string();
+                    receipt.push(".CEB900Message.xml");
+                    let written = std::fs::write(f.outbox.join(receipt), &refusal.body);
+                    report(file, written);
+                }
                 let why = format!("{}\n{}\n", refusal.status, refusal.body);
                 report(file, refuse(f, name, &why));
                 return true;

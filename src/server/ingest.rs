@@ -8,7 +8,7 @@
 //! 503 with `Retry-After` (queue full).
 
 use super::admission::{Shed, Ticket, foreign_sender};
-use super::core::{Checked, Refused, Submission, Work, wall_clock};
+use super::core::{Checked, Refused, Submission, Work};
 use super::{App, plain};
 use crate::check::check_and_decode;
 use crate::model::schema::find_text;
@@ -72,7 +72,7 @@ impl IntoResponse for Refusal {
 
 /// Checks a message sent by `dxp`, stores it and waits until it is durable.
 pub async fn submit(app: &App, dxp: &str, bytes: Bytes) -> Result<Stored, Refusal> {
-    let now = wall_clock();
+    let now = app.core.now();
     let ctx = Context {
         registry: &app.registry,
         params: &app.params,

@@ -55,12 +55,15 @@ pub enum ServerError {
     Registry(String),
     #[error("tax configuration: {0}")]
     Tax(String),
-    #[error("cannot listen on {addr}: {source}")]
+    // The io error's text follows as its source (`{:#}`): not repeated here.
+    #[error(
+        "cannot listen on {addr} (is another server there? stop it, or give another address: --listen, or `listen` in the configuration)"
+    )]
     Listen {
         addr: String,
         source: std::io::Error,
     },
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 

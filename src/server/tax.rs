@@ -16,7 +16,7 @@
 //! does not hold up ingest.
 
 use super::config::Config;
-use super::core::{Query as EngineQuery, wall_clock};
+use super::core::Query as EngineQuery;
 use super::{App, Unauthorized, plain};
 use crate::engine::ledger::Ledger;
 use crate::model::registry::{Enterprise, Registry};
@@ -31,7 +31,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -171,8 +171,9 @@ pub struct PeriodQuery {
 }
 
 impl PeriodQuery {
-    fn year(&self) -> Result<i32, Refused> {
-        let year = self.year.unwrap_or_else(|| wall_clock().year());
+    /// The year asked for; by default the server's (`today`).
+    fn year(&self, today: NaiveDateTime) -> Result<i32, Refused> {
+        let year = self.year.unwrap_or_else(|| today.year());
         if (1900..=9999).contains(&year) {
             Ok(year)
         } else {
@@ -182,7 +183,7 @@ impl PeriodQuery {
         }
     }
 
-    fn period(&self) -> Result<(NaiveDate, NaiveDate), Refused> {
+    fn period(&self, today: NaiveDateTime) -> Result<(NaiveDate, NaiveDate), Refused> {
         let bad = bad_request;
         match (self.from, self.to, self.year) {
             (Some(_), Some(_), Some(_)) => Err(bad("give either year or from and to")),
@@ -192,7 +193,7 @@ impl PeriodQuery {
                 Err(bad("give both from and to (YYYY-MM-DD), or year"))
             }
             (None, None, _) => {
-                let year = self.year()?;
+                let year = self.year(today)?;
                 let day = |m, d| NaiveDate::from_ymd_opt(year, m, d).unwrap_or(NaiveDate::MIN);
                 Ok((day(1, 1), day(12, 31)))
             }
@@ -271,7 +272,7 @@ pub async fn declarations(
             );
         }
     };
-    let (from, to) = match q.period() {
+    let (from, to) = match q.period(app.core.now()) {
         Ok(p) => p,
         Err(r) => return r.into_response(),
     };
@@ -435,7 +436,7 @@ async fn year_of(
             "give a year: figures are per tax year",
         );
     }
-    let year = match q.year() {
+    let year = match q.year(app.core.now()) {
         Ok(y) => y,
         Err(r) => return r.into_response(),
     };

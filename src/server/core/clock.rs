@@ -5,6 +5,7 @@
 //! stay what they were, and timers do not freeze.
 
 use chrono::NaiveDateTime;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Where the time comes from: the wall clock, or a test's hand.
@@ -55,24 +56,30 @@ impl Clock for ManualClock {
     }
 }
 
-/// Stamps from a clock that never go back: each is at least the one before, and the first at
-/// least the floor the store's history sets.
-pub struct Monotone {
+/// The server's time, shared: each reading is at least the one before (on any thread), and
+/// the first at least the floor the store's history sets. The e-port's receipts are dated
+/// by it when a message is checked, entries when they are stored, so an entry is never
+/// stored before it was checked.
+pub struct ServerClock {
     clock: Arc<dyn Clock>,
-    last: NaiveDateTime,
+    /// The latest reading, in milliseconds since the epoch of naive time.
+    last: AtomicI64,
 }
 
-impl Monotone {
-    pub fn new(clock: Arc<dyn Clock>, floor: NaiveDateTime) -> Monotone {
-        Monotone { clock, last: floor }
+impl ServerClock {
+    pub fn new(clock: Arc<dyn Clock>, floor: NaiveDateTime) -> ServerClock {
+        ServerClock {
+            clock,
+            last: AtomicI64::new(floor.and_utc().timestamp_millis()),
+        }
     }
 
-    pub fn stamp(&mut self) -> NaiveDateTime {
-        let now = self.clock.now();
-        if now > self.last {
-            self.last = now;
-        }
-        self.last
+    pub fn now(&self) -> NaiveDateTime {
+        let now = self.clock.now().and_utc().timestamp_millis();
+        let last = self.last.fetch_max(now, Ordering::SeqCst).max(now);
+        chrono::DateTime::from_timestamp_millis(last)
+            .map(|t| t.naive_utc())
+            .unwrap_or_default()
     }
 }
 
@@ -87,18 +94,18 @@ mod tests {
             .and_then(|d| d.and_hms_opt(2, 0, 0))
             .unwrap();
         let clock = ManualClock::new(t);
-        let mut stamps = Monotone::new(Arc::new(clock.clone()), t + Duration::seconds(5));
+        let server = ServerClock::new(Arc::new(clock.clone()), t + Duration::seconds(5));
         assert_eq!(
-            stamps.stamp(),
+            server.now(),
             t + Duration::seconds(5),
             "the history's floor"
         );
         clock.set(t + Duration::seconds(10));
-        assert_eq!(stamps.stamp(), t + Duration::seconds(10));
+        assert_eq!(server.now(), t + Duration::seconds(10));
         // DST fall-back: an hour back.
         clock.set(t + Duration::seconds(10) - Duration::hours(1));
-        assert_eq!(stamps.stamp(), t + Duration::seconds(10));
-        clock.set(t + Duration::seconds(11));
-        assert_eq!(stamps.stamp(), t + Duration::seconds(11));
+        assert_eq!(server.now(), t + Duration::seconds(10));
+        clock.set(t + Duration::milliseconds(11_250));
+        assert_eq!(server.now(), t + Duration::milliseconds(11_250));
     }
 }

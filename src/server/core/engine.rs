@@ -135,6 +135,7 @@ impl EngineState {
                     message,
                     accepted,
                     receipt,
+                    checked,
                 } = *checked;
                 if let Some(mut r) = receipt {
                     r.id = self.take_id();
@@ -145,9 +146,10 @@ impl EngineState {
                     });
                 }
                 if let Some(message) = message {
-                    self.engine.accept_documents(message.message(), now, |k| {
-                        accepted.get(k).copied().unwrap_or(false)
-                    });
+                    self.engine
+                        .accept_documents(message.message(), now, checked, |k| {
+                            accepted.get(k).copied().unwrap_or(false)
+                        });
                 }
             }
             Work::Force {

@@ -28,7 +28,6 @@ use crate::model::time::readable_millis;
 use crate::rules::Params;
 use crate::store::{Event, Store, StoreError, StoredReceipt};
 use chrono::{NaiveDate, NaiveDateTime};
-pub use clock::wall_clock;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
@@ -44,6 +43,8 @@ pub struct Checked {
     pub accepted: Vec<bool>,
     /// The e-port's own receipt (id assigned by the engine thread).
     pub receipt: Option<StoredReceipt>,
+    /// When the e-port checked it: the day its numbers carry.
+    pub checked: NaiveDateTime,
 }
 
 impl Checked {
@@ -81,6 +82,7 @@ impl Checked {
             message,
             accepted,
             receipt,
+            checked: now,
         }
     }
 }
@@ -189,6 +191,7 @@ pub struct Core {
     stopping: Arc<Stopping>,
     /// The highest receipt id stored so far.
     pub latest: watch::Receiver<u64>,
+    clock: Arc<clock::ServerClock>,
 }
 
 #[derive(Default)]
@@ -242,7 +245,7 @@ pub fn start(
         clock,
     } = setup;
     let recovered = recover::recover(&store, engine_config, params, &registry, &metrics)?;
-    let floor = recovered.clock_floor;
+    let server_clock = Arc::new(clock::ServerClock::new(clock, recovered.clock_floor));
     let state = recovered.state;
     let (latest_tx, latest) = watch::channel(state.next_id() - 1);
     let (submit, submit_rx) = sync_channel::<Submission>(config.queue.max(1));
@@ -258,10 +261,10 @@ pub fn start(
         let engine_tx = engine_tx.clone();
         let cfg = config.clone();
         let stopping = stopping.clone();
-        let stamps = clock::Monotone::new(clock, floor);
+        let clock = server_clock.clone();
         threads.push(spawn("sw-writer", move || {
             writer::run(
-                store, submit_rx, engine_tx, stamps, &cfg, &metrics, &stopping,
+                store, submit_rx, engine_tx, &clock, &cfg, &metrics, &stopping,
             );
             stopping.writer_done.store(true, Ordering::SeqCst);
         })?);
@@ -298,6 +301,7 @@ pub fn start(
             metrics,
             stopping,
             latest,
+            clock: server_clock,
         },
         threads,
     ))
@@ -321,6 +325,11 @@ impl Core {
             Err(TrySendError::Full(_)) => Err(Refused::Busy),
             Err(TrySendError::Disconnected(_)) => Err(Refused::Stopped),
         }
+    }
+
+    /// The server's time: what the e-port dates its receipts with.
+    pub fn now(&self) -> NaiveDateTime {
+        self.clock.now()
     }
 
     /// Asks the threads to finish what is queued and end (they are joined by the caller).

@@ -6,7 +6,7 @@
 //! at the door), health says what is wrong, and the log cuts off what the failed write left;
 //! the writer goes on and takes messages again as soon as the disk does.
 
-use super::clock::Monotone;
+use super::clock::ServerClock;
 use super::{CoreConfig, Stopping, Submission, ToEngine};
 use crate::server::metrics::Metrics;
 use crate::store::{Entry, Event, Store};
@@ -25,7 +25,7 @@ pub(super) fn run(
     store: Store,
     rx: Receiver<Submission>,
     engine: SyncSender<ToEngine>,
-    mut stamps: Monotone,
+    clock: &ServerClock,
     config: &CoreConfig,
     metrics: &Metrics,
     stopping: &Stopping,
@@ -39,7 +39,7 @@ pub(super) fn run(
             Err(RecvTimeoutError::Timeout) => {
                 // Nothing queued for a whole tick: when stopping, all is written.
                 if stopping.requested.load(Ordering::SeqCst)
-                    || engine.send(ToEngine::Tick(stamps.stamp())).is_err()
+                    || engine.send(ToEngine::Tick(clock.now())).is_err()
                 {
                     return;
                 }
@@ -73,7 +73,7 @@ pub(super) fn run(
         metrics
             .ingest_queue
             .fetch_sub(batch.len() as i64, Ordering::Relaxed);
-        let now = stamps.stamp();
+        let now = clock.now();
         let mut entries = Vec::with_capacity(batch.len());
         for (k, s) in batch.iter_mut().enumerate() {
             let entry = Entry {
