@@ -135,6 +135,16 @@ fn a_list_whose_waybill_never_comes_is_sent_back_after_the_window() {
         engine.advance(start() + Duration::minutes(119)).is_empty(),
         "still waiting"
     );
+    // It says for what, and until when.
+    let head = &p.list.documents[0].head;
+    let waiting = engine
+        .awaiting(&head.ebp_code, &head.order_no)
+        .expect("a list");
+    assert!(
+        waiting.en.contains("waiting for its waybill") && waiting.zh.contains("运单"),
+        "{waiting:?}"
+    );
+    assert_eq!(waiting.due, Some(start() + Duration::minutes(120)));
     let out = engine.advance(start() + Duration::minutes(120));
     assert_eq!(statuses(&out), vec!["100"]);
     assert!(
@@ -263,10 +273,28 @@ fn release_waits_for_arrival_and_departure_closes_the_list() {
         engine.list_status(&head.ebp_code, &head.order_no),
         Some(ListStatus::Concluded)
     );
+    // What it waits for is said, with no due time: a document must come.
+    let awaiting = |engine: &Engine| {
+        engine
+            .awaiting(&head.ebp_code, &head.order_no)
+            .expect("a list")
+    };
+    let held = awaiting(&engine);
+    assert!(
+        held.en.contains("arrival") && held.zh.contains("CEB507"),
+        "{held:?}"
+    );
+    assert_eq!(held.due, None);
 
     let arrived = start() + Duration::hours(2);
     engine.accept(&arrival, arrived);
+    // The release is due now: the next step and its time are said.
+    let next = awaiting(&engine);
+    assert!(next.en.contains("released (800)"), "{next:?}");
+    assert_eq!(next.due, Some(arrived));
     let out = engine.advance(arrived + Duration::minutes(10));
+    let released = awaiting(&engine);
+    assert!(released.en.contains("departure (CEB509)"), "{released:?}");
     let seen: Vec<(&str, &str)> = out.iter().map(|o| (o.root, o.status)).collect();
     // (304/404/506 came with 120, before the arrival.)
     assert_eq!(
@@ -290,6 +318,7 @@ fn release_waits_for_arrival_and_departure_closes_the_list() {
         engine.list_status(&head.ebp_code, &head.order_no),
         Some(ListStatus::Closed)
     );
+    assert!(engine.open_lists().is_empty());
     receipts_decode(&out);
 }
 

@@ -31,9 +31,14 @@ fn text(o: &Output) -> String {
     )
 }
 
+/// The messages written into `dir` (its `*.xml`), by name.
 fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(dir)
         .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "xml"))
+        })
         .map(|e| {
             let e = e.unwrap();
             (
@@ -116,9 +121,16 @@ fn a_folder_checks_clean_but_for_the_faults_it_was_given() {
         .unwrap();
     assert!(faulty > 5, "{faulty}");
 
+    // The registry the traffic needs is written beside it, and the report says so.
+    let beside = dir.path().join("out/registry.toml");
+    assert_eq!(
+        std::fs::read(&beside).unwrap(),
+        std::fs::read(dir.path().join("setup/registry.toml")).unwrap()
+    );
+    assert!(text(&out).contains("--registry"), "{}", text(&out));
     let check = bin()
         .args(["check", "--json", "--registry"])
-        .arg(dir.path().join("setup/registry.toml"))
+        .arg(&beside)
         .arg(dir.path().join("out"))
         .output()
         .unwrap();

@@ -272,6 +272,18 @@ fn an_enterprise_reads_the_tax_and_fx_of_its_own_declarations() {
     );
     let their_fx = get("/fx?year=2025", Some(OTHER_TOKEN)).json();
     assert_eq!(their_fx["fx"]["receipts_usd"], "0", "{their_fx:#}");
+    // A year without declarations says so, instead of answering zeros unexplained.
+    let empty = get("/tax/summary?year=1999", Some(MY_TOKEN)).json();
+    assert!(
+        empty["note"]["en"]
+            .as_str()
+            .is_some_and(|t| t.contains("no declarations")),
+        "{empty:#}"
+    );
+    assert!(summary.get("note").is_none(), "{summary:#}");
+    let bad = get("/tax/summary?year=soon", Some(MY_TOKEN));
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.json()["error"]["code"], "bad-query");
     for path in [
         "/tax/declarations?year=2025",
         "/tax/summary",
@@ -315,7 +327,35 @@ fn tokens_sender_identity_junk_and_size_are_checked() {
         b"<CEB304Message xmlns=\"http://www.chinaport.gov.cn/ceb\" guid=\"x\" version=\"1.0\"/>";
     assert_eq!(server.post(MY_TOKEN, receipt).status, 400);
     let big = vec![b' '; 30_000];
-    assert_eq!(server.post(MY_TOKEN, &big).status, 413);
+    let too_large = server.post(MY_TOKEN, &big);
+    assert_eq!(too_large.status, 413);
+    // Every refusal has one shape: a code, and the reason in Chinese and English.
+    let refused = |answer: &Answer, code: &str, says: &str| {
+        let body = answer.json();
+        let error = &body["error"];
+        assert_eq!(error["code"], code, "{body}");
+        assert!(
+            error["en"].as_str().is_some_and(|t| t.contains(says)),
+            "{body}"
+        );
+        assert!(
+            error["zh"].as_str().is_some_and(|t| !t.is_empty()),
+            "{body}"
+        );
+    };
+    refused(&too_large, "too-large", "20000 bytes");
+    refused(
+        &server.post("wrong", &order),
+        "unauthorized",
+        "bearer token",
+    );
+    refused(&forbidden, "not-your-dxp-id", ME);
+    let bad_query = server.http("GET", "/receipts?after=yesterday", Some(MY_TOKEN), b"");
+    assert_eq!(bad_query.status, 400);
+    refused(&bad_query, "bad-query", "after");
+    let nowhere = server.http("GET", "/nowhere", Some(MY_TOKEN), b"");
+    assert_eq!(nowhere.status, 404);
+    refused(&nowhere, "no-such-route", "/nowhere");
 
     let ok = server.post(MY_TOKEN, &order);
     assert_eq!(ok.status, 200, "{}", ok.text());
@@ -619,6 +659,15 @@ fn test_support_forces_customs_events_shows_history_and_resets() {
     assert_eq!(reject.status, 409, "a released list cannot be sent back");
     let doc = document();
     assert_eq!(doc["listStatus"], "Released", "{doc}");
+    // Released, it waits for its departure, in both languages.
+    let awaiting = &doc["awaiting"];
+    assert!(
+        awaiting["en"]
+            .as_str()
+            .is_some_and(|t| t.contains("CEB509"))
+            && awaiting["zh"].as_str().is_some_and(|t| t.contains("离境")),
+        "{doc}"
+    );
     let history: Vec<(&str, &str)> = doc["history"]
         .as_array()
         .unwrap()

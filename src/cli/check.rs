@@ -114,18 +114,34 @@ pub fn run(
                 .with_context(|| format!("writing {}", path.display()))?;
         }
     }
+    let open = engine.engine().open_lists();
+    if !json && !open.is_empty() {
+        writeln!(
+            out,
+            "still with customs when the run ends (a week after the last message):"
+        )?;
+        for (key, a) in &open {
+            writeln!(out, "  {key}  {} / {}", a.zh, a.en)?;
+        }
+    }
     if !json && let Some(last) = lifecycle.last() {
         write_ledger(&mut out, engine.ledger(), last.due.date())?;
     }
     if json {
-        // One object per document, with what customs answered it.
+        // One object per document, with what customs answered it (receipts by the GUID they
+        // answer, gathered once).
+        let mut answering: std::collections::HashMap<String, Vec<&Outgoing>> =
+            std::collections::HashMap::new();
+        for o in &lifecycle {
+            answering.entry(o.answers()).or_default().push(o);
+        }
         for (name, _, report) in &checked {
             for doc in &report.documents {
-                let customs: Vec<&Outgoing> = lifecycle
-                    .iter()
-                    .filter(|o| !doc.guid.is_empty() && o.answers() == doc.guid)
-                    .collect();
-                writeln!(out, "{}", json_line(name, doc, &customs))?;
+                let customs = (!doc.guid.is_empty())
+                    .then(|| answering.get(&doc.guid))
+                    .flatten()
+                    .map_or(&[][..], Vec::as_slice);
+                writeln!(out, "{}", json_line(name, doc, customs))?;
             }
         }
     } else {

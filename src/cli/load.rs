@@ -335,6 +335,17 @@ pub fn run(a: LoadArgs) -> anyhow::Result<ExitCode> {
             seconds: w.seconds,
             per_s: w.messages as f64 / w.seconds.max(1e-9),
         });
+        // The enterprises of generated traffic are not the shipped registry's: theirs goes
+        // beside the messages, and the report says how to check them with it.
+        let registry_path = dir.join("registry.toml");
+        let registry = parcels::registry(a.enterprises);
+        std::fs::write(&registry_path, registry.to_toml()?)
+            .with_context(|| format!("writing {}", registry_path.display()))?;
+        report.notes.push(format!(
+            "the traffic's enterprises are in {0}; check the messages with: single-window check {1} --registry {0}",
+            registry_path.display(),
+            dir.display()
+        ));
     }
     report.model = model;
     machine.load_after = Machine::load_average();

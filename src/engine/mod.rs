@@ -139,6 +139,21 @@ enum Step {
 }
 
 impl Step {
+    /// Whether the step moves a list in `status` on (`Engine::step`); any other is a timer
+    /// left over from a state the list has left, and does nothing.
+    fn applies_to(self, status: ListStatus) -> bool {
+        use ListStatus::*;
+        match self {
+            Step::Expire => status == Waiting,
+            Step::Decide => status == Checked,
+            Step::Review => status == Stored,
+            Step::Inspect => matches!(status, Stored | Review),
+            Step::Conclude => matches!(status, Stored | Review | Inspection),
+            Step::Release => status == Concluded,
+            Step::Close => status == Released,
+        }
+    }
+
     /// Names the step in the draws of its delay.
     fn name(self) -> &'static str {
         match self {
@@ -786,6 +801,9 @@ impl Engine {
         let Some(list) = self.lists.get(id) else {
             return;
         };
+        if !step.applies_to(list.status) {
+            return;
+        }
         let (status, (code, info), next) = match (step, list.status) {
             (Step::Expire, ListStatus::Waiting) => {
                 let zh = self.missing(list);
@@ -921,6 +939,7 @@ fn in_customs(lists: &settle::Lists, list: Option<ListId>) -> bool {
         .is_some_and(|l| (ListStatus::Stored..=ListStatus::Closed).contains(&l.status))
 }
 
+mod awaiting;
 pub mod cold;
 pub mod customs;
 pub mod ledger;
@@ -931,6 +950,7 @@ pub mod snapshot;
 pub mod summary;
 mod window;
 
+pub use awaiting::Awaiting;
 pub use customs::{Draws, Profile, Scenario};
 pub use receipts::Outgoing;
 pub use window::{SingleWindow, WorkingSet};

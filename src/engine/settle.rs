@@ -40,6 +40,10 @@ impl Lists {
     pub fn len(&self) -> usize {
         self.map.len()
     }
+
+    pub fn iter(&self) -> impl Iterator<Item = (ListId, &ListState)> {
+        self.map.iter().map(|(id, l)| (*id, l))
+    }
 }
 
 /// A list's id names a list in memory wherever it is used: an order, a waybill or a serial

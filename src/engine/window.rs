@@ -32,7 +32,7 @@ pub struct SingleWindow {
     ledger: Ledger,
     /// Receipts made here, or taken from the engine early, not yet handed out.
     waiting: Vec<Outgoing>,
-    /// Serial of the summary and declaration numbers.
+    /// Serial of the declaration numbers (`declSeqNo`, entry ids) of summaries.
     serial: u64,
 }
 
@@ -402,7 +402,7 @@ impl SingleWindow {
     }
 }
 
-/// The next summary number: S + date + 9-digit serial (18 characters).
+/// The next declaration number of a summary: S + date + 9-digit serial (18 characters).
 fn next_number(serial: &mut u64, now: NaiveDateTime) -> String {
     *serial += 1;
     format!("S{}{:09}", now.format("%Y%m%d"), serial)

@@ -3,16 +3,19 @@
 //! - `POST /test/force` `{"ebpCode", "orderNo", "event": "release" | "inspect" | "reject"}`:
 //!   customs does that to the order's list now (409 with the reason when the list is not in a
 //!   state the event can follow). Logged like a message, so a restart replays it.
-//! - `GET /test/documents?ebpCode=…&orderNo=…`: where the list stands and every receipt that
+//! - `GET /test/documents?ebpCode=…&orderNo=…`: where the list stands, what it waits for
+//!   next and when customs' next step is due, and every receipt that
 //!   names the order (the e-port's and customs'), oldest first.
 //! - `POST /test/reset`: forgets every document (receipt ids keep increasing). Logged too.
 
+use super::App;
 use super::core::{Query as EngineQuery, Submission, Work, parse_forced};
 use super::ingest::stored;
-use super::{App, plain};
+use super::problem::Problem;
 use crate::store::Event;
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -36,17 +39,21 @@ pub async fn force(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes)
     let req: ForceRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
-            return plain(
-                StatusCode::BAD_REQUEST,
+            return Problem::bad_request(
+                "bad-body",
+                format!("请求体应为 {{\"ebpCode\", \"orderNo\", \"event\"}}：{e}"),
                 format!("expected {{\"ebpCode\", \"orderNo\", \"event\"}}: {e}"),
-            );
+            )
+            .into_response();
         }
     };
     let Some(event) = parse_forced(&req.event) else {
-        return plain(
-            StatusCode::BAD_REQUEST,
+        return Problem::bad_request(
+            "unknown-event",
+            format!("未知事件 {:?}：应为 release、inspect 或 reject", req.event),
             format!("unknown event {:?}: release, inspect or reject", req.event),
-        );
+        )
+        .into_response();
     };
     let (reply_tx, reply) = oneshot::channel();
     let work = Work::Force {
@@ -65,8 +72,29 @@ pub async fn force(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes)
     }
     match reply.await {
         Ok(Ok(())) => Json(serde_json::json!({ "ok": true })).into_response(),
-        Ok(Err(reason)) => plain(StatusCode::CONFLICT, reason),
-        Err(_) => plain(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping"),
+        Ok(Err(reason)) => Problem::new(
+            StatusCode::CONFLICT,
+            "not-now",
+            format!("清单当前状态不能执行该事件：{}", forced_zh(&reason)),
+            reason,
+        )
+        .into_response(),
+        Err(_) => Problem::stopping().into_response(),
+    }
+}
+
+/// The Chinese of the engine's reasons for refusing a forced event.
+fn forced_zh(en: &str) -> &'static str {
+    match en {
+        "no list for this order" => "该订单没有清单",
+        "the list is already finished with" => "清单已办结",
+        "only a stored list (120 or 300) can be inspected" => {
+            "只有已入库（120 或 300）的清单可查验"
+        }
+        "only a stored list (120 to 399) can be released" => {
+            "只有已入库至审结（120 至 399）的清单可放行"
+        }
+        _ => "清单不处于该事件可接续的状态",
     }
 }
 
@@ -83,7 +111,7 @@ pub async fn reset(State(app): State<Arc<App>>, headers: HeaderMap) -> Response 
     };
     match done.await {
         Ok(()) => Json(serde_json::json!({ "ok": true, "seq": seq })).into_response(),
-        Err(_) => plain(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping"),
+        Err(_) => Problem::stopping().into_response(),
     }
 }
 
@@ -112,11 +140,15 @@ pub struct DocumentQuery {
 pub async fn document(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    Query(q): Query<DocumentQuery>,
+    q: Result<Query<DocumentQuery>, QueryRejection>,
 ) -> Response {
     if let Err(r) = app.admin(&headers) {
         return r.into_response();
     }
+    let q = match q {
+        Ok(Query(q)) => q,
+        Err(e) => return Problem::bad_query(e.body_text()).into_response(),
+    };
     let (reply, status) = oneshot::channel();
     let asked = app.core.query(EngineQuery::ListStatus {
         ebp_code: q.ebp_code.clone(),
@@ -124,17 +156,18 @@ pub async fn document(
         reply,
     });
     if asked.is_err() {
-        return plain(StatusCode::SERVICE_UNAVAILABLE, "busy: retry shortly");
+        return Problem::busy().into_response();
     }
     let Ok(status) = status.await else {
-        return plain(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping");
+        return Problem::stopping().into_response();
     };
     if q.order_no.is_empty() {
-        return plain(StatusCode::BAD_REQUEST, "orderNo is empty");
+        return Problem::bad_request("bad-query", "orderNo 为空", "orderNo is empty")
+            .into_response();
     }
     let history = match app.store.receipts_mentioning(&q.order_no) {
         Ok(h) => h,
-        Err(e) => return plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => return Problem::internal(e).into_response(),
     };
     let history: Vec<serde_json::Value> = history
         .iter()
@@ -149,10 +182,18 @@ pub async fn document(
             })
         })
         .collect();
+    let awaiting = status.as_ref().map(|a| {
+        serde_json::json!({
+            "zh": a.zh,
+            "en": a.en,
+            "due": a.due.map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3f").to_string()),
+        })
+    });
     Json(serde_json::json!({
         "ebpCode": q.ebp_code,
         "orderNo": q.order_no,
-        "listStatus": status,
+        "listStatus": status.map(|a| format!("{:?}", a.status)),
+        "awaiting": awaiting,
         "history": history,
     }))
     .into_response()

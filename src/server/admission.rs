@@ -49,13 +49,23 @@ impl Shed {
         }
     }
 
-    /// What the client is told.
-    pub fn explain(self) -> &'static str {
-        match self {
-            Shed::InFlight => "too many requests in flight: retry shortly",
-            Shed::Bytes => "too many request bytes in flight: retry shortly",
-            Shed::Latency => "the single window is over its latency budget: retry shortly",
-        }
+    /// What the client is told (503).
+    pub fn problem(self) -> super::problem::Problem {
+        let (zh, en) = match self {
+            Shed::InFlight => (
+                "处理中的请求过多，请稍后重试",
+                "too many requests in flight: retry shortly",
+            ),
+            Shed::Bytes => (
+                "处理中的请求字节过多，请稍后重试",
+                "too many request bytes in flight: retry shortly",
+            ),
+            Shed::Latency => (
+                "单一窗口超出其延迟预算，请稍后重试",
+                "the single window is over its latency budget: retry shortly",
+            ),
+        };
+        super::problem::Problem::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "shed", zh, en)
     }
 }
 

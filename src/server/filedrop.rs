@@ -19,7 +19,7 @@
 use super::App;
 use super::config::FileDropConfig;
 use super::delivery::{self, Sink};
-use super::ingest::submit;
+use super::ingest::{Refusal, submit};
 use crate::store::StoredReceipt;
 use axum::http::StatusCode;
 use std::path::{Path, PathBuf};
@@ -152,18 +152,17 @@ async fn take(app: &App, f: &FileDropConfig, file: &Path) -> bool {
                     tracing::error!(file = %file.display(), error = %e, "cannot mark a dropped file stored");
                 }
             }
-            Err(refusal) if refusal.status == StatusCode::SERVICE_UNAVAILABLE => return false,
+            Err(refusal) if refusal.status() == StatusCode::SERVICE_UNAVAILABLE => return false,
             Err(refusal) => {
                 // Not a readable CEB message: its CEB900 goes to the outbox too, named after
                 // the file (it was not stored, so it has no receipt id).
-                if refusal.xml {
+                if let Refusal::Receipt(xml) = &refusal {
                     let mut receipt = name.to_os_string();
                     receipt.push(".CEB900Message.xml");
-                    let written = std::fs::write(f.outbox.join(receipt), &refusal.body);
+                    let written = std::fs::write(f.outbox.join(receipt), xml);
                     report(file, written);
                 }
-                let why = format!("{}\n{}\n", refusal.status, refusal.body);
-                report(file, refuse(f, name, &why));
+                report(file, refuse(f, name, &refusal.text()));
                 return true;
             }
         }

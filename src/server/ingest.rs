@@ -7,9 +7,10 @@
 //! 403 (`BaseTransfer/dxpId` or `DxpMsg` `SenderId` is not the caller's), 413 (too large),
 //! 503 with `Retry-After` (queue full).
 
+use super::App;
 use super::admission::{Shed, Ticket, foreign_sender};
 use super::core::{Checked, Refused, Submission, Work};
-use super::{App, plain};
+use super::problem::Problem;
 use crate::check::check_and_decode;
 use crate::model::schema::find_text;
 use crate::rules::Context;
@@ -33,40 +34,46 @@ pub struct Stored {
 }
 
 /// Why a message was not stored.
-pub struct Refusal {
-    pub status: StatusCode,
-    /// A CEB900 receipt (XML) or a plain explanation.
-    pub body: String,
-    pub xml: bool,
+pub enum Refusal {
+    /// The e-port's CEB900 receipt (XML, 400): the body is not a readable CEB message.
+    Receipt(String),
+    Problem(Problem),
 }
 
 impl Refusal {
-    fn text(status: StatusCode, body: impl Into<String>) -> Refusal {
-        Refusal {
-            status,
-            body: body.into(),
-            xml: false,
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Refusal::Receipt(_) => StatusCode::BAD_REQUEST,
+            Refusal::Problem(p) => p.status,
         }
+    }
+
+    /// The reason as a file-drop writes it beside a refused file.
+    pub fn text(&self) -> String {
+        match self {
+            Refusal::Receipt(xml) => format!("{}\n{xml}\n", StatusCode::BAD_REQUEST),
+            Refusal::Problem(p) => p.text(),
+        }
+    }
+}
+
+impl From<Problem> for Refusal {
+    fn from(p: Problem) -> Refusal {
+        Refusal::Problem(p)
     }
 }
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        if self.xml {
-            return (
-                self.status,
+        match self {
+            Refusal::Receipt(xml) => (
+                StatusCode::BAD_REQUEST,
                 [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
-                self.body,
+                xml,
             )
-                .into_response();
+                .into_response(),
+            Refusal::Problem(p) => p.into_response(),
         }
-        let mut response = plain(self.status, self.body);
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        }
-        response
     }
 }
 
@@ -84,37 +91,43 @@ pub async fn submit(app: &App, dxp: &str, bytes: Bytes) -> Result<Stored, Refusa
         count(&app.metrics.unreadable);
         // The CEB900 receipt says what is wrong; the message is not stored.
         return Err(match &report.receipt {
-            Some(r) => Refusal {
-                status: StatusCode::BAD_REQUEST,
-                body: r.xml.clone(),
-                xml: true,
-            },
-            None => Refusal::text(StatusCode::BAD_REQUEST, "not a CEB message"),
+            Some(r) => Refusal::Receipt(r.xml.clone()),
+            None => Problem::bad_request("not-ceb", "不是 CEB 报文", "not a CEB message").into(),
         });
     };
     let kind = message.message().message_type();
     if kind.is_receipt() {
         count(&app.metrics.unreadable);
-        return Err(Refusal::text(
-            StatusCode::BAD_REQUEST,
+        return Err(Problem::bad_request(
+            "receipt-sent",
+            format!("{} 是海关发出的回执，不是企业申报的报文", kind.root_name()),
             format!(
                 "{} is a receipt customs sends, not a message an enterprise sends",
                 kind.root_name()
             ),
-        ));
+        )
+        .into());
     }
     let declared = find_text(message.message().as_element(), "dxpId").unwrap_or_default();
     let transport = report.transport.take();
     let sender_id = transport.as_ref().map(|t| t.sender_id.as_str());
     if declared != dxp || sender_id.is_some_and(|s| s != dxp) {
         count(&app.metrics.forbidden);
-        return Err(Refusal::text(
+        let and_sender =
+            |and: &str| sender_id.map_or(String::new(), |s| format!("{and}DxpMsg SenderId ({s})"));
+        return Err(Problem::new(
             StatusCode::FORBIDDEN,
+            "not-your-dxp-id",
+            format!(
+                "您是 {dxp}：BaseTransfer/dxpId（{declared}）{}必须是您自己的",
+                and_sender("和 ")
+            ),
             format!(
                 "you are {dxp}: BaseTransfer/dxpId ({declared}){} must be yours",
-                sender_id.map_or(String::new(), |s| format!(" and DxpMsg SenderId ({s})"))
+                and_sender(" and ")
             ),
-        ));
+        )
+        .into());
     }
     let checked = Checked::new(dxp, report, Some(message), now);
     let receipt = match (&checked.receipt, &transport) {
@@ -154,29 +167,27 @@ pub async fn stored(
         Ok(()) => {}
         Err(Refused::Busy) => {
             app.metrics.overloaded.fetch_add(1, Ordering::Relaxed);
-            return Err(Refusal::text(
+            return Err(Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
+                "queue-full",
+                "等待存储的报文过多，请稍后重试",
                 "too many messages waiting to be stored: retry shortly",
-            ));
+            )
+            .into());
         }
-        Err(Refused::Stopped) => {
-            return Err(Refusal::text(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the server is stopping",
-            ));
-        }
+        Err(Refused::Stopped) => return Err(Problem::stopping().into()),
     }
     match answer.await {
         Ok(Ok(seq)) => Ok(seq),
         // The disk failed (full, fsync error): nothing was acknowledged; retry later.
-        Ok(Err(e)) => Err(Refusal::text(
+        Ok(Err(e)) => Err(Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
+            "not-stored",
+            format!("未存储（磁盘故障，请稍后重试）：{e}"),
             format!("not stored: {e}"),
-        )),
-        Err(_) => Err(Refusal::text(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the server is stopping",
-        )),
+        )
+        .into()),
+        Err(_) => Err(Problem::stopping().into()),
     }
 }
 
@@ -198,8 +209,10 @@ pub async fn post_ceb(State(app): State<Arc<App>>, headers: HeaderMap, body: Bod
     };
     if let Some(found) = foreign_sender(&bytes, &dxp) {
         app.metrics.forbidden.fetch_add(1, Ordering::Relaxed);
-        return Refusal::text(
+        return Problem::new(
             StatusCode::FORBIDDEN,
+            "not-your-dxp-id",
+            format!("您是 {dxp}：报文的发送方（BaseTransfer/dxpId、DxpMsg SenderId）为 {found}"),
             format!("you are {dxp}: the message names {found} as its sender (BaseTransfer/dxpId, DxpMsg SenderId)"),
         )
         .into_response();
@@ -226,27 +239,30 @@ pub async fn post_ceb(State(app): State<Arc<App>>, headers: HeaderMap, body: Bod
 }
 
 fn shed_answer(shed: Shed) -> Response {
-    Refusal::text(StatusCode::SERVICE_UNAVAILABLE, shed.explain()).into_response()
+    shed.problem().into_response()
 }
 
 /// Reads a request body, counting its bytes in flight as they come: 413 past `limit`, 503
 /// past the bytes all requests in flight may hold.
 async fn read_body(body: Body, ticket: &mut Ticket<'_>, limit: usize) -> Result<Bytes, Refusal> {
     let too_large = || {
-        Refusal::text(
+        Refusal::from(Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            format!("报文最多 {limit} 字节（max_body_bytes）"),
             format!("a message may have at most {limit} bytes (max_body_bytes)"),
-        )
+        ))
     };
     let mut body = body;
     let mut first: Option<Bytes> = None;
     let mut more: Vec<u8> = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
-            Refusal::text(
-                StatusCode::BAD_REQUEST,
+            Refusal::from(Problem::bad_request(
+                "bad-body",
+                format!("无法读取请求体：{e}"),
                 format!("cannot read the body: {e}"),
-            )
+            ))
         })?;
         // Trailers carry nothing a message needs.
         let Ok(chunk) = frame.into_data() else {
@@ -258,7 +274,7 @@ async fn read_body(body: Body, ticket: &mut Ticket<'_>, limit: usize) -> Result<
         }
         ticket
             .grow(chunk.len())
-            .map_err(|shed| Refusal::text(StatusCode::SERVICE_UNAVAILABLE, shed.explain()))?;
+            .map_err(|shed| Refusal::from(shed.problem()))?;
         // One chunk (the usual small message) is kept as it came, without a copy.
         match &first {
             None => first = Some(chunk),

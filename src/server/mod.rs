@@ -26,6 +26,7 @@ pub mod delivery;
 pub mod filedrop;
 pub mod ingest;
 pub mod metrics;
+pub mod problem;
 pub mod push;
 pub mod receipts;
 pub mod retention;
@@ -158,25 +159,14 @@ pub struct Unauthorized;
 
 impl IntoResponse for Unauthorized {
     fn into_response(self) -> Response {
-        (
+        problem::Problem::new(
             StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer")],
-            "missing or wrong bearer token (Authorization: Bearer <token>)\n",
+            "unauthorized",
+            "缺少令牌或令牌错误（Authorization: Bearer <令牌>）",
+            "missing or wrong bearer token (Authorization: Bearer <token>)",
         )
-            .into_response()
-    }
-}
-
-/// A plain-text error answer.
-pub fn plain(status: StatusCode, text: impl Into<String>) -> Response {
-    let mut text = text.into();
-    text.push('\n');
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        text,
-    )
         .into_response()
+    }
 }
 
 /// Runs the server on `config.listen` until SIGTERM or Ctrl-C (see `serve`).
@@ -335,7 +325,19 @@ pub fn router(app: Arc<App>) -> Router {
             .route("/test/documents", get(admin::document))
             .route("/test/reset", post(admin::reset));
     }
-    router.layer(DefaultBodyLimit::max(limit)).with_state(app)
+    router
+        .fallback(no_such_route)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(app)
+}
+
+async fn no_such_route(uri: axum::http::Uri) -> problem::Problem {
+    problem::Problem::new(
+        StatusCode::NOT_FOUND,
+        "no-such-route",
+        format!("没有 {} 这个地址（见 docs/serving.md）", uri.path()),
+        format!("no route {} (see docs/serving.md)", uri.path()),
+    )
 }
 
 /// The configured enterprise tokens, or those generated into the data folder; and the

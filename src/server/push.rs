@@ -3,8 +3,9 @@
 //! the timeout is retried with doubling back-off. `GET /push` shows the caller's backlog,
 //! `DELETE /push` skips it. Plain `http://` callbacks only.
 
+use super::App;
 use super::delivery::{self, Channel, Sink};
-use super::{App, plain};
+use super::problem::Problem;
 use crate::store::StoredReceipt;
 use axum::Json;
 use axum::extract::State;
@@ -116,7 +117,7 @@ pub async fn clear(State(app): State<Arc<App>>, headers: HeaderMap) -> Response 
     match channel.clear(&app.store) {
         Ok(n) => Json(serde_json::json!({ "cleared": n, "cursor": channel.state().cursor }))
             .into_response(),
-        Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => Problem::internal(e).into_response(),
     }
 }
 
@@ -127,10 +128,15 @@ fn own_channel(app: &App, headers: &HeaderMap) -> Result<(String, Arc<Channel>),
         .map_err(|r| Box::new(r.into_response()))?;
     match app.channel("push", &dxp) {
         Some(channel) => Ok((dxp, channel)),
-        None => Err(Box::new(plain(
-            StatusCode::NOT_FOUND,
-            "no callback is configured for you",
-        ))),
+        None => Err(Box::new(
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "no-callback",
+                "未为您配置回调地址",
+                "no callback is configured for you",
+            )
+            .into_response(),
+        )),
     }
 }
 

@@ -3,8 +3,10 @@
 //! up to `wait` seconds (at most 30) for one when there is none yet; `GET /receipts/{id}` is one
 //! receipt's XML. Only the caller's own receipts are ever shown: another's id is 404.
 
-use super::{App, plain};
+use super::App;
+use super::problem::Problem;
 use axum::Json;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -24,11 +26,15 @@ pub struct Cursor {
 pub async fn list(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    Query(q): Query<Cursor>,
+    q: Result<Query<Cursor>, QueryRejection>,
 ) -> Response {
     let dxp = match app.enterprise(&headers) {
         Ok(d) => d,
         Err(r) => return r.into_response(),
+    };
+    let q = match q {
+        Ok(Query(q)) => q,
+        Err(e) => return Problem::bad_query(e.body_text()).into_response(),
     };
     // Asking for what comes after an id says the caller has every receipt up to it.
     // (No further than what exists: a cursor from the future marks nothing as had.)
@@ -45,7 +51,7 @@ pub async fn list(
             .await
         {
             Ok(r) => r,
-            Err(e) => return plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            Err(e) => return Problem::internal(e).into_response(),
         };
         let waited_enough = tokio::time::Instant::now() >= deadline;
         if !receipts.is_empty() || waited_enough {
@@ -57,16 +63,31 @@ pub async fn list(
             .await
             .is_ok_and(|r| r.is_err())
         {
-            return plain(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping");
+            return Problem::stopping().into_response();
         }
     }
 }
 
 /// GET /receipts/{id}.
-pub async fn one(State(app): State<Arc<App>>, headers: HeaderMap, Path(id): Path<u64>) -> Response {
+pub async fn one(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    id: Result<Path<u64>, PathRejection>,
+) -> Response {
     let dxp = match app.enterprise(&headers) {
         Ok(d) => d,
         Err(r) => return r.into_response(),
+    };
+    let id = match id {
+        Ok(Path(id)) => id,
+        Err(e) => {
+            return Problem::bad_request(
+                "bad-path",
+                format!("回执编号应为数字：{}", e.body_text()),
+                format!("a receipt id is a number: {}", e.body_text()),
+            )
+            .into_response();
+        }
     };
     let store = app.store.clone();
     let found = tokio::task::spawn_blocking(move || store.receipt(&dxp, id)).await;
@@ -78,7 +99,13 @@ pub async fn one(State(app): State<Arc<App>>, headers: HeaderMap, Path(id): Path
             r.xml,
         )
             .into_response(),
-        Ok(None) => plain(StatusCode::NOT_FOUND, format!("you have no receipt {id}")),
-        Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Ok(None) => Problem::new(
+            StatusCode::NOT_FOUND,
+            "no-such-receipt",
+            format!("您没有编号为 {id} 的回执"),
+            format!("you have no receipt {id}"),
+        )
+        .into_response(),
+        Err(e) => Problem::internal(e).into_response(),
     }
 }

@@ -17,7 +17,8 @@
 
 use super::config::Config;
 use super::core::Query as EngineQuery;
-use super::{App, Unauthorized, plain};
+use super::problem::Problem;
+use super::{App, Unauthorized};
 use crate::engine::ledger::Ledger;
 use crate::model::registry::{Enterprise, Registry};
 use crate::scenario::report::{
@@ -28,6 +29,7 @@ use crate::scenario::{self, EnterpriseSpec};
 use crate::tax::exports::{TaxBook, Treated};
 use crate::tax::{Kind, Period, Taxpayer};
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -144,21 +146,26 @@ fn default_profile(e: &Enterprise, dxp: &str) -> (EnterpriseSpec, Vec<String>) {
 /// A refused request.
 enum Refused {
     Token(Unauthorized),
-    /// Its status and why.
-    Plain(StatusCode, String),
+    Problem(Problem),
 }
 
 impl IntoResponse for Refused {
     fn into_response(self) -> Response {
         match self {
             Refused::Token(u) => u.into_response(),
-            Refused::Plain(status, why) => plain(status, why),
+            Refused::Problem(p) => p.into_response(),
         }
     }
 }
 
-fn bad_request(why: impl Into<String>) -> Refused {
-    Refused::Plain(StatusCode::BAD_REQUEST, why.into())
+fn bad_period(zh: impl Into<String>, en: impl Into<String>) -> Refused {
+    Refused::Problem(Problem::bad_request("bad-period", zh, en))
+}
+
+/// The query as asked, or what is wrong with it (after the caller's token is checked).
+fn query_of(q: Result<Query<PeriodQuery>, QueryRejection>) -> Result<PeriodQuery, Refused> {
+    q.map(|Query(q)| q)
+        .map_err(|e| Refused::Problem(Problem::bad_query(e.body_text())))
 }
 
 /// The period asked for: `year`, or `from` and `to`; this year when none is given.
@@ -177,21 +184,27 @@ impl PeriodQuery {
         if (1900..=9999).contains(&year) {
             Ok(year)
         } else {
-            Err(bad_request(format!(
-                "year {year}: give a year such as 2025"
-            )))
+            Err(bad_period(
+                format!("年份 {year} 有误：请给出如 2025 的年份"),
+                format!("year {year}: give a year such as 2025"),
+            ))
         }
     }
 
     fn period(&self, today: NaiveDateTime) -> Result<(NaiveDate, NaiveDate), Refused> {
-        let bad = bad_request;
         match (self.from, self.to, self.year) {
-            (Some(_), Some(_), Some(_)) => Err(bad("give either year or from and to")),
+            (Some(_), Some(_), Some(_)) => Err(bad_period(
+                "请给出 year，或 from 与 to，不要同时给出",
+                "give either year or from and to",
+            )),
             (Some(from), Some(to), None) if from <= to => Ok((from, to)),
-            (Some(_), Some(_), None) => Err(bad("`to` is before `from`")),
-            (Some(_), None, _) | (None, Some(_), _) => {
-                Err(bad("give both from and to (YYYY-MM-DD), or year"))
+            (Some(_), Some(_), None) => {
+                Err(bad_period("`to` 早于 `from`", "`to` is before `from`"))
             }
+            (Some(_), None, _) | (None, Some(_), _) => Err(bad_period(
+                "请同时给出 from 与 to（YYYY-MM-DD），或给出 year",
+                "give both from and to (YYYY-MM-DD), or year",
+            )),
             (None, None, _) => {
                 let year = self.year(today)?;
                 let day = |m, d| NaiveDate::from_ymd_opt(year, m, d).unwrap_or(NaiveDate::MIN);
@@ -206,12 +219,16 @@ fn caller<'a>(app: &'a App, headers: &HeaderMap) -> Result<(String, &'a Filer), 
     let dxp = app.enterprise(headers).map_err(Refused::Token)?;
     match app.tax.by_dxp.get(&dxp) {
         Some(f) => Ok((dxp, f)),
-        None => Err(Refused::Plain(
+        None => Err(Refused::Problem(Problem::new(
             StatusCode::NOT_FOUND,
+            "no-enterprise",
+            format!(
+                "{dxp} 在企业名录中没有对应企业，因此没有自己的申报（申报按 ebcCode 归属企业）"
+            ),
             format!(
                 "{dxp} has no enterprise in the registry, so no declarations of its own (declarations are an enterprise's by their ebcCode)"
             ),
-        )),
+        ))),
     }
 }
 
@@ -221,7 +238,6 @@ async fn declarations_of(
     code: &str,
     (from, to): (NaiveDate, NaiveDate),
 ) -> Result<Ledger, Refused> {
-    let unavailable = |why: &str| Refused::Plain(StatusCode::SERVICE_UNAVAILABLE, why.into());
     let (reply, answer) = oneshot::channel();
     let asked = app.core.query(EngineQuery::Declarations {
         ebc_code: code.to_string(),
@@ -230,18 +246,18 @@ async fn declarations_of(
         reply,
     });
     if asked.is_err() {
-        return Err(unavailable("busy: retry shortly"));
+        return Err(Refused::Problem(Problem::busy()));
     }
     answer
         .await
-        .map_err(|_| unavailable("the server is stopping"))
+        .map_err(|_| Refused::Problem(Problem::stopping()))
 }
 
 /// Runs `work` on a blocking thread (the tax of many lines takes a while).
 async fn off_the_runtime(work: impl FnOnce() -> Response + Send + 'static) -> Response {
     tokio::task::spawn_blocking(work)
         .await
-        .unwrap_or_else(|e| plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+        .unwrap_or_else(|e| Problem::internal(e).into_response())
 }
 
 fn who(dxp: &str, f: &Filer) -> Value {
@@ -256,20 +272,26 @@ fn profile(f: &Filer) -> Value {
 pub async fn declarations(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    Query(q): Query<PeriodQuery>,
+    q: Result<Query<PeriodQuery>, QueryRejection>,
 ) -> Response {
     let (dxp, filer) = match caller(&app, &headers) {
         Ok(c) => c,
+        Err(r) => return r.into_response(),
+    };
+    let q = match query_of(q) {
+        Ok(q) => q,
         Err(r) => return r.into_response(),
     };
     let csv = match q.format.as_deref() {
         None | Some("json") => false,
         Some("csv") => true,
         Some(other) => {
-            return plain(
-                StatusCode::BAD_REQUEST,
+            return Problem::bad_request(
+                "bad-format",
+                format!("格式 {other:?} 有误：应为 json 或 csv"),
                 format!("format {other:?}: json or csv"),
-            );
+            )
+            .into_response();
         }
     };
     let (from, to) = match q.period(app.core.now()) {
@@ -283,7 +305,13 @@ pub async fn declarations(
     let app = app.clone();
     off_the_runtime(move || {
         let Some(filer) = app.tax.by_dxp.get(&dxp) else {
-            return plain(StatusCode::NOT_FOUND, "unknown enterprise");
+            return Problem::new(
+                StatusCode::NOT_FOUND,
+                "no-enterprise",
+                "未知企业",
+                "unknown enterprise",
+            )
+            .into_response();
         };
         if csv {
             return treatments_csv(&app.tax.book, &ledger, from, to);
@@ -423,18 +451,23 @@ fn treatments_csv(book: &TaxBook, ledger: &Ledger, from: NaiveDate, to: NaiveDat
 async fn year_of(
     app: &Arc<App>,
     headers: &HeaderMap,
-    q: &PeriodQuery,
+    q: Result<Query<PeriodQuery>, QueryRejection>,
     answer: impl FnOnce(&crate::tax::annual::Year) -> Value + Send + 'static,
 ) -> Response {
     let (dxp, filer) = match caller(app, headers) {
         Ok(c) => c,
         Err(r) => return r.into_response(),
     };
+    let q = match query_of(q) {
+        Ok(q) => q,
+        Err(r) => return r.into_response(),
+    };
     if q.from.is_some() || q.to.is_some() {
-        return plain(
-            StatusCode::BAD_REQUEST,
+        return bad_period(
+            "请给出 year：年度数字按纳税年度计算",
             "give a year: figures are per tax year",
-        );
+        )
+        .into_response();
     }
     let year = match q.year(app.core.now()) {
         Ok(y) => y,
@@ -448,7 +481,13 @@ async fn year_of(
     let app = app.clone();
     off_the_runtime(move || {
         let Some(filer) = app.tax.by_dxp.get(&dxp) else {
-            return plain(StatusCode::NOT_FOUND, "unknown enterprise");
+            return Problem::new(
+                StatusCode::NOT_FOUND,
+                "no-enterprise",
+                "未知企业",
+                "unknown enterprise",
+            )
+            .into_response();
         };
         let y = app.tax.book.year_of(&ledger, &filer.code, year);
         let mut body = json!({
@@ -456,6 +495,13 @@ async fn year_of(
             "year": year,
             "profile": profile(filer),
         });
+        // Empty figures are said to be for want of declarations, not left to be guessed.
+        if ledger.is_empty() {
+            body["note"] = json!({
+                "zh": format!("{year} 年度没有本企业的申报：各项数字为零"),
+                "en": format!("no declarations of this enterprise in {year}: every figure is zero"),
+            });
+        }
         if let (Some(into), Value::Object(extra)) = (body.as_object_mut(), answer(&y)) {
             into.extend(extra);
         }
@@ -468,9 +514,9 @@ async fn year_of(
 pub async fn summary(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    Query(q): Query<PeriodQuery>,
+    q: Result<Query<PeriodQuery>, QueryRejection>,
 ) -> Response {
-    year_of(&app, &headers, &q, |y| {
+    year_of(&app, &headers, q, |y| {
         let metrics: serde_json::Map<String, Value> = metrics(y)
             .into_iter()
             .map(|(k, v)| (k.to_string(), Value::String(v)))
@@ -484,10 +530,10 @@ pub async fn summary(
 pub async fn fx(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    Query(q): Query<PeriodQuery>,
+    q: Result<Query<PeriodQuery>, QueryRejection>,
 ) -> Response {
     let params = app.tax.book.fx.clone();
-    year_of(&app, &headers, &q, move |y| {
+    year_of(&app, &headers, q, move |y| {
         let mut by_month: BTreeMap<String, rust_decimal::Decimal> = BTreeMap::new();
         for (day, usd) in &y.receipts_by_day {
             *by_month.entry(day.format("%Y-%m").to_string()).or_default() += *usd;

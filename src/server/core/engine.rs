@@ -185,8 +185,7 @@ impl EngineState {
                 order_no,
                 reply,
             } => {
-                let status = self.engine.engine().list_status(&ebp_code, &order_no);
-                let _ = reply.send(status.map(|s| format!("{s:?}")));
+                let _ = reply.send(self.engine.engine().awaiting(&ebp_code, &order_no));
             }
             Query::Declarations {
                 ebc_code,

@@ -120,7 +120,7 @@ pub enum Query {
     ListStatus {
         ebp_code: String,
         order_no: String,
-        reply: oneshot::Sender<Option<String>>,
+        reply: oneshot::Sender<Option<crate::engine::Awaiting>>,
     },
     /// A copy of the declarations of one e-commerce enterprise (`ebcCode`) with an export
     /// date in `from..=to`, so its tax is worked out off this thread.
