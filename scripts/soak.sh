@@ -2,7 +2,8 @@
 # A soak of `single-window serve`: drives it with `single-window load` at RATE messages/s for
 # MINUTES (open model, parcels followed to 899, 2 % faulty, 2 % returns), samples the
 # server every 10 s (resident memory, data folder size, what the engine holds, acknowledgement
-# latency from /metrics), then kills it (-9) and times the restart to a ready /healthz.
+# latency, the newest checkpoint's duration and size, from /metrics), then kills it (-9) and
+# times the restart to a ready /healthz.
 # Writes soak.csv, soak.html (charts, self-contained) and the load reports into
 # bench-results/soak-DATE-TIME/.
 #
@@ -40,14 +41,14 @@ ADMIN="$(awk -F'"' '/^admin_token/ {print $2; exit}' "$WORK/serve.toml")"
 # One line every 10 s: seconds, RSS (KiB), data folder (bytes), metrics of interest.
 sample() {
   local start=$SECONDS
-  echo "t,rss_kib,data_bytes,open_lists,open_orders,timers,log_bytes,checkpoint_age_s,ack_count,ack_sum_s,ack_le_005,ack_le_01,ack_le_02,ack_le_05"
+  echo "t,rss_kib,data_bytes,open_lists,open_orders,timers,log_bytes,checkpoint_age_s,ack_count,ack_sum_s,ack_le_005,ack_le_01,ack_le_02,ack_le_05,checkpoint_s,checkpoint_bytes"
   while kill -0 "$SERVER" 2>/dev/null; do
     local rss data m
     rss=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status" 2>/dev/null || echo 0)
     data=$(du -sb "$WORK/data" 2>/dev/null | cut -f1 || echo 0)
     m=$(curl -s -H "Authorization: Bearer $ADMIN" "http://127.0.0.1:$PORT/metrics" || true)
     get() { echo "$m" | awk -v k="$1" '$1 == k {print $2; exit}'; }
-    echo "$((SECONDS - start)),$rss,$data,$(get sw_open_lists),$(get sw_open_orders),$(get sw_timers),$(get sw_log_bytes),$(get sw_checkpoint_age_seconds),$(get sw_ack_latency_seconds_count),$(get sw_ack_latency_seconds_sum),$(get 'sw_ack_latency_seconds_bucket{le="0.005"}'),$(get 'sw_ack_latency_seconds_bucket{le="0.01"}'),$(get 'sw_ack_latency_seconds_bucket{le="0.02"}'),$(get 'sw_ack_latency_seconds_bucket{le="0.05"}')"
+    echo "$((SECONDS - start)),$rss,$data,$(get sw_open_lists),$(get sw_open_orders),$(get sw_timers),$(get sw_log_bytes),$(get sw_checkpoint_age_seconds),$(get sw_ack_latency_seconds_count),$(get sw_ack_latency_seconds_sum),$(get 'sw_ack_latency_seconds_bucket{le="0.005"}'),$(get 'sw_ack_latency_seconds_bucket{le="0.01"}'),$(get 'sw_ack_latency_seconds_bucket{le="0.02"}'),$(get 'sw_ack_latency_seconds_bucket{le="0.05"}'),$(get sw_checkpoint_duration_seconds),$(get sw_checkpoint_bytes)"
     sleep 10
   done
 }
