@@ -262,6 +262,21 @@ fn release_waits_for_arrival_and_departure_closes_the_list() {
     for m in messages(&p) {
         engine.accept(&m, start());
     }
+    // Concluded, its release not yet due: it is the arrival that is awaited, not the 800.
+    let early = {
+        let mut e = Engine::new(plain(), Params::default());
+        for m in messages(&p) {
+            e.accept(&m, start());
+        }
+        e.advance(start() + Duration::minutes(1));
+        let h = &p.list.documents[0].head;
+        e.awaiting(&h.ebp_code, &h.order_no).expect("a list")
+    };
+    assert_eq!(early.status, ListStatus::Concluded);
+    assert!(
+        early.en.contains("arrival") && early.en.contains("not before"),
+        "{early:?}"
+    );
     let held = engine.advance(start() + Duration::hours(1));
     assert_eq!(
         statuses(&held),

@@ -277,7 +277,7 @@ fn an_enterprise_reads_the_tax_and_fx_of_its_own_declarations() {
     assert!(
         empty["note"]["en"]
             .as_str()
-            .is_some_and(|t| t.contains("no declarations")),
+            .is_some_and(|t| t.contains("no exports")),
         "{empty:#}"
     );
     assert!(summary.get("note").is_none(), "{summary:#}");
@@ -356,6 +356,9 @@ fn tokens_sender_identity_junk_and_size_are_checked() {
     let nowhere = server.http("GET", "/nowhere", Some(MY_TOKEN), b"");
     assert_eq!(nowhere.status, 404);
     refused(&nowhere, "no-such-route", "/nowhere");
+    let wrong_method = server.http("DELETE", "/ceb", Some(MY_TOKEN), b"");
+    assert_eq!(wrong_method.status, 405);
+    refused(&wrong_method, "no-such-method", "DELETE");
 
     let ok = server.post(MY_TOKEN, &order);
     assert_eq!(ok.status, 200, "{}", ok.text());
@@ -695,6 +698,14 @@ fn test_support_forces_customs_events_shows_history_and_resets() {
     );
     let doc = document();
     assert!(doc["listStatus"].is_null(), "{doc}");
+    let unknown = server.http(
+        "GET",
+        "/test/documents?ebpCode=4403966Z01&orderNo=NO-SUCH-ORDER",
+        Some(ADMIN),
+        b"",
+    );
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.json()["error"]["code"], "no-such-order");
     // After a reset the same list is new again.
     assert_eq!(server.post(MY_TOKEN, &seed(PARCEL[3])).status, 200);
 

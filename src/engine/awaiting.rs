@@ -25,7 +25,7 @@ impl Engine {
             Some(id) => self.lists.get(id).map(|list| self.awaiting_of(id, list)),
             None => self
                 .settled_list_status(key)
-                .map(|status| told(status, None, &[])),
+                .map(|status| told(status, None, &[], true)),
         }
     }
 
@@ -52,12 +52,21 @@ impl Engine {
                 _ => None,
             })
             .min_by_key(|(due, _)| *due);
-        told(list.status, next, &self.missing(list))
+        // A release falls due only for a parcel that arrived, when customs waits for that.
+        let arrived = !self.config.release_waits_for_arrival
+            || self.slots(&list.record.facts).1.is_some_and(|w| w.arrived);
+        told(list.status, next, &self.missing(list), arrived)
     }
 }
 
-/// The words for a list in `status` whose next timed step is `next`, missing `missing`.
-fn told(status: ListStatus, next: Option<(NaiveDateTime, Step)>, missing: &[&str]) -> Awaiting {
+/// The words for a list in `status` whose next timed step is `next`, missing `missing`
+/// (documents) and, unless `arrived`, its parcel's arrival at the site.
+fn told(
+    status: ListStatus,
+    next: Option<(NaiveDateTime, Step)>,
+    missing: &[&str],
+    arrived: bool,
+) -> Awaiting {
     let at = |t: NaiveDateTime| t.format("%Y-%m-%d %H:%M:%S").to_string();
     let (zh, en) = match (status, next) {
         (ListStatus::Waiting, Some((due, Step::Expire))) => {
@@ -75,6 +84,16 @@ fn told(status: ListStatus, next: Option<(NaiveDateTime, Step)>, missing: &[&str
                 ),
             )
         }
+        (ListStatus::Concluded, Some((due, Step::Release))) if !arrived => (
+            format!(
+                "等待运抵监管场所（CEB507），然后放行（800），最早 {}",
+                at(due)
+            ),
+            format!(
+                "waiting for the parcel's arrival at the supervised site (CEB507); released (800) then, not before {}",
+                at(due)
+            ),
+        ),
         (_, Some((due, step))) => {
             let (zh, en) = match step {
                 Step::Expire | Step::Decide => (

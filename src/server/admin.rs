@@ -169,6 +169,18 @@ pub async fn document(
         Ok(h) => h,
         Err(e) => return Problem::internal(e).into_response(),
     };
+    if status.is_none() && history.is_empty() {
+        return Problem::new(
+            StatusCode::NOT_FOUND,
+            "no-such-order",
+            format!("没有订单 {} / {} 的清单或回执", q.ebp_code, q.order_no),
+            format!(
+                "no list or receipt for order {} / {}",
+                q.ebp_code, q.order_no
+            ),
+        )
+        .into_response();
+    }
     let history: Vec<serde_json::Value> = history
         .iter()
         .map(|r| {

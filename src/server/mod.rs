@@ -327,8 +327,21 @@ pub fn router(app: Arc<App>) -> Router {
     }
     router
         .fallback(no_such_route)
+        .method_not_allowed_fallback(no_such_method)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(app)
+}
+
+async fn no_such_method(method: axum::http::Method, uri: axum::http::Uri) -> problem::Problem {
+    problem::Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "no-such-method",
+        format!("{} 不接受 {method} 请求（见 docs/serving.md）", uri.path()),
+        format!(
+            "{} does not take {method} (see docs/serving.md)",
+            uri.path()
+        ),
+    )
 }
 
 async fn no_such_route(uri: axum::http::Uri) -> problem::Problem {

@@ -495,11 +495,11 @@ async fn year_of(
             "year": year,
             "profile": profile(filer),
         });
-        // Empty figures are said to be for want of declarations, not left to be guessed.
-        if ledger.is_empty() {
+        // Empty figures are said to be for want of exports, not left to be guessed.
+        if y.lines == 0 {
             body["note"] = json!({
-                "zh": format!("{year} 年度没有本企业的申报：各项数字为零"),
-                "en": format!("no declarations of this enterprise in {year}: every figure is zero"),
+                "zh": format!("{year} 年度没有本企业出口的申报（按清单自身的出口日期计）：各项数字为零"),
+                "en": format!("no exports of this enterprise in {year} (by the lists' own export dates): every figure is zero"),
             });
         }
         if let (Some(into), Value::Object(extra)) = (body.as_object_mut(), answer(&y)) {
