@@ -11,6 +11,11 @@ pub fn run(code: Option<&str>, as_markdown: bool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let Some(code) = code else {
+        writeln!(
+            out,
+            "{:<22} {:<8} {:<12} {:<10} title 中文  English",
+            "code", "severity", "trade modes", "in force"
+        )?;
         for r in RULES {
             writeln!(
                 out,

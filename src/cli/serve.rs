@@ -31,7 +31,7 @@ pub fn run(options: Options) -> anyhow::Result<ExitCode> {
     }
     config.migrate = options.migrate;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,fjall=warn,lsm_tree=warn"));
     // Colours only on a terminal: logs sent to a file stay plain text.
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
