@@ -936,6 +936,49 @@ fn a_waybill_carries_one_list() {
     );
 }
 
+/// A window that settles what it can after every step, into a cold store when `cold`
+/// (without one, nothing leaves memory).
+struct Settling {
+    window: single_window::engine::SingleWindow,
+    store: std::sync::Arc<single_window::engine::cold::MemoryStore>,
+    version: u64,
+}
+
+impl Settling {
+    fn new(cold: bool) -> Settling {
+        let mut window =
+            single_window::engine::SingleWindow::new(no_arrival_needed(), Params::default());
+        let store = std::sync::Arc::new(single_window::engine::cold::MemoryStore::default());
+        if cold {
+            window.attach_cold(store.clone());
+        }
+        Settling {
+            window,
+            store,
+            version: 0,
+        }
+    }
+
+    /// Takes `m` (if any) at `now`, then advances to `until` and settles there: the receipts.
+    fn step(
+        &mut self,
+        m: Option<&Message<'static>>,
+        now: NaiveDateTime,
+        until: NaiveDateTime,
+    ) -> Vec<Outgoing> {
+        if let Some(m) = m {
+            self.window.accept(m, now);
+        }
+        let out = self.window.advance(until);
+        self.version += 1;
+        for (v, batch) in self.window.settle(self.version, until) {
+            self.store.put(v, &batch);
+        }
+        self.window.written(self.version);
+        out
+    }
+}
+
 /// Plays a parcel's story through a window: its documents, its departure, then (once it is
 /// long closed) the same list again, a duplicate order, a second list for it, its
 /// cancellation, a return and its tally, and a summary; with a cold store (and everything
@@ -946,32 +989,17 @@ fn story(
     Vec<(String, String, String, String)>,
     single_window::engine::WorkingSet,
 ) {
-    use single_window::engine::SingleWindow;
-    use single_window::engine::cold::MemoryStore;
     use single_window::load::{after, bills};
-    use std::sync::Arc;
     let p = parcel(&mut Rng::new(31), 31, 50);
-    let mut window = SingleWindow::new(no_arrival_needed(), Params::default());
-    let store = Arc::new(MemoryStore::default());
-    if cold {
-        window.attach_cold(store.clone());
-    }
+    let mut settling = Settling::new(cold);
     let mut out = Vec::new();
-    let mut version = 0;
     let mut now = start();
-    let mut play =
-        |window: &mut SingleWindow, out: &mut Vec<Outgoing>, m: &Message<'static>, now| {
-            window.accept(m, now);
-            out.extend(window.advance(now + Duration::minutes(30)));
-            version += 1;
-            for (v, batch) in window.settle(version, now + Duration::minutes(30)) {
-                store.put(v, &batch);
-            }
-            window.written(version);
-        };
+    let mut play = |out: &mut Vec<Outgoing>, m: &Message<'static>, now| {
+        out.extend(settling.step(Some(m), now, now + Duration::minutes(30)));
+    };
     let list = p.list.clone();
     for m in messages(&p) {
-        play(&mut window, &mut out, &m, now);
+        play(&mut out, &m, now);
     }
     let h = &p.list.documents[0].head;
     let waybills = vec![h.logistics_no.to_string()];
@@ -984,7 +1012,7 @@ fn story(
     };
     now += Duration::minutes(40);
     let departure = bills::departure(&bill, now, p.list.base_transfer.clone());
-    play(&mut window, &mut out, &departure, now);
+    play(&mut out, &departure, now);
     let invt_no = out
         .iter()
         .filter(|o| o.root == "CEB604Message" && o.status == "120")
@@ -1029,7 +1057,7 @@ fn story(
     ];
     for m in &late {
         now += Duration::hours(2);
-        play(&mut window, &mut out, m, now);
+        play(&mut out, m, now);
     }
     let told = out
         .iter()
@@ -1042,7 +1070,7 @@ fn story(
             )
         })
         .collect();
-    (told, window.working_set())
+    (told, settling.window.working_set())
 }
 
 #[test]
@@ -1080,38 +1108,22 @@ fn settling_finished_parcels_out_of_memory_changes_no_answer() {
 /// waybill, with the window settling after each step (with a cold store: what waited longer
 /// than the retention leaves memory), and the working set just before the list.
 fn late_list(cold: bool) -> (Vec<String>, single_window::engine::WorkingSet) {
-    use single_window::engine::SingleWindow;
-    use single_window::engine::cold::MemoryStore;
-    use std::sync::Arc;
     let p = parcel(&mut Rng::new(7), 7, 50);
-    let mut window = SingleWindow::new(no_arrival_needed(), Params::default());
-    let store = Arc::new(MemoryStore::default());
-    if cold {
-        window.attach_cold(store.clone());
-    }
+    let mut settling = Settling::new(cold);
     let mut out = Vec::new();
-    let mut version = 0;
-    let mut step = |window: &mut SingleWindow, m: Option<&Message<'static>>, now| {
-        if let Some(m) = m {
-            window.accept(m, now);
-        }
-        out.extend(window.advance(now).iter().map(|o| o.xml()));
-        version += 1;
-        for (v, batch) in window.settle(version, now) {
-            store.put(v, &batch);
-        }
-        window.written(version);
-        window.working_set()
+    let mut step = |m: Option<&Message<'static>>, now| {
+        out.extend(settling.step(m, now, now).iter().map(|o| o.xml()));
+        settling.window.working_set()
     };
     let now = start();
     let documents = messages(&p);
     let (list, partners) = documents.split_last().expect("four documents");
     for m in partners {
-        step(&mut window, Some(m), now);
+        step(Some(m), now);
     }
-    let before = step(&mut window, None, now + Duration::hours(3));
-    step(&mut window, Some(list), now + Duration::hours(3));
-    step(&mut window, None, now + Duration::days(1));
+    let before = step(None, now + Duration::hours(3));
+    step(Some(list), now + Duration::hours(3));
+    step(None, now + Duration::days(1));
     (out, before)
 }
 

@@ -71,6 +71,13 @@ impl Default for EngineConfig {
     }
 }
 
+/// Why a forced event cannot be done now, in Chinese and English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotNow {
+    pub zh: &'static str,
+    pub en: &'static str,
+}
+
 /// A customs event forced on a list by test support (`Engine::force`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Forced {
@@ -703,14 +710,15 @@ impl Engine {
         order_no: &str,
         event: Forced,
         now: NaiveDateTime,
-    ) -> Result<(), &'static str> {
+    ) -> Result<(), NotNow> {
+        let not_now = |zh, en| Err(NotNow { zh, en });
         self.bring_back_order(KeyRef(ebp_code, order_no));
         let Some(id) = self
             .orders
             .get(&KeyRef(ebp_code, order_no))
             .and_then(|slot| slot.list)
         else {
-            return Err("no list for this order");
+            return not_now("该订单没有清单", "no list for this order");
         };
         let list = &mut self.lists[id];
         match (event, list.status) {
@@ -730,9 +738,21 @@ impl Engine {
                 self.waybills.entry(waybill.to_owned()).or_default().arrived = true;
                 self.schedule(now, id, Step::Release);
             }
-            (Forced::Reject, _) => return Err("the list is already finished with"),
-            (Forced::Inspect, _) => return Err("only a stored list (120 or 300) can be inspected"),
-            (Forced::Release, _) => return Err("only a stored list (120 to 399) can be released"),
+            (Forced::Reject, _) => {
+                return not_now("清单已办结", "the list is already finished with");
+            }
+            (Forced::Inspect, _) => {
+                return not_now(
+                    "只有已入库（120 或 300）的清单可查验",
+                    "only a stored list (120 or 300) can be inspected",
+                );
+            }
+            (Forced::Release, _) => {
+                return not_now(
+                    "只有已入库至审结（120 至 399）的清单可放行",
+                    "only a stored list (120 to 399) can be released",
+                );
+            }
         }
         Ok(())
     }

@@ -290,12 +290,7 @@ impl PreNo {
 
 impl fmt::Display for PreNo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "B{}{:09}",
-            crate::model::time::format8(self.date),
-            self.serial
-        )
+        f.write_str(&crate::model::reply::numbered('B', self.date, self.serial))
     }
 }
 

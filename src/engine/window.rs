@@ -9,7 +9,7 @@ use super::summary::{Numbers, Options, deadline, group, not_summarisable, summar
 use super::{Engine, EngineConfig, kept, returns, summary};
 use crate::model::Message;
 use crate::model::refund::{InvtRefund, InvtRefundDetail};
-use crate::model::reply::eport_number;
+use crate::model::reply::{eport_number, numbered};
 use crate::model::summary::SummaryApply;
 use crate::model::time::{date_of, parse_digits};
 use crate::rules::Params;
@@ -405,5 +405,5 @@ impl SingleWindow {
 /// The next declaration number of a summary: S + date + 9-digit serial (18 characters).
 fn next_number(serial: &mut u64, now: NaiveDateTime) -> String {
     *serial += 1;
-    format!("S{}{:09}", now.format("%Y%m%d"), serial)
+    numbered('S', now.date(), *serial)
 }

@@ -40,11 +40,12 @@ pub fn eport_serial(guid: &str) -> u64 {
 /// A number the e-port gives a document: its letter (`B` preNo, `S` sumNo), the day it was
 /// received, the serial of its GUID — 18 characters.
 pub fn eport_number(letter: char, guid: &str, day: chrono::NaiveDate) -> String {
-    format!(
-        "{letter}{}{:09}",
-        crate::model::time::format8(day),
-        eport_serial(guid)
-    )
+    numbered(letter, day, eport_serial(guid))
+}
+
+/// A letter, a day and a 9-digit serial: the form of the e-port's numbers.
+pub fn numbered(letter: char, day: chrono::NaiveDate, serial: u64) -> String {
+    format!("{letter}{}{serial:09}", crate::model::time::format8(day))
 }
 
 /// FNV-1a: a stable hash so numbers and GUIDs derived from input are the same on every run.

@@ -72,29 +72,10 @@ pub async fn force(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes)
     }
     match reply.await {
         Ok(Ok(())) => Json(serde_json::json!({ "ok": true })).into_response(),
-        Ok(Err(reason)) => Problem::new(
-            StatusCode::CONFLICT,
-            "not-now",
-            format!("清单当前状态不能执行该事件：{}", forced_zh(&reason)),
-            reason,
-        )
-        .into_response(),
+        Ok(Err(why)) => {
+            Problem::new(StatusCode::CONFLICT, "not-now", why.zh, why.en).into_response()
+        }
         Err(_) => Problem::stopping().into_response(),
-    }
-}
-
-/// The Chinese of the engine's reasons for refusing a forced event.
-fn forced_zh(en: &str) -> &'static str {
-    match en {
-        "no list for this order" => "该订单没有清单",
-        "the list is already finished with" => "清单已办结",
-        "only a stored list (120 or 300) can be inspected" => {
-            "只有已入库（120 或 300）的清单可查验"
-        }
-        "only a stored list (120 to 399) can be released" => {
-            "只有已入库至审结（120 至 399）的清单可放行"
-        }
-        _ => "清单不处于该事件可接续的状态",
     }
 }
 

@@ -260,6 +260,17 @@ async fn off_the_runtime(work: impl FnOnce() -> Response + Send + 'static) -> Re
         .unwrap_or_else(|e| Problem::internal(e).into_response())
 }
 
+/// The caller's enterprise left the registry between the check and the work.
+fn unknown_enterprise() -> Response {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "no-enterprise",
+        "未知企业",
+        "unknown enterprise",
+    )
+    .into_response()
+}
+
 fn who(dxp: &str, f: &Filer) -> Value {
     json!({ "dxpId": dxp, "code": f.code, "name": f.name })
 }
@@ -305,13 +316,7 @@ pub async fn declarations(
     let app = app.clone();
     off_the_runtime(move || {
         let Some(filer) = app.tax.by_dxp.get(&dxp) else {
-            return Problem::new(
-                StatusCode::NOT_FOUND,
-                "no-enterprise",
-                "未知企业",
-                "unknown enterprise",
-            )
-            .into_response();
+            return unknown_enterprise();
         };
         if csv {
             return treatments_csv(&app.tax.book, &ledger, from, to);
@@ -481,13 +486,7 @@ async fn year_of(
     let app = app.clone();
     off_the_runtime(move || {
         let Some(filer) = app.tax.by_dxp.get(&dxp) else {
-            return Problem::new(
-                StatusCode::NOT_FOUND,
-                "no-enterprise",
-                "未知企业",
-                "unknown enterprise",
-            )
-            .into_response();
+            return unknown_enterprise();
         };
         let y = app.tax.book.year_of(&ledger, &filer.code, year);
         let mut body = json!({

@@ -163,7 +163,7 @@ impl EngineState {
                     .engine_mut()
                     .force(&ebp_code, &order_no, event, now);
                 if let Some(reply) = reply {
-                    let _ = reply.send(result.map_err(str::to_string));
+                    let _ = reply.send(result);
                 }
             }
             Work::Reset { reply } => {

@@ -95,7 +95,7 @@ pub enum Work {
         ebp_code: String,
         order_no: String,
         /// Told whether the engine could do it (absent in a replay).
-        reply: Option<oneshot::Sender<Result<(), String>>>,
+        reply: Option<oneshot::Sender<Result<(), crate::engine::NotNow>>>,
     },
     Reset {
         /// Told once the engine has started afresh (absent in a replay).
