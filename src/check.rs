@@ -75,6 +75,13 @@ pub fn note_related(bytes: &[u8], ctx: &Context<'_>, related: &mut Related) {
     let Ok(prepared) = ceb::prepare_with(bytes, limits) else {
         return;
     };
+    // Only orders, payment receipts and waybills link documents: nothing else need be decoded.
+    if !matches!(
+        ceb::root_local_name(&prepared.text),
+        Some("CEB303Message" | "CEB403Message" | "CEB505Message")
+    ) {
+        return;
+    }
     let decoded = ceb::decode_str_with(&prepared.text, limits);
     // A message with format errors is refused whole by the e-port: it links nothing.
     if decoded.diagnostics.iter().any(Diagnostic::is_error) {
@@ -94,6 +101,69 @@ pub fn note_related(bytes: &[u8], ctx: &Context<'_>, related: &mut Related) {
     related.note(message, |k| {
         findings.documents.get(k).is_some_and(|f| clean(f))
     });
+}
+
+/// Plays checked messages through the single window at their business time (`appTime`),
+/// one at a time in the order they come, which must not go back in time.
+pub struct Playback<'e> {
+    engine: &'e mut crate::engine::SingleWindow,
+    last: Option<NaiveDateTime>,
+}
+
+impl<'e> Playback<'e> {
+    pub fn new(engine: &'e mut crate::engine::SingleWindow) -> Self {
+        Playback { engine, last: None }
+    }
+
+    /// Plays one message, with the documents `check` accepted (by position, see
+    /// [`accepted_documents`]), and returns what the single window sent up to its time;
+    /// `None`, playing nothing, when it comes before the last message played.
+    pub fn play(
+        &mut self,
+        message: &Message<'_>,
+        accepted: &[bool],
+    ) -> Option<Vec<crate::engine::Outgoing>> {
+        let time = business_time(message)?;
+        if self.last.is_some_and(|last| time < last) {
+            return None;
+        }
+        self.last = Some(time);
+        let out = self.engine.advance(time);
+        if accepted.contains(&true) {
+            self.engine.accept_documents(message, time, time, |k| {
+                accepted.get(k).copied().unwrap_or(false)
+            });
+        }
+        Some(out)
+    }
+
+    /// Everything sent up to `settle` after the last message played.
+    pub fn finish(self, settle: chrono::Duration) -> Vec<crate::engine::Outgoing> {
+        match self.last {
+            Some(last) => self.engine.advance(last + settle),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// Which documents of a message `check` accepted, by position in the message.
+pub fn accepted_documents(report: &MessageReport) -> Vec<bool> {
+    report
+        .documents
+        .iter()
+        .map(|d| d.accepted && d.index > 0)
+        .collect()
+}
+
+/// Reads a message as the e-port does, only to decode it (no rules): for playing again a
+/// message already checked.
+pub fn decode_only(bytes: &[u8], limits: &crate::ceb::Limits) -> Option<ReceivedMessage> {
+    let prepared = ceb::prepare_with(bytes, limits).ok()?;
+    let text = prepared.text.into_owned().into_boxed_str();
+    ReceivedMessage::try_new(text, |text| {
+        ceb::decode_str_with(text, limits).message.ok_or(())
+    })
+    .ok()
 }
 
 /// Runs the documents `check` accepted through the single window in the order of their
@@ -116,42 +186,21 @@ pub fn run_lifecycle(
         let Some(time) = business_time(&message) else {
             continue;
         };
-        let accepted: Vec<bool> = report
-            .documents
-            .iter()
-            .map(|d| d.accepted && d.index > 0)
-            .collect();
-        timed.push((time, i, message.into_static(), accepted));
+        timed.push((time, i, message.into_static(), accepted_documents(report)));
     }
     timed.sort_by_key(|(time, i, _, _)| (*time, *i));
+    let mut playback = Playback::new(engine);
     let mut out = Vec::new();
-    let mut last = None;
-    for (time, _, message, accepted) in &timed {
-        out.extend(engine.advance(*time));
-        engine.accept_documents(message, *time, *time, |k| {
-            accepted.get(k).copied().unwrap_or(false)
-        });
-        last = Some(*time);
+    for (_, _, message, accepted) in &timed {
+        out.extend(playback.play(message, accepted).unwrap_or_default());
     }
-    if let Some(last) = last {
-        out.extend(engine.advance(last + settle));
-    }
+    out.extend(playback.finish(settle));
     out
 }
 
 /// Checks one received message: format, then the rules of the catalog.
 pub fn check_bytes_in(bytes: &[u8], now: NaiveDateTime, ctx: &Context<'_>) -> MessageReport {
     check_inner(bytes, When::At(now), ctx)
-}
-
-/// Like `check_bytes_in`, on virtual time: the e-port answers at the message's own business
-/// time (its first document's `appTime`, as customs then plays it), or `otherwise`.
-pub fn check_bytes_on_business_time(
-    bytes: &[u8],
-    otherwise: NaiveDateTime,
-    ctx: &Context<'_>,
-) -> MessageReport {
-    check_inner(bytes, When::Business { otherwise }, ctx)
 }
 
 /// The time the e-port answers at.
@@ -188,22 +237,34 @@ pub fn check_and_decode(
     now: NaiveDateTime,
     ctx: &Context<'_>,
 ) -> (MessageReport, Option<ReceivedMessage>) {
+    decode_and_check(bytes, When::At(now), ctx)
+}
+
+/// `check_and_decode` on virtual time: the e-port answers at the message's own business time
+/// (its first document's `appTime`, as customs then plays it), or `otherwise`.
+pub fn check_and_decode_on_business_time(
+    bytes: &[u8],
+    otherwise: NaiveDateTime,
+    ctx: &Context<'_>,
+) -> (MessageReport, Option<ReceivedMessage>) {
+    decode_and_check(bytes, When::Business { otherwise }, ctx)
+}
+
+fn decode_and_check(
+    bytes: &[u8],
+    when: When,
+    ctx: &Context<'_>,
+) -> (MessageReport, Option<ReceivedMessage>) {
     let prepared = match ceb::prepare_with(bytes, &ctx.params.limits) {
         Ok(p) => p,
-        Err(unreadable) => return (unreadable_input(bytes, unreadable, now), None),
+        Err(unreadable) => return (unreadable_input(bytes, unreadable, when.of(None)), None),
     };
     // The message keeps its own copy of the text and borrows its values from it: one copy of
     // the text costs less than owning every value (`Message::into_static`).
     let text = prepared.text.into_owned().into_boxed_str();
     let mut report = None;
     let message = ReceivedMessage::try_new(text, |text| {
-        let (checked, message) = check_text(
-            text,
-            prepared.encoding,
-            prepared.transport,
-            When::At(now),
-            ctx,
-        );
+        let (checked, message) = check_text(text, prepared.encoding, prepared.transport, when, ctx);
         report = Some(checked);
         message.ok_or(())
     })

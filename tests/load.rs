@@ -179,6 +179,68 @@ fn a_folder_checks_clean_but_for_the_faults_it_was_given() {
     );
 }
 
+/// What `check` printed from customs' section on, and the receipts it wrote, by name.
+fn customs_of(check: &Output, receipts: &Path) -> (String, BTreeMap<String, Vec<u8>>) {
+    let out = String::from_utf8_lossy(&check.stdout).into_owned();
+    let from = out
+        .find("customs, on the documents' business time:")
+        .expect("a customs section");
+    let written = files(receipts)
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("customs-"))
+        .collect();
+    (out[from..].to_string(), written)
+}
+
+#[test]
+fn check_plays_files_out_of_business_time_order_as_it_plays_them_sorted() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = folder(dir.path(), "5", &["--summaries"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let sorted = dir.path().join("out");
+    // The same messages with the later half of the business day named first: `check` plays
+    // those as they come, finds the run going back in time, and must play it all again
+    // sorted. Messages of one time keep their order, so sorted they come as before.
+    let shuffled = dir.path().join("shuffled");
+    std::fs::create_dir(&shuffled).unwrap();
+    let messages = files(&sorted);
+    let app_time = |bytes: &[u8]| {
+        let text = String::from_utf8_lossy(bytes);
+        let at = text.find("appTime>").map_or(0, |i| i + "appTime>".len());
+        text[at..].chars().take(14).collect::<String>()
+    };
+    let times: Vec<String> = messages.values().map(|b| app_time(b)).collect();
+    let middle = times[times.len() / 2].clone();
+    for ((name, bytes), time) in messages.iter().zip(&times) {
+        let group = if *time > middle { "a" } else { "b" };
+        std::fs::write(shuffled.join(format!("{group}-{name}")), bytes).unwrap();
+    }
+    let check = |folder: &Path, receipts: &Path| {
+        bin()
+            .args(["check", "--registry"])
+            .arg(sorted.join("registry.toml"))
+            .arg("--receipts")
+            .arg(receipts)
+            .arg(folder)
+            .output()
+            .unwrap()
+    };
+    let (a_dir, b_dir) = (dir.path().join("a"), dir.path().join("b"));
+    let (a, b) = (check(&sorted, &a_dir), check(&shuffled, &b_dir));
+    let (a_text, a_written) = customs_of(&a, &a_dir);
+    let (b_text, b_written) = customs_of(&b, &b_dir);
+    assert!(a_text.contains("CEB792Message"), "{}", &a_text[..500]);
+    let differ = a_text.lines().zip(b_text.lines()).find(|(a, b)| a != b);
+    assert!(
+        differ.is_none() && a_text.len() == b_text.len(),
+        "out of order: {differ:?}"
+    );
+    assert!(a_written.len() > 100, "{}", a_written.len());
+    // Nothing is left of the first, abandoned playing.
+    assert_eq!(a_written.len(), b_written.len());
+    assert!(a_written == b_written, "the receipts written differ");
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -261,7 +261,7 @@ fn declared_encoding(bytes: &[u8]) -> Option<String> {
 }
 
 /// Local name of the first element, found by a cheap scan (skips declarations and comments).
-fn root_local_name(text: &str) -> Option<&str> {
+pub fn root_local_name(text: &str) -> Option<&str> {
     let mut rest = text;
     loop {
         let i = rest.find('<')?;

@@ -1,18 +1,27 @@
 //! `single-window check`: read files, run the pure check, print findings, write receipts.
 
+use super::in_order::for_each_in_order;
 use anyhow::Context as _;
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
+use indicatif::{ProgressBar, ProgressStyle};
 use single_window::check::{
-    DocumentReport, MessageReport, Receipt, check_bytes_on_business_time, note_related,
-    run_lifecycle,
+    DocumentReport, MessageReport, Playback, Receipt, ReceivedMessage, accepted_documents,
+    business_time, check_and_decode_on_business_time, decode_only, note_related,
 };
 use single_window::engine::ledger::Ledger;
 use single_window::engine::{EngineConfig, Outgoing, SingleWindow, summary};
 use single_window::model::registry::Registry;
 use single_window::rules::{Context, Params, Related};
+use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// Files read ahead of the one being printed: enough to keep every core busy.
+const WINDOW: usize = 256;
+/// How long customs goes on after the last message.
+const SETTLE_DAYS: i64 = 7;
 
 pub fn run(
     paths: &[PathBuf],
@@ -38,19 +47,9 @@ pub fn run(
         }
         None => Registry::shipped(),
     };
-    // First pass: the orders, receipts and waybills among the inputs that pass their own
-    // checks, for the rules linking documents.
     let params = Params::default();
-    let alone = Context {
-        registry,
-        params: &params,
-        related: None,
-    };
-    let mut related = Related::default();
-    for file in &files {
-        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-        note_related(&bytes, &alone, &mut related);
-    }
+    let bar = progress(files.len());
+    let related = link(&files, registry, &params, &bar)?;
     let ctx = Context {
         registry,
         params: &params,
@@ -63,88 +62,101 @@ pub fn run(
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut totals = Totals::default();
-    let mut checked = Vec::with_capacity(files.len());
-    for file in &files {
-        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-        // Virtual time: the e-port answers each message when it was made, as customs plays it.
-        let report = check_bytes_on_business_time(&bytes, now, &ctx);
-        let name = file.display().to_string();
-        for doc in &report.documents {
-            totals.add(doc);
-            if !json {
-                write_human(&mut out, &name, doc)?;
-            }
-        }
-        if let (Some(dir), Some(receipt)) = (receipts, &report.receipt) {
-            write_receipt(dir, file, receipt)?;
-        }
-        checked.push((name, bytes, report));
-    }
-    // What customs does with the accepted documents, on their business time.
+    let mut customs = Customs::new(json, receipts);
+    // Documents as JSON lines, printed once customs' answers are known.
+    let mut json_lines: Vec<(String, String)> = Vec::new();
+    // The files with a business time, in case they must be played again in its order.
+    let mut timed: Vec<(NaiveDateTime, usize, Vec<bool>)> = Vec::new();
     let mut engine = SingleWindow::new(EngineConfig::default(), params.clone());
-    let inputs: Vec<(&[u8], &MessageReport)> =
-        checked.iter().map(|(_, b, r)| (b.as_slice(), r)).collect();
-    let lifecycle = run_lifecycle(&inputs, &mut engine, chrono::Duration::days(7));
-    if !json && !lifecycle.is_empty() {
-        writeln!(out, "customs, on the documents' business time:")?;
-    }
-    for (n, receipt) in lifecycle.iter().enumerate() {
-        let refused = receipt.status == "100" || receipt.status.starts_with('-');
-        totals.customs_receipts += 1;
-        totals.customs_refusals += usize::from(refused);
-        if !json {
-            writeln!(
-                out,
-                "  {}  {}  {}  {}  {}",
-                receipt.due.format("%Y-%m-%d %H:%M:%S"),
-                receipt.root,
-                receipt.key(),
-                receipt.status,
-                receipt.info()
-            )?;
-        }
-        if let Some(dir) = receipts {
-            let path = dir.join(format!(
-                "customs-{:04}.{}.{}.xml",
-                n + 1,
-                receipt.root,
-                receipt.status
-            ));
-            std::fs::write(&path, receipt.xml())
-                .with_context(|| format!("writing {}", path.display()))?;
-        }
-    }
-    let open = engine.engine().open_lists();
-    if !json && !open.is_empty() {
-        writeln!(
-            out,
-            "still with customs when the run ends (a week after the last message):"
-        )?;
-        for (key, a) in &open {
-            writeln!(out, "  {key}  {} / {}", a.zh, a.en)?;
-        }
-    }
-    if !json && let Some(last) = lifecycle.last() {
-        write_ledger(&mut out, engine.ledger(), last.due.date())?;
-    }
-    if json {
-        // One object per document, with what customs answered it (receipts by the GUID they
-        // answer, gathered once).
-        let mut answering: std::collections::HashMap<String, Vec<&Outgoing>> =
-            std::collections::HashMap::new();
-        for o in &lifecycle {
-            answering.entry(o.answers()).or_default().push(o);
-        }
-        for (name, _, report) in &checked {
+    let mut playback = Some(Playback::new(&mut engine));
+    bar.set_message("checking");
+    bar.set_position(0);
+    let indexed: Vec<(usize, &PathBuf)> = files.iter().enumerate().collect();
+    for_each_in_order(
+        &indexed,
+        WINDOW,
+        |&(i, file)| -> anyhow::Result<(usize, MessageReport, Option<ReceivedMessage>)> {
+            let bytes = read(file)?;
+            // Virtual time: the e-port answers each message when it was made, as customs
+            // plays it.
+            let (report, message) = check_and_decode_on_business_time(&bytes, now, &ctx);
+            Ok((i, report, message))
+        },
+        |checked| -> anyhow::Result<()> {
+            let (i, report, message) = checked?;
+            let file = &files[i];
+            let name = file.display().to_string();
             for doc in &report.documents {
-                let customs = (!doc.guid.is_empty())
-                    .then(|| answering.get(&doc.guid))
-                    .flatten()
-                    .map_or(&[][..], Vec::as_slice);
-                writeln!(out, "{}", json_line(name, doc, customs))?;
+                totals.add(doc);
+                if json {
+                    json_lines.push((doc.guid.clone(), json_document(&name, doc)));
+                } else {
+                    write_human(&mut out, &name, doc)?;
+                }
             }
+            if let (Some(dir), Some(receipt)) = (receipts, &report.receipt) {
+                write_receipt(dir, file, receipt)?;
+            }
+            if let Some(message) = &message
+                && let Some(time) = business_time(message.message())
+            {
+                let accepted = accepted_documents(&report);
+                // Files in business-time order are played as they are checked; others are
+                // played again, sorted, once all are checked.
+                if let Some(p) = &mut playback {
+                    match p.play(message.message(), &accepted) {
+                        Some(sent) => customs.take(&sent)?,
+                        None => {
+                            playback = None;
+                            customs.forget()?;
+                        }
+                    }
+                }
+                timed.push((time, i, accepted));
+            }
+            bar.inc(1);
+            Ok(())
+        },
+    )?;
+    let settle = chrono::Duration::days(SETTLE_DAYS);
+    let mut replayed;
+    let engine = match playback {
+        Some(p) => {
+            customs.take(&p.finish(settle))?;
+            &engine
+        }
+        None => {
+            replayed = SingleWindow::new(EngineConfig::default(), params.clone());
+            let playback = play_sorted(&files, timed, &params, &mut replayed, &mut customs, &bar)?;
+            customs.take(&playback.finish(settle))?;
+            &replayed
+        }
+    };
+    bar.finish_and_clear();
+    totals.customs_receipts = customs.count;
+    totals.customs_refusals = customs.refusals;
+    if json {
+        for (guid, line) in &json_lines {
+            writeln!(out, "{}", customs.attach(guid, line))?;
         }
     } else {
+        if customs.count > 0 {
+            writeln!(out, "customs, on the documents' business time:")?;
+            out.write_all(customs.lines.as_bytes())?;
+        }
+        let open = engine.engine().open_lists();
+        if !open.is_empty() {
+            writeln!(
+                out,
+                "still with customs when the run ends (a week after the last message):"
+            )?;
+            for (key, a) in &open {
+                writeln!(out, "  {key}  {} / {}", a.zh, a.en)?;
+            }
+        }
+        if let Some(last) = customs.last_due {
+            write_ledger(&mut out, engine.ledger(), last.date())?;
+        }
         writeln!(
             out,
             "{} error(s), {} warning(s) in {} document(s): {} accepted, {} rejected; customs sent {} receipt(s), {} refusal(s)",
@@ -162,6 +174,183 @@ pub fn run(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn read(file: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(file).with_context(|| format!("reading {}", file.display()))
+}
+
+/// A bar on the terminal for runs long enough to want one (indicatif draws nothing when
+/// standard error is not a terminal).
+fn progress(files: usize) -> ProgressBar {
+    if files < 2_000 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(files as u64);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} files ({per_sec})",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// First pass: the orders, payment receipts and waybills among the inputs that pass their own
+/// checks, for the rules linking documents.
+fn link(
+    files: &[PathBuf],
+    registry: &Registry,
+    params: &Params,
+    bar: &ProgressBar,
+) -> anyhow::Result<Related> {
+    let alone = Context {
+        registry,
+        params,
+        related: None,
+    };
+    bar.set_message("linking");
+    let mut related = Related::default();
+    for_each_in_order(
+        files,
+        WINDOW,
+        |file| -> anyhow::Result<Related> {
+            let mut noted = Related::default();
+            note_related(&read(file)?, &alone, &mut noted);
+            Ok(noted)
+        },
+        |noted| -> anyhow::Result<()> {
+            related.absorb(noted?);
+            bar.inc(1);
+            Ok(())
+        },
+    )?;
+    Ok(related)
+}
+
+/// Plays the files that came out of business-time order through `engine`, sorted by it
+/// (ties keep the input order).
+fn play_sorted<'e>(
+    files: &[PathBuf],
+    mut timed: Vec<(NaiveDateTime, usize, Vec<bool>)>,
+    params: &Params,
+    engine: &'e mut SingleWindow,
+    customs: &mut Customs,
+    bar: &ProgressBar,
+) -> anyhow::Result<Playback<'e>> {
+    timed.sort_by_key(|&(time, i, _)| (time, i));
+    bar.set_message("customs");
+    bar.set_position(0);
+    bar.set_length(timed.len() as u64);
+    let mut playback = Playback::new(engine);
+    for_each_in_order(
+        &timed,
+        WINDOW,
+        |(_, i, accepted)| -> anyhow::Result<(Option<ReceivedMessage>, Vec<bool>)> {
+            Ok((
+                decode_only(&read(&files[*i])?, &params.limits),
+                accepted.clone(),
+            ))
+        },
+        |decoded| -> anyhow::Result<()> {
+            let (message, accepted) = decoded?;
+            if let Some(sent) = message.and_then(|m| playback.play(m.message(), &accepted)) {
+                customs.take(&sent)?;
+            }
+            bar.inc(1);
+            Ok(())
+        },
+    )?;
+    Ok(playback)
+}
+
+/// What customs sent, kept as it will be printed: lines for the terminal, or what each
+/// document's JSON object says of it; the receipts themselves written at once.
+struct Customs<'d> {
+    json: bool,
+    dir: Option<&'d Path>,
+    count: usize,
+    refusals: usize,
+    last_due: Option<NaiveDateTime>,
+    lines: String,
+    by_document: HashMap<String, Vec<serde_json::Value>>,
+    written: Vec<PathBuf>,
+}
+
+impl<'d> Customs<'d> {
+    fn new(json: bool, dir: Option<&'d Path>) -> Self {
+        Customs {
+            json,
+            dir,
+            count: 0,
+            refusals: 0,
+            last_due: None,
+            lines: String::new(),
+            by_document: HashMap::new(),
+            written: Vec::new(),
+        }
+    }
+
+    fn take(&mut self, sent: &[Outgoing]) -> anyhow::Result<()> {
+        for receipt in sent {
+            self.count += 1;
+            self.refusals +=
+                usize::from(receipt.status == "100" || receipt.status.starts_with('-'));
+            self.last_due = Some(receipt.due);
+            if self.json {
+                self.by_document
+                    .entry(receipt.answers())
+                    .or_default()
+                    .push(serde_json::json!({
+                        "time": receipt.due.format("%Y-%m-%dT%H:%M:%S%.3f").to_string(),
+                        "receipt": receipt.root,
+                        "returnStatus": receipt.status,
+                        "returnInfo": receipt.info(),
+                    }));
+            } else {
+                let _ = writeln!(
+                    self.lines,
+                    "  {}  {}  {}  {}  {}",
+                    receipt.due.format("%Y-%m-%d %H:%M:%S"),
+                    receipt.root,
+                    receipt.key(),
+                    receipt.status,
+                    receipt.info()
+                );
+            }
+            if let Some(dir) = self.dir {
+                let path = dir.join(format!(
+                    "customs-{:04}.{}.{}.xml",
+                    self.count, receipt.root, receipt.status
+                ));
+                std::fs::write(&path, receipt.xml())
+                    .with_context(|| format!("writing {}", path.display()))?;
+                self.written.push(path);
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops what was taken so far (the files came out of order and will be played again).
+    fn forget(&mut self) -> anyhow::Result<()> {
+        for path in self.written.drain(..) {
+            std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+        }
+        *self = Customs::new(self.json, self.dir);
+        Ok(())
+    }
+
+    /// A document's JSON object (`{...}`) with `customs`: the receipts it was sent.
+    fn attach(&self, guid: &str, object: &str) -> String {
+        let sent = (!guid.is_empty())
+            .then(|| self.by_document.get(guid))
+            .flatten()
+            .map_or(&[][..], Vec::as_slice);
+        let customs = serde_json::Value::from(sent.to_vec());
+        match object.strip_suffix('}') {
+            Some(open) => format!("{open},\"customs\":{customs}}}"),
+            None => object.to_string(),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -209,8 +398,11 @@ fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
-        let path = entry?.path();
-        if path.is_dir() {
+        let entry = entry?;
+        let path = entry.path();
+        // The entry's own type needs no system call; only a link is followed to see.
+        let kind = entry.file_type()?;
+        if kind.is_dir() || (kind.is_symlink() && path.is_dir()) {
             walk(&path, found)?;
         } else if path
             .extension()
@@ -222,22 +414,11 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn json_line(file: &str, doc: &DocumentReport, customs: &[&Outgoing]) -> String {
+/// A document's JSON object, without what customs did with it (`Customs::attach` adds it).
+fn json_document(file: &str, doc: &DocumentReport) -> String {
     let mut value = serde_json::to_value(doc).unwrap_or_default();
     if let Some(obj) = value.as_object_mut() {
         obj.insert("file".into(), file.into());
-        let receipts: Vec<serde_json::Value> = customs
-            .iter()
-            .map(|o| {
-                serde_json::json!({
-                    "time": o.due.format("%Y-%m-%dT%H:%M:%S%.3f").to_string(),
-                    "receipt": o.root,
-                    "returnStatus": o.status,
-                    "returnInfo": o.info(),
-                })
-            })
-            .collect();
-        obj.insert("customs".into(), receipts.into());
     }
     value.to_string()
 }

@@ -157,6 +157,20 @@ impl Related {
     }
 
     /// Remembers the documents of `message` whose index `accepted` says passed their checks.
+    /// Adds what `later` noted, keeping what was noted first when both know a key (as
+    /// `note` does).
+    pub fn absorb(&mut self, later: Related) {
+        for (key, facts) in later.orders {
+            self.orders.entry(key).or_insert(facts);
+        }
+        for (key, facts) in later.receipts {
+            self.receipts.entry(key).or_insert(facts);
+        }
+        for (key, facts) in later.waybills {
+            self.waybills.entry(key).or_insert(facts);
+        }
+    }
+
     pub fn note(&mut self, message: &Message<'_>, accepted: impl Fn(usize) -> bool) {
         let kept = |k: &usize| accepted(*k);
         match message {
