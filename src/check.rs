@@ -5,6 +5,7 @@ use crate::ceb::{self, Transport, decode::is_fatal};
 use crate::diagnostic::Diagnostic;
 use crate::model::registry::Registry;
 use crate::model::reply::{Reply, accepted_info, clip_chars, eport_number, fnv};
+use crate::model::said::Said;
 use crate::model::schema::{Element, Kind, Value, View, documents_member, find_text, find_view};
 use crate::model::time::format17;
 use crate::model::{Message, MessageType};
@@ -28,6 +29,9 @@ pub struct DocumentReport {
     pub return_status: String,
     #[serde(rename = "returnInfo")]
     pub return_info: String,
+    /// What `returnInfo` says, in English.
+    #[serde(rename = "en")]
+    pub return_info_en: String,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -443,7 +447,8 @@ fn document_reports(
             guid,
             accepted,
             return_status: reply.status.clone(),
-            return_info: reply.info.clone(),
+            return_info: reply.info.zh.to_string(),
+            return_info_en: reply.info.en.to_string(),
             diagnostics: mine,
         });
         replies.push((doc, reply));
@@ -536,12 +541,9 @@ fn reply_for(
         )
     } else if format_ok {
         // The format is right but a rule is broken: customs sends the document back (退单).
-        (STATUS_REJECTED.to_string(), summarize(diags, 1000))
+        (STATUS_REJECTED.to_string(), summarize(diags))
     } else {
-        (
-            format_error_status(kind).to_string(),
-            summarize(diags, 1000),
-        )
+        (format_error_status(kind).to_string(), summarize(diags))
     };
     Reply {
         status,
@@ -587,8 +589,8 @@ fn unreadable_report(
     } else {
         STATUS_BAD_SHAPE
     };
-    let info = summarize(&diagnostics, 1000);
-    let receipt = format_error_receipt(root, status, &info, original, transport, now);
+    let info = summarize(&diagnostics);
+    let receipt = format_error_receipt(root, status, &info.zh, original, transport, now);
     let code = MessageType::from_root_name(root).map_or("Unknown", MessageType::label);
     MessageReport {
         documents: vec![DocumentReport {
@@ -602,7 +604,8 @@ fn unreadable_report(
             guid: guid.to_string(),
             accepted: false,
             return_status: status.to_string(),
-            return_info: info,
+            return_info: info.zh.into_owned(),
+            return_info_en: info.en.into_owned(),
             diagnostics,
         }],
         receipt: Some(receipt),
@@ -685,7 +688,7 @@ fn fill_return(ret: &mut dyn Element<'_>, doc: &dyn Element<'_>, reply: &Reply) 
         };
         let value = match m.name {
             "returnStatus" => Value::Text(reply.status.clone().into()),
-            "returnInfo" => Value::Text(clip_chars(&reply.info, 1000).into()),
+            "returnInfo" => Value::Text(clip_chars(&reply.info.zh, 1000).into()),
             "returnTime" => Value::Text(reply.time.clone().into()),
             // A change or deletion names the number its document was given; a new one
             // gets the e-port's.
@@ -763,14 +766,17 @@ fn business_key(kind: MessageType, doc: &dyn Element<'_>) -> String {
     }
 }
 
-/// Chinese `returnInfo` naming each error with its place.
-fn summarize(diags: &[Diagnostic], max_chars: usize) -> String {
-    let parts: Vec<String> = diags
-        .iter()
-        .filter(|d| d.is_error())
+/// `returnInfo` naming each error with its place (the Chinese within the field's 1,000
+/// characters).
+fn summarize(diags: &[Diagnostic]) -> Said {
+    let errors = || diags.iter().filter(|d| d.is_error());
+    let zh: Vec<String> = errors()
         .map(|d| format!("[{}:{}] {}({}:{})", d.code, d.path, d.zh, d.line, d.column))
         .collect();
-    clip_chars(&parts.join("；"), max_chars)
+    let en: Vec<String> = errors()
+        .map(|d| format!("[{}:{}] {} ({}:{})", d.code, d.path, d.en, d.line, d.column))
+        .collect();
+    Said::new(clip_chars(&zh.join("；"), 1000), en.join("; "))
 }
 
 /// An upper-case UUID-shaped GUID derived from the input, so repeated checks agree.

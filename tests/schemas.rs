@@ -375,4 +375,18 @@ fn customs_receipts_of_the_engine_validate() {
     for (root, files) in &by_root {
         validate(root, files);
     }
+    // People read each receipt's text in English too; the receipt itself carries the Chinese.
+    for o in &out {
+        let (zh, en) = (o.info(), o.english());
+        assert!(
+            !en.is_empty() && en != zh,
+            "{} {}: {zh} has no English",
+            o.root,
+            o.status
+        );
+        assert!(
+            !en.contains(|c: char| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{en}"
+        );
+    }
 }

@@ -347,6 +347,20 @@ fn cli_check_reports_and_writes_receipts() {
             .is_some_and(|i| i.contains("未收到订单、运单")),
         "{customs:?}"
     );
+    assert!(
+        customs[0]["en"]
+            .as_str()
+            .is_some_and(|i| i.starts_with("Sent back: no order, waybill came within 120 minutes")),
+        "{customs:?}"
+    );
+    // The e-port's refusal in English too, naming the rule as the Chinese does.
+    assert!(
+        docs[1]["en"]
+            .as_str()
+            .is_some_and(|i| i.starts_with("[E-XML-NUMBER") && i.contains("is not a number")),
+        "{}",
+        docs[1]
+    );
     assert_eq!(
         docs[1]["customs"].as_array().map(Vec::len),
         Some(0),

@@ -692,6 +692,28 @@ fn test_support_forces_customs_events_shows_history_and_resets() {
             ("CEB604Message", "800")
         ]
     );
+    // Every receipt's text in English beside customs' Chinese, the e-port's as well.
+    let english: Vec<&str> = (doc["history"].as_array().unwrap().iter())
+        .filter(|r| r["root"] == "CEB604Message")
+        .map(|r| {
+            r["en"]
+                .as_str()
+                .unwrap_or_default()
+                .split('[')
+                .next()
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(
+        english,
+        [
+            "new filing accepted",
+            "Passed the logic check",
+            "Inspection",
+            "Released"
+        ],
+        "{doc}"
+    );
     assert_eq!(
         server.http("POST", "/test/reset", Some(ADMIN), b"").status,
         200

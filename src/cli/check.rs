@@ -305,16 +305,21 @@ impl<'d> Customs<'d> {
                         "receipt": receipt.root,
                         "returnStatus": receipt.status,
                         "returnInfo": receipt.info(),
+                        "en": receipt.english(),
                     }));
             } else {
+                // The English under the Chinese, without the GUID said once already.
+                let english = receipt.english();
+                let tag = format!("[{}]", receipt.answers());
                 let _ = writeln!(
                     self.lines,
-                    "  {}  {}  {}  {}  {}",
+                    "  {}  {}  {}  {}  {}\n      {}",
                     receipt.due.format("%Y-%m-%d %H:%M:%S"),
                     receipt.root,
                     receipt.key(),
                     receipt.status,
-                    receipt.info()
+                    receipt.info(),
+                    english.strip_suffix(tag.as_str()).unwrap_or(&english)
                 );
             }
             if let Some(dir) = self.dir {
@@ -488,7 +493,7 @@ fn write_ledger(out: &mut impl Write, ledger: &Ledger, today: NaiveDate) -> anyh
             s.lists.len()
         )?;
         for warning in &s.warnings {
-            writeln!(out, "  warning  {warning}")?;
+            writeln!(out, "  warning  {}\n           {}", warning.zh, warning.en)?;
         }
     }
     let awaiting: Vec<_> = ledger

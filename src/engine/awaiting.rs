@@ -146,7 +146,7 @@ fn told(
 }
 
 /// The English name of a document a list waits for (`Engine::missing` names them in Chinese).
-fn english(zh: &str) -> &'static str {
+pub(super) fn english(zh: &str) -> &'static str {
     match zh {
         "订单" => "order",
         "收款单" => "payment receipt",

@@ -245,7 +245,7 @@ pub struct Summary {
     /// The lists merged, by ledger id.
     pub lists: Vec<u32>,
     /// Where the merge keys of the notice and the application's options disagree.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::model::said::Said>,
 }
 
 /// Which date of a declaration a query filters on.

@@ -20,6 +20,7 @@ use crate::model::cancel::InvtCancel;
 use crate::model::ids::Guid;
 use crate::model::inventory::Inventory;
 use crate::model::reply::fnv;
+use crate::model::said::Said;
 use crate::rules::links::Named;
 use crate::rules::links::{Key, KeyRef, ListFacts, OrderFacts, ReceiptFacts, WaybillFacts};
 use crate::rules::{Params, catalog, cross_check};
@@ -310,7 +311,9 @@ impl Engine {
                     match side_verdict(app_type, earlier, &facts.guid, used, other) {
                         Verdict::Refuse(reason) => {
                             let due = now + self.config.store_delay;
-                            self.send(receipts::order_answer(&key, &facts, "-304001", reason, due));
+                            self.send(receipts::order_answer(
+                                &key, &facts, "-304001", &reason, due,
+                            ));
                         }
                         verdict => {
                             let list = slot.list;
@@ -328,9 +331,12 @@ impl Engine {
                             }
                             if let Some(p) = stray {
                                 let due = now + self.config.store_delay;
-                                let reason = "处理失败：收款单的电商企业与订单不符，已作废";
+                                let reason = Said::fixed(
+                                    "处理失败：收款单的电商企业与订单不符，已作废",
+                                    "Refused: the payment receipt's e-commerce enterprise is not the order's; it is void",
+                                );
                                 self.send(receipts::payment_answer(
-                                    &key, &p, "-404001", reason, due,
+                                    &key, &p, "-404001", &reason, due,
                                 ));
                             }
                         }
@@ -354,7 +360,7 @@ impl Engine {
                         Verdict::Refuse(reason) => {
                             let due = now + self.config.store_delay;
                             self.send(receipts::payment_answer(
-                                &key, &facts, "-404001", reason, due,
+                                &key, &facts, "-404001", &reason, due,
                             ));
                         }
                         verdict => {
@@ -380,7 +386,7 @@ impl Engine {
                         Verdict::Refuse(reason) => {
                             let due = now + self.config.store_delay;
                             self.send(receipts::waybill_answer(
-                                &key, &facts, "-504001", reason, due,
+                                &key, &facts, "-504001", &reason, due,
                             ));
                         }
                         verdict => {
@@ -411,7 +417,7 @@ impl Engine {
                             w,
                             pre_no,
                             "399",
-                            "总分单审核通过",
+                            &Said::fixed("总分单审核通过", "Consolidation approved"),
                             now + self.config.store_delay,
                         );
                         self.send(receipt.sent_to(sender));
@@ -436,8 +442,11 @@ impl Engine {
                     if a.head.msg_seq_no == a.head.msg_count {
                         let pre_no = self.pre_no(&a.head.guid);
                         let due = now + self.config.store_delay;
-                        for (status, info) in [("399", "审核成功"), ("800", "放行")] {
-                            let receipt = receipts::arrival(a, pre_no, status, info, due);
+                        for (status, info) in [
+                            ("399", Said::fixed("审核成功", "Arrival approved")),
+                            ("800", Said::fixed("放行", "Released")),
+                        ] {
+                            let receipt = receipts::arrival(a, pre_no, status, &info, due);
                             self.send(receipt.sent_to(sender));
                         }
                     }
@@ -460,7 +469,13 @@ impl Engine {
                     if d.head.msg_seq_no == d.head.msg_count {
                         let pre_no = self.pre_no(&d.head.guid);
                         let due = now + self.config.store_delay;
-                        let receipt = receipts::departure(d, pre_no, "399", "离境审核通过", due);
+                        let receipt = receipts::departure(
+                            d,
+                            pre_no,
+                            "399",
+                            &Said::fixed("离境审核通过", "Departure approved"),
+                            due,
+                        );
                         self.send(receipt.sent_to(sender));
                     }
                 }
@@ -493,26 +508,38 @@ impl Engine {
         let refusal = match (h.app_type.as_ref(), earlier) {
             // The same list delivered again changes nothing.
             (_, Some((_, _, true, true))) => return,
-            ("2" | "3", Some((_, _, _, false))) => {
-                Some("处理失败：该订单的清单属于其他电商企业，不能变更或删除")
-            }
-            ("2", Some((_, status, ..))) if status >= ListStatus::Released => {
-                Some("处理失败：清单已放行，不能变更")
-            }
+            ("2" | "3", Some((_, _, _, false))) => Some(Said::fixed(
+                "处理失败：该订单的清单属于其他电商企业，不能变更或删除",
+                "Refused: the list of this order is another e-commerce enterprise's; it cannot be changed or deleted",
+            )),
+            ("2", Some((_, status, ..))) if status >= ListStatus::Released => Some(Said::fixed(
+                "处理失败：清单已放行，不能变更",
+                "Refused: the list is released and cannot be changed",
+            )),
             ("2", Some((i, ..))) => {
                 self.change_list(i, ListFacts::of(list), now);
                 None
             }
-            ("3", Some((_, status, ..))) if status >= ListStatus::Stored => {
-                Some("处理失败：清单已入库，不能删除，请申请撤销（CEB605）")
-            }
+            ("3", Some((_, status, ..))) if status >= ListStatus::Stored => Some(Said::fixed(
+                "处理失败：清单已入库，不能删除，请申请撤销（CEB605）",
+                "Refused: the list is stored and cannot be deleted; apply for its cancellation (CEB605)",
+            )),
             ("3", Some((i, ..))) => {
                 self.lists[i].status = ListStatus::Deleted;
                 None
             }
-            ("2" | "3", None) => Some("处理失败：没有可变更或删除的清单"),
-            (_, Some(_)) => Some("处理失败，业务主键重复：该订单的清单已申报"),
-            (_, None) if waybill_taken => Some("处理失败：该运单已被另一份清单申报"),
+            ("2" | "3", None) => Some(Said::fixed(
+                "处理失败：没有可变更或删除的清单",
+                "Refused: there is no list to change or delete",
+            )),
+            (_, Some(_)) => Some(Said::fixed(
+                "处理失败，业务主键重复：该订单的清单已申报",
+                "Refused, duplicate business key: a list for this order was already filed",
+            )),
+            (_, None) if waybill_taken => Some(Said::fixed(
+                "处理失败：该运单已被另一份清单申报",
+                "Refused: another list already names this waybill",
+            )),
             (_, None) => {
                 let state = self.new_list(list, sender);
                 let waybill_key = state.record.facts.waybill_key().to_owned();
@@ -533,7 +560,7 @@ impl Engine {
         if let Some(reason) = refusal {
             // Answered on the document sent, which never becomes a second record.
             let answered = self.new_list(list, sender);
-            let info = format!("{reason}[{}]", h.guid);
+            let info = reason.tagged(&h.guid);
             let due = now + self.config.store_delay;
             let receipt =
                 receipts::list(&answered.record, None, STATUS_DUPLICATE, info.into(), due);
@@ -605,7 +632,7 @@ impl Engine {
         if !reasons.is_empty() {
             let list = &mut self.lists[id];
             list.status = ListStatus::Rejected;
-            let info = format!("海关退单：变更后{}", reasons.join("；"));
+            let info = Said::listing("海关退单：变更后", "Sent back after the change: ", &reasons);
             let due = now + self.config.store_delay;
             let receipt = receipts::list(&list.record, list.invt_no, "100", info.into(), due);
             self.send(receipt);
@@ -613,7 +640,7 @@ impl Engine {
     }
 
     /// The errors of the cross-check of a list, each as `[code] reason`.
-    fn cross_check_errors(&self, id: ListId) -> Vec<String> {
+    fn cross_check_errors(&self, id: ListId) -> Vec<Said> {
         let list = &self.lists[id];
         let facts = &list.record.facts;
         let (order, waybill) = self.slots(facts);
@@ -625,7 +652,10 @@ impl Engine {
         cross_check(facts, list.date, named, &self.params)
             .iter()
             .filter(|f| f.rule.severity == crate::diagnostic::Severity::Error)
-            .map(|f| format!("[{}] {}", f.rule.code, f.zh))
+            .map(|f| {
+                let code = f.rule.code;
+                Said::new(format!("[{code}] {}", f.zh), format!("[{code}] {}", f.en))
+            })
             .collect()
     }
 
@@ -648,10 +678,30 @@ impl Engine {
                 .map(|s| s.status)
         });
         let (code, info) = match status {
-            Some(ListStatus::Closed) => ("100", "清单已结关，不能撤销：请申请退货（CEB213）"),
-            Some(ListStatus::Cancelled) => ("100", "重复申报：清单已撤销"),
-            Some(s) if s >= ListStatus::Stored && s <= ListStatus::Released => ("399", "撤销成功"),
-            _ => ("100", "清单不存在或尚未入库"),
+            Some(ListStatus::Closed) => (
+                "100",
+                Said::fixed(
+                    "清单已结关，不能撤销：请申请退货（CEB213）",
+                    "The list is closed and cannot be cancelled: apply for a return (CEB213)",
+                ),
+            ),
+            Some(ListStatus::Cancelled) => (
+                "100",
+                Said::fixed(
+                    "重复申报：清单已撤销",
+                    "Filed twice: the list is already cancelled",
+                ),
+            ),
+            Some(s) if s >= ListStatus::Stored && s <= ListStatus::Released => {
+                ("399", Said::fixed("撤销成功", "Cancelled"))
+            }
+            _ => (
+                "100",
+                Said::fixed(
+                    "清单不存在或尚未入库",
+                    "No such list, or it is not stored yet",
+                ),
+            ),
         };
         if code == "399"
             && let Some(i) = id
@@ -659,7 +709,7 @@ impl Engine {
             self.lists[i].status = ListStatus::Cancelled;
         }
         let pre_no = self.pre_no(&c.guid);
-        let receipt = receipts::cancel(c, pre_no, code, info, now + self.config.store_delay);
+        let receipt = receipts::cancel(c, pre_no, code, &info, now + self.config.store_delay);
         self.send(receipt.sent_to(sender));
     }
 
@@ -724,7 +774,10 @@ impl Engine {
         match (event, list.status) {
             (Forced::Reject, s) if s <= ListStatus::Concluded => {
                 list.status = ListStatus::Rejected;
-                let info = Info::Tagged("海关退单：测试注入".into());
+                let info = Info::Tagged(Said::fixed(
+                    "海关退单：测试注入",
+                    "Sent back: injected by a test",
+                ));
                 let receipt = receipts::list(&list.record, list.invt_no, "100", info, now);
                 self.send(receipt);
             }
@@ -826,19 +879,25 @@ impl Engine {
         }
         let (status, (code, info), next) = match (step, list.status) {
             (Step::Expire, ListStatus::Waiting) => {
-                let zh = self.missing(list);
-                let info = format!(
-                    "海关退单：超过{}分钟未收到{}[{}]",
-                    self.config.wait_window.num_minutes(),
-                    zh.join("、"),
-                    list.record.guid
+                let missing = self.missing(list);
+                let minutes = self.config.wait_window.num_minutes();
+                let en: Vec<&str> = missing.iter().map(|m| awaiting::english(m)).collect();
+                let info = Said::new(
+                    format!("海关退单：超过{minutes}分钟未收到{}", missing.join("、")),
+                    format!(
+                        "Sent back: no {} came within {minutes} minutes",
+                        en.join(", ")
+                    ),
                 );
-                (ListStatus::Rejected, ("100", info.into()), None)
+                (ListStatus::Rejected, ("100", Info::Tagged(info)), None)
             }
             (Step::Decide, ListStatus::Checked) => {
                 let errors = self.cross_check_errors(id);
                 if list.scenario.refuse {
-                    let info = Info::Tagged("海关退单：模拟退单（场景设定）".into());
+                    let info = Info::Tagged(Said::fixed(
+                        "海关退单：模拟退单（场景设定）",
+                        "Sent back: as the scenario says",
+                    ));
                     (ListStatus::Rejected, ("100", info), None)
                 } else if errors.is_empty() {
                     let next = if list.scenario.review {
@@ -850,11 +909,14 @@ impl Engine {
                     };
                     (
                         ListStatus::Stored,
-                        ("120", Info::Tagged("逻辑校验通过".into())),
+                        (
+                            "120",
+                            Info::Tagged(Said::fixed("逻辑校验通过", "Passed the logic check")),
+                        ),
                         Some((self.config.conclude_delay, next)),
                     )
                 } else {
-                    let info = format!("海关退单：{}", errors.join("；"));
+                    let info = Said::listing("海关退单：", "Sent back: ", &errors);
                     (ListStatus::Rejected, ("100", info.into()), None)
                 }
             }
@@ -867,7 +929,10 @@ impl Engine {
                 let delay = self.config.profile.review_delay;
                 (
                     ListStatus::Review,
-                    ("300", Info::Tagged("人工审核".into())),
+                    (
+                        "300",
+                        Info::Tagged(Said::fixed("人工审核", "Manual review")),
+                    ),
                     Some((delay, next)),
                 )
             }
@@ -875,13 +940,16 @@ impl Engine {
                 let delay = self.config.profile.inspection_delay;
                 (
                     ListStatus::Inspection,
-                    ("500", Info::Tagged("查验".into())),
+                    ("500", Info::Tagged(Said::fixed("查验", "Inspection"))),
                     Some((delay, Step::Conclude)),
                 )
             }
             (Step::Conclude, ListStatus::Stored | ListStatus::Review | ListStatus::Inspection) => (
                 ListStatus::Concluded,
-                ("399", Info::Tagged("海关审结".into())),
+                (
+                    "399",
+                    Info::Tagged(Said::fixed("海关审结", "Concluded by customs")),
+                ),
                 Some((self.config.release_delay, Step::Release)),
             ),
             (Step::Release, ListStatus::Concluded) => {
@@ -895,13 +963,13 @@ impl Engine {
                     .then_some((self.config.store_delay, Step::Close));
                 (
                     ListStatus::Released,
-                    ("800", Info::Tagged("放行".into())),
+                    ("800", Info::Tagged(Said::fixed("放行", "Released"))),
                     next,
                 )
             }
             (Step::Close, ListStatus::Released) => (
                 ListStatus::Closed,
-                ("899", Info::Tagged("结关".into())),
+                ("899", Info::Tagged(Said::fixed("结关", "Closed"))),
                 None,
             ),
             // A step for a state the list already left (e.g. the window of a completed list).
@@ -982,7 +1050,7 @@ enum Verdict {
     Remove,
     /// Delivered again: nothing changes.
     Ignore,
-    Refuse(&'static str),
+    Refuse(Said),
 }
 
 /// New (appType 1), change (2) or deletion (3) of a document customs may already have (its
@@ -1004,15 +1072,25 @@ fn side_verdict(
     foreign: bool,
 ) -> Verdict {
     match (app_type, earlier) {
-        _ if foreign => Verdict::Refuse("处理失败：该单证属于其他电商企业"),
+        _ if foreign => Verdict::Refuse(Said::fixed(
+            "处理失败：该单证属于其他电商企业",
+            "Refused: the document is another e-commerce enterprise's",
+        )),
         (_, Some(e)) if e == guid => Verdict::Ignore,
-        ("2" | "3", None) => Verdict::Refuse("处理失败：没有可变更或删除的单证"),
-        ("2" | "3", Some(_)) if used => {
-            Verdict::Refuse("处理失败：单证已被入库的清单使用，不能变更或删除")
-        }
+        ("2" | "3", None) => Verdict::Refuse(Said::fixed(
+            "处理失败：没有可变更或删除的单证",
+            "Refused: there is no document to change or delete",
+        )),
+        ("2" | "3", Some(_)) if used => Verdict::Refuse(Said::fixed(
+            "处理失败：单证已被入库的清单使用，不能变更或删除",
+            "Refused: a stored list uses the document; it cannot be changed or deleted",
+        )),
         ("2", Some(_)) => Verdict::Store,
         ("3", Some(_)) => Verdict::Remove,
-        (_, Some(_)) => Verdict::Refuse("处理失败，业务主键重复：该单证已申报"),
+        (_, Some(_)) => Verdict::Refuse(Said::fixed(
+            "处理失败，业务主键重复：该单证已申报",
+            "Refused, duplicate business key: the document was already filed",
+        )),
         (_, None) => Verdict::Store,
     }
 }

@@ -16,6 +16,7 @@ use crate::model::logistics::{Ceb506Message, LogisticsReturn};
 use crate::model::order::{Ceb304Message, OrderReturn};
 use crate::model::receipts::{Ceb404Message, ReceiptsReturn};
 use crate::model::reply::{clip, fnv};
+use crate::model::said::Said;
 use crate::model::schema::{documents_member, find_text};
 use crate::model::time::format17;
 use crate::model::waybill::{Ceb608Message, WayBill, WayBillReturn};
@@ -52,7 +53,7 @@ pub(super) enum Body {
     /// Any other receipt, built when it was made.
     Built {
         key: String,
-        info: String,
+        info: Said,
         #[serde(with = "super::snapshot::message_xml")]
         message: Box<Message<'static>>,
         /// The document answered, when it is not the `guid` of the return record (a 792
@@ -72,22 +73,29 @@ pub(super) enum Linked {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(super) enum Info {
     /// The text followed by the answered document's GUID in brackets.
-    Tagged(Cow<'static, str>),
-    Text(Box<str>),
+    Tagged(Said),
+    Text(Said),
 }
 
 impl Info {
     fn text(&self, guid: &str) -> Cow<'_, str> {
         match self {
-            Info::Tagged(text) => Cow::Owned(format!("{text}[{guid}]")),
-            Info::Text(text) => Cow::Borrowed(text),
+            Info::Tagged(said) => Cow::Owned(format!("{}[{guid}]", said.zh)),
+            Info::Text(said) => Cow::Borrowed(&said.zh),
+        }
+    }
+
+    fn english(&self, guid: &str) -> Cow<'_, str> {
+        match self {
+            Info::Tagged(said) => Cow::Owned(format!("{}[{guid}]", said.en)),
+            Info::Text(said) => Cow::Borrowed(&said.en),
         }
     }
 }
 
-impl From<String> for Info {
-    fn from(text: String) -> Self {
-        Info::Text(text.into_boxed_str())
+impl From<Said> for Info {
+    fn from(said: Said) -> Self {
+        Info::Text(said)
     }
 }
 
@@ -157,7 +165,7 @@ impl Outgoing {
     /// Its `returnInfo`: the reason, in Chinese.
     pub fn info(&self) -> Cow<'_, str> {
         match &self.body {
-            Body::Built { info, .. } => Cow::Borrowed(info),
+            Body::Built { info, .. } => Cow::Borrowed(&info.zh),
             _ => self.info_answering(&self.answers()),
         }
     }
@@ -166,8 +174,22 @@ impl Outgoing {
     pub fn info_answering(&self, answers: &str) -> Cow<'_, str> {
         match &self.body {
             Body::List { info, .. } => info.text(answers),
-            Body::Linked { .. } => Cow::Owned(format!("{LINKED_INFO}[{answers}]")),
-            Body::Built { info, .. } => Cow::Borrowed(info),
+            Body::Linked { .. } => Cow::Owned(format!("{}[{answers}]", LINKED.zh)),
+            Body::Built { info, .. } => Cow::Borrowed(&info.zh),
+        }
+    }
+
+    /// What `info()` says, in English (for people; the receipt carries the Chinese).
+    pub fn english(&self) -> Cow<'_, str> {
+        self.english_answering(&self.answers())
+    }
+
+    /// `english()` for a caller that has `answers()` already.
+    pub fn english_answering(&self, answers: &str) -> Cow<'_, str> {
+        match &self.body {
+            Body::List { info, .. } => info.english(answers),
+            Body::Linked { .. } => Cow::Owned(format!("{}[{answers}]", LINKED.en)),
+            Body::Built { info, .. } => Cow::Borrowed(&info.en),
         }
     }
 
@@ -268,7 +290,7 @@ fn order_key(f: &ListFacts) -> String {
 
 /// The `returnInfo` of the receipts an order, payment receipt and waybill get when the list
 /// naming them passed the cross-check.
-const LINKED_INFO: &str = "逻辑校验通过";
+const LINKED: Said = Said::fixed("逻辑校验通过", "Passed the logic check");
 
 /// The e-port's pre-entry number: B + date + 9-digit serial (spec §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -430,7 +452,7 @@ pub(super) fn built(
     root: &'static str,
     key: String,
     status: &'static str,
-    info: String,
+    info: Said,
     message: Message<'static>,
 ) -> Outgoing {
     Outgoing {
@@ -453,7 +475,7 @@ pub(super) fn order_answer(
     key: &Key,
     order: &OrderFacts,
     status: &'static str,
-    info: &str,
+    info: &Said,
     due: NaiveDateTime,
 ) -> Outgoing {
     refused(
@@ -474,12 +496,12 @@ fn refused(
     (guid, sender): (&Guid, &str),
     root: &'static str,
     status: &'static str,
-    info: &str,
+    info: &Said,
     due: NaiveDateTime,
     message: impl FnOnce(&str) -> Message<'static>,
 ) -> Outgoing {
-    let info = format!("{info}[{guid}]");
-    let message = message(&info);
+    let info = info.tagged(&guid.to_string());
+    let message = message(&info.zh);
     let key = format!("{} / {}", key.0, key.1);
     built(due, root, key, status, info, message).sent_to(sender)
 }
@@ -511,7 +533,7 @@ pub(super) fn payment_answer(
     key: &Key,
     receipt: &ReceiptFacts,
     status: &'static str,
-    info: &str,
+    info: &Said,
     due: NaiveDateTime,
 ) -> Outgoing {
     refused(
@@ -552,7 +574,7 @@ pub(super) fn waybill_answer(
     key: &Key,
     waybill: &WaybillFacts,
     status: &'static str,
-    info: &str,
+    info: &Said,
     due: NaiveDateTime,
 ) -> Outgoing {
     refused(
@@ -591,13 +613,13 @@ pub(super) fn waybill(
     w: &WayBill<'_>,
     pre_no: PreNo,
     status: &'static str,
-    info: &str,
+    info: &Said,
     due: NaiveDateTime,
 ) -> Outgoing {
     let h = &w.head;
-    let info = format!("{info}[{}]", h.guid);
+    let info = info.tagged(&h.guid);
     let message = Ceb608Message {
-        guid: receipt_guid(&h.guid, status, &info).into(),
+        guid: receipt_guid(&h.guid, status, &info.zh).into(),
         version: "1.0".into(),
         returns: vec![WayBillReturn {
             guid: h.guid.to_string().into(),
@@ -609,7 +631,7 @@ pub(super) fn waybill(
             msg_seq_no: h.msg_seq_no,
             return_status: status.into(),
             return_time: format17(due).into(),
-            return_info: info.clone().into(),
+            return_info: info.zh.to_string().into(),
         }],
     };
     built(
@@ -626,14 +648,14 @@ pub(super) fn arrival(
     a: &Arrival<'_>,
     pre_no: PreNo,
     status: &'static str,
-    info: &str,
+    info: &Said,
     due: NaiveDateTime,
 ) -> Outgoing {
     let h = &a.head;
-    let info = format!("{info}[{}]", h.guid);
+    let info = info.tagged(&h.guid);
     let bill = h.bill_no.as_deref().unwrap_or_default();
     let message = Ceb508Message {
-        guid: receipt_guid(&h.guid, status, &info).into(),
+        guid: receipt_guid(&h.guid, status, &info.zh).into(),
         version: "1.0".into(),
         returns: vec![ArrivalReturn {
             guid: h.guid.to_string().into(),
@@ -645,7 +667,7 @@ pub(super) fn arrival(
             msg_seq_no: h.msg_seq_no,
             return_status: status.into(),
             return_time: format17(due).into(),
-            return_info: info.clone().into(),
+            return_info: info.zh.to_string().into(),
         }],
     };
     built(
@@ -662,13 +684,13 @@ pub(super) fn departure(
     d: &Departure<'_>,
     pre_no: PreNo,
     status: &'static str,
-    info: &str,
+    info: &Said,
     due: NaiveDateTime,
 ) -> Outgoing {
     let h = &d.head;
-    let info = format!("{info}[{}]", h.guid);
+    let info = info.tagged(&h.guid);
     let message = Ceb510Message {
-        guid: receipt_guid(&h.guid, status, &info).into(),
+        guid: receipt_guid(&h.guid, status, &info.zh).into(),
         version: "1.0".into(),
         returns: vec![DepartureReturn {
             guid: h.guid.to_string().into(),
@@ -678,7 +700,7 @@ pub(super) fn departure(
             msg_seq_no: h.msg_seq_no,
             return_status: status.into(),
             return_time: format17(due).into(),
-            return_info: info.clone().into(),
+            return_info: info.zh.to_string().into(),
         }],
     };
     let bill = h.bill_no.as_deref().unwrap_or_default();
@@ -696,12 +718,12 @@ pub(super) fn cancel(
     c: &InvtCancel<'_>,
     pre_no: PreNo,
     status: &'static str,
-    info: &str,
+    info: &Said,
     due: NaiveDateTime,
 ) -> Outgoing {
-    let info = format!("{info}[{}]", c.guid);
+    let info = info.tagged(&c.guid);
     let message = Ceb606Message {
-        guid: receipt_guid(&c.guid, status, &info).into(),
+        guid: receipt_guid(&c.guid, status, &info.zh).into(),
         version: "1.0".into(),
         returns: vec![InvtCancelReturn {
             guid: c.guid.to_string().into(),
@@ -711,7 +733,7 @@ pub(super) fn cancel(
             invt_no: c.invt_no.to_string().into(),
             return_status: status.into(),
             return_time: format17(due).into(),
-            return_info: info.clone().into(),
+            return_info: info.zh.to_string().into(),
         }],
     };
     built(

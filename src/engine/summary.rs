@@ -17,6 +17,7 @@ use super::ledger::Row;
 use super::receipts::{Outgoing, PreNo, built, receipt_guid};
 use crate::model::Message;
 use crate::model::reply::clip_chars;
+use crate::model::said::Said;
 use crate::model::summary::{
     Ceb702Message, Ceb792Message, SummaryApplyHead, SummaryResult, SummaryResultHead,
     SummaryResultList, SummaryReturn,
@@ -41,7 +42,7 @@ pub struct Group<'a> {
     pub lists: Vec<Row<'a>>,
     pub items: Vec<Item<'a>>,
     /// Where the notice's merge keys and the application's options disagree (Chinese).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Said>,
 }
 
 /// One list item in a declaration, with the goods line (`gseqno`, from 1) it falls in.
@@ -108,7 +109,7 @@ pub fn group<'a>(lists: &[Row<'a>], options: Options) -> Vec<Group<'a>> {
 
 /// What `summaryFlag` 1 merges although the notice keeps it apart: lists of different
 /// producers/sellers in one declaration.
-fn disagreements(lists: &[Row<'_>], options: Options) -> Vec<String> {
+fn disagreements(lists: &[Row<'_>], options: Options) -> Vec<Said> {
     if options.by_producer {
         return Vec::new();
     }
@@ -118,23 +119,36 @@ fn disagreements(lists: &[Row<'_>], options: Options) -> Vec<String> {
     if producers.len() < 2 {
         return Vec::new();
     }
-    vec![format!(
-        "按收发货人汇总（summaryFlag=1）合并了{}个生产销售单位（{}）的清单；海关总署公告2018年第194号要求同一生产销售单位",
-        producers.len(),
-        producers.join("、")
+    vec![Said::new(
+        format!(
+            "按收发货人汇总（summaryFlag=1）合并了{}个生产销售单位（{}）的清单；海关总署公告2018年第194号要求同一生产销售单位",
+            producers.len(),
+            producers.join("、")
+        ),
+        format!(
+            "summarised by consignor (summaryFlag=1), merging the lists of {} producers/sellers ({}); notice 2018 No. 194 asks for one producer/seller per declaration",
+            producers.len(),
+            producers.join(", ")
+        ),
     )]
 }
 
 /// Why a list cannot go into a summary declaration, if it cannot.
-pub fn not_summarisable(list: &Row<'_>) -> Option<&'static str> {
+pub fn not_summarisable(list: &Row<'_>) -> Option<Said> {
     if !list.status().is_exported() {
-        return Some("清单未放行");
+        return Some(Said::fixed("清单未放行", "the list is not released"));
     }
     if list.statistics_flag() == "A" {
-        return Some("简化申报清单（statisticsFlag=A）汇总统计，不生成报关单");
+        return Some(Said::fixed(
+            "简化申报清单（statisticsFlag=A）汇总统计，不生成报关单",
+            "a simplified list (statisticsFlag=A) is only counted: it makes no declaration",
+        ));
     }
     if list.summary().is_some() {
-        return Some("清单已汇总");
+        return Some(Said::fixed(
+            "清单已汇总",
+            "the list is already in a summary",
+        ));
     }
     None
 }
@@ -171,11 +185,11 @@ pub(super) fn application_receipt(
     pre_no: PreNo,
     sum_no: Option<&str>,
     status: &'static str,
-    info: String,
+    info: Said,
     due: NaiveDateTime,
 ) -> Outgoing {
     let message = Ceb702Message {
-        guid: receipt_guid(&app.guid, status, &info).into(),
+        guid: receipt_guid(&app.guid, status, &info.zh).into(),
         version: "1.0".into(),
         returns: vec![SummaryReturn {
             guid: app.guid.to_string().into(),
@@ -187,7 +201,7 @@ pub(super) fn application_receipt(
             msg_seq_no: app.msg_seq_no,
             return_status: status.into(),
             return_time: format17(due).into(),
-            return_info: clip_chars(&info, 1000).into(),
+            return_info: clip_chars(&info.zh, 1000).into(),
         }],
     };
     let key = format!("{} / {}", app.ebc_code, app.cop_no);
@@ -218,7 +232,7 @@ pub(super) fn result(
     let gross: Decimal = group.lists.iter().map(|l| l.gross_weight()).sum();
     let net: Decimal = group.lists.iter().map(|l| l.net_weight()).sum();
     let guid = receipt_guid(&numbers.decl_seq_no, "A", numbers.sum_no);
-    let note = group.warnings.join("；");
+    let warnings = Said::listing("", "", &group.warnings);
     let head = SummaryResultHead {
         guid: guid.clone().into(),
         customs_code: app.customs_code.to_string().into(),
@@ -239,7 +253,7 @@ pub(super) fn result(
         net_weight: net,
         msg_count: 1,
         msg_seq_no: 1,
-        note: (!note.is_empty()).then(|| clip_chars(&note, 1000).into()),
+        note: (!warnings.zh.is_empty()).then(|| clip_chars(&warnings.zh, 1000).into()),
     };
     let items = group
         .items
@@ -258,17 +272,24 @@ pub(super) fn result(
         returns: vec![SummaryResult { head, items }],
     };
     let key = format!("{} / {}", numbers.sum_no, numbers.decl_seq_no);
-    let info = if note.is_empty() {
+    let done = Said::new(
         format!(
             "汇总完成：{} 份清单，报关单 {}",
             group.lists.len(),
             numbers.entry_id
-        )
-    } else {
+        ),
         format!(
-            "汇总完成：{} 份清单，报关单 {}；{note}",
+            "Summary declared: {} list(s), declaration {}",
             group.lists.len(),
             numbers.entry_id
+        ),
+    );
+    let info = if group.warnings.is_empty() {
+        done
+    } else {
+        Said::new(
+            format!("{}；{}", done.zh, warnings.zh),
+            format!("{}; {}", done.en, warnings.en),
         )
     };
     built(

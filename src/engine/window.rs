@@ -10,6 +10,7 @@ use super::{Engine, EngineConfig, kept, returns, summary};
 use crate::model::Message;
 use crate::model::refund::{InvtRefund, InvtRefundDetail};
 use crate::model::reply::{eport_number, numbered};
+use crate::model::said::Said;
 use crate::model::summary::SummaryApply;
 use crate::model::time::{date_of, parse_digits};
 use crate::rules::Params;
@@ -195,19 +196,25 @@ impl SingleWindow {
         let (answer_due, result_due) = (now + config.store_delay, now + config.conclude_delay);
         // Deadlines are judged on the simulator's clock, the one the releases were made on.
         let date = now.date();
-        let refuse = |reasons: &[String]| {
-            let info = format!("汇总申请退单：{}[{}]", reasons.join("；"), h.guid);
-            summary::application_receipt(h, pre_no, None, "100", info, answer_due)
+        let refuse = |reasons: &[Said]| {
+            let info = Said::listing("汇总申请退单：", "Summary refused: ", reasons);
+            summary::application_receipt(h, pre_no, None, "100", info.tagged(&h.guid), answer_due)
         };
         if h.app_type.as_ref() != "1" {
-            let reason = "汇总申请一经受理即已处理，不能变更或删除".to_string();
+            let reason = Said::fixed(
+                "汇总申请一经受理即已处理，不能变更或删除",
+                "a summary application is dealt with once accepted: it cannot be changed or deleted",
+            );
             self.waiting.push(refuse(&[reason]));
             return;
         }
         self.bring_back_lists_of(app);
         let (ids, mut reasons, simplified) = self.lists_of(app);
         if reasons.is_empty() && ids.is_empty() {
-            reasons.push("没有可汇总的已放行清单".into());
+            reasons.push(Said::fixed(
+                "没有可汇总的已放行清单",
+                "no released list to summarise",
+            ));
         }
         if !reasons.is_empty() {
             self.waiting.push(refuse(&reasons));
@@ -223,22 +230,26 @@ impl SingleWindow {
             .iter()
             .filter(|r| summary_day(r).is_some_and(|d| deadline(d) < date))
             .count();
-        let mut notes = Vec::new();
+        let groups = group(&rows, options);
+        let mut said = vec![Said::new(
+            format!("汇总申请已受理，生成报关单 {} 份", groups.len()),
+            format!("Summary accepted: {} declaration(s)", groups.len()),
+        )];
         if late > 0 {
-            notes.push(format!(
-                "{late} 份清单的汇总申请已逾期（应在结关次月15日前申报）"
+            said.push(Said::new(
+                format!("{late} 份清单的汇总申请已逾期（应在结关次月15日前申报）"),
+                format!(
+                    "{late} list(s) summarised late (due by the 15th of the month after closing)"
+                ),
             ));
         }
         if simplified > 0 {
-            notes.push(format!("{simplified} 份简化申报清单汇总统计，不生成报关单"));
+            said.push(Said::new(
+                format!("{simplified} 份简化申报清单汇总统计，不生成报关单"),
+                format!("{simplified} simplified list(s) only counted, no declaration made"),
+            ));
         }
-        let groups = group(&rows, options);
-        let mut info = format!("汇总申请已受理，生成报关单 {} 份", groups.len());
-        for note in &notes {
-            info.push('；');
-            info.push_str(note);
-        }
-        info.push_str(&format!("[{}]", h.guid));
+        let info = Said::listing("", "", &said).tagged(&h.guid);
         let answer =
             summary::application_receipt(h, pre_no, Some(&sum_no), "120", info, answer_due);
         let mut results = vec![answer];
@@ -283,7 +294,7 @@ impl SingleWindow {
 
     /// The ledger ids of the lists an application names (or its window holds), what is wrong
     /// with the ones named, and how many simplified (flag A) lists it left out.
-    fn lists_of(&self, app: &SummaryApply<'_>) -> (Vec<u32>, Vec<String>, usize) {
+    fn lists_of(&self, app: &SummaryApply<'_>) -> (Vec<u32>, Vec<Said>, usize) {
         let h = &app.head;
         let (mut ids, mut reasons, mut simplified) = (Vec::new(), Vec::new(), 0);
         let window = h.start_time.as_deref().and_then(parse_digits);
@@ -308,14 +319,24 @@ impl SingleWindow {
         for item in &app.items {
             let invt_no = item.invt_no.as_ref();
             let Some(row) = self.ledger.by_invt_no(invt_no) else {
-                reasons.push(format!("清单 {invt_no} 不存在"));
+                reasons.push(Said::new(
+                    format!("清单 {invt_no} 不存在"),
+                    format!("no list {invt_no}"),
+                ));
                 continue;
             };
             if row.ebc_code() != h.ebc_code.as_ref() {
-                reasons.push(format!(
-                    "清单 {invt_no} 的电商企业为 {}，不是 {}",
-                    row.ebc_code(),
-                    h.ebc_code
+                reasons.push(Said::new(
+                    format!(
+                        "清单 {invt_no} 的电商企业为 {}，不是 {}",
+                        row.ebc_code(),
+                        h.ebc_code
+                    ),
+                    format!(
+                        "the list {invt_no} is e-commerce enterprise {}'s, not {}'s",
+                        row.ebc_code(),
+                        h.ebc_code
+                    ),
                 ));
                 continue;
             }
@@ -323,7 +344,10 @@ impl SingleWindow {
                 None if ids.contains(&row.id()) => {}
                 None => ids.push(row.id()),
                 Some(_) if row.statistics_flag() == "A" => simplified += 1,
-                Some(why) => reasons.push(format!("清单 {invt_no}：{why}")),
+                Some(why) => reasons.push(Said::new(
+                    format!("清单 {invt_no}：{}", why.zh),
+                    format!("list {invt_no}: {}", why.en),
+                )),
             }
         }
         (ids, reasons, simplified)
@@ -338,10 +362,11 @@ impl SingleWindow {
         let pre_no = self.engine.pre_no(&h.guid);
         let due = now + self.engine.config.store_delay;
         if h.app_type.as_ref() != "1" {
-            let info = format!(
-                "退货申请退单：模拟器不受理退货申请的变更或删除，请另行申报[{}]",
-                h.guid
-            );
+            let info = Said::fixed(
+                "退货申请退单：模拟器不受理退货申请的变更或删除，请另行申报",
+                "Return refused: the simulator takes no change or deletion of a return application; file a new one",
+            )
+            .tagged(&h.guid);
             let receipt = returns::application_receipt(app, pre_no, "100", info, due);
             self.waiting.push(receipt);
             return;
@@ -362,11 +387,12 @@ impl SingleWindow {
                     tallied_at: None,
                     lines,
                 });
-                let info = format!("退货申请审核通过[{}]", h.guid);
+                let info = Said::fixed("退货申请审核通过", "Return approved").tagged(&h.guid);
                 returns::application_receipt(app, pre_no, "800", info, due)
             }
             Err(reasons) => {
-                let info = format!("退货申请退单：{}[{}]", reasons.join("；"), h.guid);
+                let info =
+                    Said::listing("退货申请退单：", "Return refused: ", &reasons).tagged(&h.guid);
                 returns::application_receipt(app, pre_no, "100", info, due)
             }
         };
@@ -383,20 +409,27 @@ impl SingleWindow {
         let (status, info) = match (found, tallied) {
             (Some(at), None) => {
                 self.ledger.tally_return(at, now);
-                ("399", format!("退货理货核注成功[{}]", tally.guid))
+                ("399", Said::fixed("退货理货核注成功", "Return tallied"))
             }
             (Some(_), Some(at)) => (
                 "100",
-                format!("退货已于 {at} 理货，不能重复理货[{}]", tally.guid),
+                Said::new(
+                    format!("退货已于 {at} 理货，不能重复理货"),
+                    format!("The return was tallied on {at} already"),
+                ),
             ),
             (None, _) => (
                 "100",
-                format!(
-                    "运单 {} 没有已审核通过的退货申请[{}]",
-                    tally.logistics_no, tally.guid
+                Said::new(
+                    format!("运单 {} 没有已审核通过的退货申请", tally.logistics_no),
+                    format!(
+                        "No approved return application for waybill {}",
+                        tally.logistics_no
+                    ),
                 ),
             ),
         };
+        let info = info.tagged(&tally.guid);
         let receipt = returns::tally_receipt(tally, pre_no, status, info, due);
         self.waiting.push(receipt);
     }

@@ -16,6 +16,7 @@ pub mod receipts;
 pub mod refund;
 pub mod registry;
 pub mod reply;
+pub mod said;
 pub mod schema;
 pub mod summary;
 pub mod time;

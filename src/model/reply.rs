@@ -1,13 +1,15 @@
 //! What the single window answers for one business document, and the helpers its answers
 //! share: numbers derived from the input, texts cut to the receipt's limit.
 
+use crate::model::said::Said;
+
 /// The answer to one document: status, text and the numbers the e-port/customs assigned.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Reply {
     /// `returnStatus`: 2 accepted for declaration, 100 rejected, negative = format error …
     pub status: String,
-    /// `returnInfo`, in Chinese as the real system writes it.
-    pub info: String,
+    /// `returnInfo`, in Chinese as the real system writes it, with its English.
+    pub info: Said,
     /// `returnTime`, `yyyyMMddHHmmssSSS`.
     pub time: String,
     /// e-port pre-entry number (`preNo`, 18 characters).
@@ -20,13 +22,13 @@ pub struct Reply {
 }
 
 /// The conventional `returnInfo` for a document accepted by the e-port.
-pub fn accepted_info(app_type: &str, guid: &str) -> String {
+pub fn accepted_info(app_type: &str, guid: &str) -> Said {
     let action = match app_type {
-        "2" => "变更申报成功",
-        "3" => "删除申报成功",
-        _ => "新增申报成功",
+        "2" => Said::fixed("变更申报成功", "change accepted"),
+        "3" => Said::fixed("删除申报成功", "deletion accepted"),
+        _ => Said::fixed("新增申报成功", "new filing accepted"),
     };
-    [action, "[", guid, "]"].concat()
+    action.tagged(guid)
 }
 
 /// The 9-digit serial of the numbers the e-port gives a document (preNo, sumNo), from its

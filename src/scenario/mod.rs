@@ -183,7 +183,7 @@ pub enum ReportFormat {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReceiptOutput {
-    /// One line per receipt in `receipts.tsv` (time, message, key, status, info).
+    /// One line per receipt in `receipts.tsv` (time, message, key, status, info, its English).
     #[default]
     Log,
     /// Each receipt as its CEB XML file under `receipts/` (small scenarios).

@@ -59,14 +59,18 @@ impl Writers {
         self.written += 1;
         match (&mut self.log, self.receipts) {
             (Some(w), _) => {
-                let mut info = o.info();
-                if info.contains(['\t', '\n']) {
-                    info = info.replace(['\t', '\n'], " ").into();
+                fn one_field(text: std::borrow::Cow<'_, str>) -> std::borrow::Cow<'_, str> {
+                    if text.contains(['\t', '\n']) {
+                        text.replace(['\t', '\n'], " ").into()
+                    } else {
+                        text
+                    }
                 }
+                let (info, en) = (one_field(o.info()), one_field(o.english()));
                 let t = o.due;
                 writeln!(
                     w,
-                    "{:04}-{:02}-{:02} {:02}:{:02}:{:02}\t{}\t{}\t{}\t{info}",
+                    "{:04}-{:02}-{:02} {:02}:{:02}:{:02}\t{}\t{}\t{}\t{info}\t{en}",
                     t.year(),
                     t.month(),
                     t.day(),

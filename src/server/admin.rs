@@ -171,6 +171,7 @@ pub async fn document(
                 "root": r.root,
                 "returnStatus": r.status,
                 "returnInfo": r.info,
+                "en": r.en,
                 "key": r.key,
             })
         })

@@ -154,6 +154,7 @@ mod tests {
             key: String::new(),
             answers: String::new(),
             info: String::new(),
+            en: String::new(),
             xml: format!("<r>{id}</r>"),
         }
     }

@@ -104,6 +104,8 @@ pub struct StoredReceipt {
     pub answers: String,
     #[serde(rename = "returnInfo")]
     pub info: String,
+    /// What `returnInfo` says, in English (for people; the receipt carries the Chinese).
+    pub en: String,
     pub xml: String,
 }
 

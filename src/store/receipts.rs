@@ -280,7 +280,7 @@ fn encode_chunk(receipts: &[&StoredReceipt]) -> Vec<u8> {
     // Sized up front: growing it copied the whole chunk over and over.
     let size: usize = receipts
         .iter()
-        .map(|r| 8 + fields(r).iter().map(|f| 4 + f.len()).sum::<usize>())
+        .map(|r| 12 + r.en.len() + fields(r).iter().map(|f| 4 + f.len()).sum::<usize>())
         .sum();
     let mut body = Vec::with_capacity(size);
     for r in receipts {
@@ -288,6 +288,10 @@ fn encode_chunk(receipts: &[&StoredReceipt]) -> Vec<u8> {
         for field in fields(r) {
             put(&mut body, field);
         }
+    }
+    // The English after all the receipts: a chunk written before it was kept ends here.
+    for r in receipts {
+        put(&mut body, r.en.as_bytes());
     }
     let mut out = Vec::with_capacity(4 + 8 * receipts.len() + body.len() / 3);
     out.extend_from_slice(&(receipts.len() as u32).to_be_bytes());
@@ -321,7 +325,8 @@ impl<'a> Chunk<'a> {
             .decompress_rest()
             .ok_or_else(|| damaged(key))?;
         let mut f = Fields(&body);
-        self.ids
+        let mut receipts = self
+            .ids
             .iter()
             .map(|id| {
                 Some(StoredReceipt {
@@ -332,11 +337,18 @@ impl<'a> Chunk<'a> {
                     key: f.text()?,
                     answers: f.text()?,
                     info: f.text()?,
+                    en: String::new(),
                     xml: f.text()?,
                 })
             })
-            .collect::<Option<_>>()
-            .ok_or_else(|| damaged(key))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| damaged(key))?;
+        if !f.0.is_empty() {
+            for r in &mut receipts {
+                r.en = f.text().ok_or_else(|| damaged(key))?;
+            }
+        }
+        Ok(receipts)
     }
 }
 
@@ -353,8 +365,36 @@ mod tests {
             key: format!("4403966Z01 / ORD{id}"),
             answers: "G".into(),
             info: "逻辑校验通过".into(),
+            en: format!("passed the logic check ({id})"),
             xml: "<CEB604Message/>".into(),
         }
+    }
+
+    #[test]
+    fn a_chunk_kept_before_the_english_reads_without_it() {
+        let r = receipt(7);
+        let mut body = r.id.to_be_bytes().to_vec();
+        for field in [
+            &r.time, &r.root, &r.status, &r.key, &r.answers, &r.info, &r.xml,
+        ] {
+            put(&mut body, field.as_bytes());
+        }
+        let mut old = 1u32.to_be_bytes().to_vec();
+        old.extend_from_slice(&r.id.to_be_bytes());
+        append_compressed(&mut old, &body);
+        let read = Chunk::read(b"k", &old).unwrap().receipts(b"k").unwrap();
+        assert_eq!(
+            read,
+            vec![StoredReceipt {
+                en: String::new(),
+                ..r.clone()
+            }]
+        );
+        let new = encode_chunk(&[&r]);
+        assert_eq!(
+            Chunk::read(b"k", &new).unwrap().receipts(b"k").unwrap(),
+            vec![r]
+        );
     }
 
     fn ids(receipts: Vec<StoredReceipt>) -> Vec<u64> {

@@ -75,6 +75,7 @@ impl Checked {
             key,
             answers: first.guid,
             info: first.return_info,
+            en: first.return_info_en,
             xml: r.xml,
         });
         Checked {

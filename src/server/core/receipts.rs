@@ -45,6 +45,7 @@ pub(super) fn encode(produced: Vec<Produced>) -> Vec<(String, StoredReceipt)> {
                         key: o.key(),
                         xml: o.xml_saying(&info),
                         info: info.into_owned(),
+                        en: o.english_answering(&answers).into_owned(),
                         answers,
                     }
                 }
