@@ -88,6 +88,23 @@ fn zone_retail_seller_without_invoices() {
     );
     let small = year(&r.years, "4403960002", 2023);
     assert_eq!(metric(small, "fx_standing"), "exempt");
+    // Every reason in Chinese as well as English: the treatments' (reasons.csv), CIT's, FX's.
+    let han = |t: &str| t.contains(|c: char| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    let csv = std::fs::read_to_string(dir.path().join("reasons.csv")).unwrap();
+    let mut rows = csv.lines();
+    assert_eq!(rows.next(), Some("why,regime,lines,reasons,reasons_zh"));
+    assert!(rows.clone().count() >= 1, "{csv}");
+    for row in rows {
+        let zh = row.rsplit(',').next().unwrap_or_default();
+        assert!(han(zh) && zh.contains("条件"), "{row}");
+    }
+    for y in [y22, y23, small] {
+        let said =
+            (y.cit.iter().flat_map(|c| &c.reasons)).chain(y.fx.iter().flat_map(|f| &f.reasons));
+        for reason in said {
+            assert!(han(&reason.zh) && reason.zh != reason.en, "{reason:?}");
+        }
+    }
 }
 
 #[test]

@@ -195,11 +195,15 @@ fn an_enterprise_reads_the_tax_and_fx_of_its_own_declarations() {
     assert_eq!(refunds, ["7.78", "9.98"]);
     assert_eq!(lines[0]["regime"], "refund");
     assert_eq!(lines[0]["basis"], "财税〔2013〕96号 Art. 1");
+    // Each reason in both languages.
+    let reason = &lines[0]["reasons"][0];
     assert!(
-        lines[0]["reasons"][0]
+        reason["en"]
             .as_str()
-            .unwrap()
-            .contains("Art. 1 (退(免)税) met"),
+            .is_some_and(|r| r.contains("Art. 1 (退(免)税) met: in force; general taxpayer"))
+            && reason["zh"]
+                .as_str()
+                .is_some_and(|r| r.contains("Art. 1 (退(免)税) 条件满足：已生效；一般纳税人")),
         "{:#}",
         lines[0]
     );

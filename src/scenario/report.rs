@@ -7,6 +7,7 @@
 use super::{ReceiptOutput, ReportFormat, Scenario, ScenarioError, file_error};
 use crate::engine::Outgoing;
 use crate::engine::ledger::{Ledger, Row, Status};
+use crate::model::said::Said;
 use crate::tax::annual::Year;
 use crate::tax::cit::pct;
 use crate::tax::exports::Treated;
@@ -465,14 +466,15 @@ fn write_treatments(
     csv.finish()?;
     let mut reasons = Csv::create(
         dir.join("reasons.csv"),
-        &["why", "regime", "lines", "reasons"],
+        &["why", "regime", "lines", "reasons", "reasons_zh"],
     )?;
     for (id, regime, lines, text) in &why.list {
         reasons.row([
             id.as_str(),
             regime.code(),
             &lines.to_string(),
-            text.as_str(),
+            text.en.as_ref(),
+            text.zh.as_ref(),
         ])?;
     }
     reasons.finish()?;
@@ -492,10 +494,13 @@ fn write_summaries(
     let path = dir.join("summary.json");
     std::fs::write(&path, json + "\n").map_err(|e| file_error(&path, e))?;
     write_summary_csv(dir.join("summary.csv"), &years)?;
-    let ids: std::collections::HashMap<String, String> = why
+    let ids: WhyIds = why
         .list
         .iter()
-        .map(|(id, r, _, text)| (format!("{}: {text}", r.code()), id.clone()))
+        .map(|(id, r, _, text)| {
+            let key = format!("{}: {}", r.code(), text.en);
+            (key, (id.clone(), text.zh.to_string()))
+        })
         .collect();
     let blocks = report_blocks(scenario, ledger, &years, &ids);
     let (name, text) = match scenario.spec.report.format {
@@ -512,13 +517,13 @@ fn write_summaries(
 struct Reasons {
     /// Hash of a set → its positions in `list`.
     by_hash: std::collections::HashMap<u64, Vec<usize>>,
-    sets: Vec<(Regime, Vec<String>)>,
+    sets: Vec<(Regime, Vec<Said>)>,
     /// (id, regime, lines, text).
-    list: Vec<(String, Regime, u64, String)>,
+    list: Vec<(String, Regime, u64, Said)>,
 }
 
 impl Reasons {
-    fn id(&mut self, regime: Regime, reasons: &[String]) -> &str {
+    fn id(&mut self, regime: Regime, reasons: &[Said]) -> &str {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         (regime, reasons).hash(&mut h);
@@ -532,8 +537,11 @@ impl Reasons {
                 let n = self.list.len();
                 candidates.push(n);
                 self.sets.push((regime, reasons.to_vec()));
-                self.list
-                    .push((format!("W{}", n + 1), regime, 0, reasons.join(" | ")));
+                let join = |text: fn(&Said) -> &str| {
+                    reasons.iter().map(text).collect::<Vec<_>>().join(" | ")
+                };
+                let text = Said::new(join(|r| &r.zh), join(|r| &r.en));
+                self.list.push((format!("W{}", n + 1), regime, 0, text));
                 n
             }
         };
@@ -665,7 +673,7 @@ fn report_blocks(
     scenario: &Scenario,
     ledger: &Ledger,
     years: &[Year],
-    why_ids: &std::collections::HashMap<String, String>,
+    why_ids: &WhyIds,
 ) -> Vec<Block> {
     let spec = &scenario.spec;
     let mut b = vec![Block::Heading(1, format!("Replay: {}", spec.name))];
@@ -878,7 +886,11 @@ fn yes_no(b: bool) -> String {
     if b { "yes" } else { "no" }.into()
 }
 
-fn year_blocks(b: &mut Vec<Block>, y: &Year, why_ids: &std::collections::HashMap<String, String>) {
+/// A year's `why` key (regime and English reasons) → its id in reasons.csv and the reasons in
+/// Chinese.
+type WhyIds = std::collections::HashMap<String, (String, String)>;
+
+fn year_blocks(b: &mut Vec<Block>, y: &Year, why_ids: &WhyIds) {
     b.push(Block::Heading(3, format!("{} in {}", y.enterprise, y.year)));
     b.push(table(
         &["treatment", "", "lines", "FOB CNY"],
@@ -945,16 +957,16 @@ fn year_blocks(b: &mut Vec<Block>, y: &Year, why_ids: &std::collections::HashMap
     let mut why: Vec<(&String, &u64)> = y.why.iter().collect();
     why.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     b.push(table(
-        &["why", "lines", "treatment and reasons"],
+        &["why", "lines", "treatment and reasons", "原因"],
         why.into_iter()
             .map(|(k, n)| {
-                let id = why_ids.get(k).cloned().unwrap_or_default();
-                vec![id, n.to_string(), k.clone()]
+                let (id, zh) = why_ids.get(k).cloned().unwrap_or_default();
+                vec![id, n.to_string(), k.clone(), zh]
             })
             .collect(),
     ));
     if let Some(c) = &y.cit {
-        let mut items = c.reasons.clone();
+        let mut items: Vec<String> = c.reasons.iter().map(both).collect();
         for (label, base, rate, tax) in &c.bands {
             items.push(format!(
                 "{label}: {} × {} = {}",
@@ -976,10 +988,15 @@ fn year_blocks(b: &mut Vec<Block>, y: &Year, why_ids: &std::collections::HashMap
     }
     if let Some(f) = &y.fx {
         let mut items = vec![format!("Standing: {}.", f.standing.name())];
-        items.extend(f.reasons.iter().cloned());
+        items.extend(f.reasons.iter().map(both));
         b.push(Block::Para("Foreign exchange:".into()));
         b.push(Block::List(items));
     }
+}
+
+/// A reason in English, then in Chinese.
+fn both(reason: &Said) -> String {
+    format!("{} / {}", reason.en, reason.zh)
 }
 
 /// Renders blocks as Markdown.

@@ -441,7 +441,10 @@ fn treatments_csv(book: &TaxBook, ledger: &Ledger, from: NaiveDate, to: NaiveDat
     let mut text = String::new();
     csv_line(&mut text, TREATMENT_HEADER.iter().copied());
     book.assess(ledger, from, to, |t| {
-        let why = t.treatment.reasons.join(" | ");
+        let why = (t.treatment.reasons.iter())
+            .map(|r| r.en.as_ref())
+            .collect::<Vec<_>>()
+            .join(" | ");
         let fields = treatment_fields(&t, &why);
         csv_line(&mut text, fields.iter().map(|f| f.as_ref()));
     });

@@ -4,6 +4,7 @@
 
 use super::vat::{Regime, Treatment};
 use super::{Profile, cit, fx, money};
+use crate::model::said::Said;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -75,7 +76,8 @@ pub struct Year {
     /// Deemed-sale output VAT and consumption tax reversed on goods returned in the year.
     pub return_tax_reversed: Decimal,
     pub provisional_lines: u64,
-    /// How many lines got each treatment for each set of reasons (`regime: reasons`).
+    /// How many lines got each treatment for each set of reasons (`regime: reasons`, in
+    /// English; `reasons.csv` of a replay has them in Chinese too).
     pub why: BTreeMap<String, u64>,
     /// Refund minus the taxes of deemed sales, after reconciliation and returns.
     pub net_vat_position: Decimal,
@@ -96,7 +98,7 @@ pub struct CitSummary {
     pub tax: Option<Decimal>,
     pub small_profit: bool,
     pub bands: Vec<(String, Decimal, Decimal, Decimal)>,
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Said>,
 }
 
 /// The FX standing of a year, flattened for reports.
@@ -108,7 +110,7 @@ pub struct FxSummary {
     pub warning_on: Option<NaiveDate>,
     pub threshold_on: Option<NaiveDate>,
     pub register_by: Option<NaiveDate>,
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Said>,
 }
 
 /// Adds up treated lines by enterprise and year.
@@ -150,7 +152,7 @@ impl Accumulator {
             if i > 0 {
                 key.push_str(" | ");
             }
-            key.push_str(r);
+            key.push_str(&r.en);
         }
         self.line_with_key(enterprise, day, t, receipt_usd, &key);
         self.scratch = key;
@@ -279,30 +281,48 @@ fn assess_cit(
     let mut reasons = Vec::new();
     let method = match method {
         CitMethod::Deemed => {
-            reasons.push("4 % method chosen in the scenario".to_string());
+            reasons.push(Said::fixed(
+                "场景选定核定征收（4%）",
+                "4 % method chosen in the scenario",
+            ));
             cit::Method::Deemed
         }
         CitMethod::Book => {
-            reasons.push("book method chosen in the scenario".to_string());
+            reasons.push(Said::fixed(
+                "场景选定查账征收",
+                "book method chosen in the scenario",
+            ));
             cit::Method::Book
         }
         CitMethod::Auto => {
             let eligible_enterprise = p.pilot_zone && p.platform_recording;
             if eligible_enterprise && no_invoice > 0 && no_invoice == y.lines {
-                reasons.push(format!(
-                    "4 % method: all {} export lines of {} went 无票免税 from a 综试区 enterprise recording on the platform (国家税务总局公告2019年第36号)",
-                    y.lines, y.year
+                reasons.push(Said::new(
+                    format!(
+                        "核定征收（4%）：{} 年全部 {} 条出口商品均为综试区内在平台登记的企业无票免税（国家税务总局公告2019年第36号）",
+                        y.year, y.lines
+                    ),
+                    format!(
+                        "4 % method: all {} export lines of {} went 无票免税 from a 综试区 enterprise recording on the platform (国家税务总局公告2019年第36号)",
+                        y.lines, y.year
+                    ),
                 ));
                 cit::Method::Deemed
             } else {
                 reasons.push(if !eligible_enterprise {
-                    "book method: not a 综试区 enterprise recording on its platform".to_string()
+                    Said::fixed(
+                        "查账征收：不是在综试区平台登记的综试区企业",
+                        "book method: not a 综试区 enterprise recording on its platform",
+                    )
                 } else {
-                    format!(
-                        "book method: {} of {} export lines of {} were not 无票免税, and 36号 covers exporters of goods without purchase vouchers",
-                        y.lines - no_invoice,
-                        y.lines,
-                        y.year
+                    let (not, all, year) = (y.lines - no_invoice, y.lines, y.year);
+                    Said::new(
+                        format!(
+                            "查账征收：{year} 年 {all} 条出口商品中有 {not} 条不是无票免税，而36号只适用于未取得有效进货凭证的出口货物"
+                        ),
+                        format!(
+                            "book method: {not} of {all} export lines of {year} were not 无票免税, and 36号 covers exporters of goods without purchase vouchers"
+                        ),
                     )
                 });
                 cit::Method::Book
@@ -312,9 +332,10 @@ fn assess_cit(
     // Returned goods take their revenue back with them, in the year they return.
     let total_income = money(y.export_revenue - y.returned_fob_cny + extra.other_income);
     if y.returned_fob_cny > Decimal::ZERO {
-        reasons.push(format!(
-            "export revenue {:.2} less {:.2} of goods returned in {}",
-            y.export_revenue, y.returned_fob_cny, y.year
+        let (revenue, returned, year) = (y.export_revenue, y.returned_fob_cny, y.year);
+        reasons.push(Said::new(
+            format!("出口收入 {revenue:.2} 减去 {year} 年退运货物 {returned:.2}"),
+            format!("export revenue {revenue:.2} less {returned:.2} of goods returned in {year}"),
         ));
     }
     let a = cit::assess(

@@ -9,6 +9,7 @@
 //! - Otherwise 25 %, or 15 % for a high/new-technology enterprise on the book method.
 
 use super::{date, money};
+use crate::model::said::Said;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -112,7 +113,7 @@ pub struct Assessment {
     pub tax: Option<Decimal>,
     pub small_profit: bool,
     pub bands: Vec<Band>,
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Said>,
 }
 
 /// The small-and-low-profit effective rates of a tax year: (≤ RMB 1 m, RMB 1–3 m) and the
@@ -147,34 +148,51 @@ pub fn assess(input: &Input, params: &Params) -> Assessment {
     let taxable = match input.method {
         Method::Deemed => {
             if date(year, 12, 31) < params.deemed_from {
-                reasons.push(format!(
-                    "the 4 % deemed method (国家税务总局公告2019年第36号) applies from {}: it does not exist for {year}; assess on the books instead",
-                    params.deemed_from
+                reasons.push(Said::new(
+                    format!(
+                        "核定应税所得率 4%（国家税务总局公告2019年第36号）自 {} 起适用，{year} 年没有这一方法：请查账征收",
+                        params.deemed_from
+                    ),
+                    format!(
+                        "the 4 % deemed method (国家税务总局公告2019年第36号) applies from {}: it does not exist for {year}; assess on the books instead",
+                        params.deemed_from
+                    ),
                 ));
                 None
             } else {
                 let base = input.total_income - input.non_taxable_income - input.exempt_income;
                 let base = base.max(Decimal::ZERO);
                 let t = money(base * params.deemed_rate);
-                reasons.push(format!(
-                    "deemed taxable income (36号): (income {} − non-taxable {} − exempt {}) × {} = {t}",
+                let (income, non_taxable, exempt, rate) = (
                     money(input.total_income),
                     money(input.non_taxable_income),
                     money(input.exempt_income),
-                    params.deemed_rate
+                    params.deemed_rate,
+                );
+                reasons.push(Said::new(
+                    format!(
+                        "核定应纳税所得额（36号）：（收入总额 {income} − 不征税收入 {non_taxable} − 免税收入 {exempt}）× {rate} = {t}"
+                    ),
+                    format!(
+                        "deemed taxable income (36号): (income {income} − non-taxable {non_taxable} − exempt {exempt}) × {rate} = {t}"
+                    ),
                 ));
                 Some(t)
             }
         }
         Method::Book => match input.book_taxable_income {
             Some(t) => {
-                reasons.push(format!("taxable income from the books: {}", money(t)));
+                reasons.push(Said::new(
+                    format!("查账确定的应纳税所得额：{}", money(t)),
+                    format!("taxable income from the books: {}", money(t)),
+                ));
                 Some(money(t))
             }
             None => {
-                reasons.push(
-                    "book method: no taxable income from the books was given, so no tax is computed".into(),
-                );
+                reasons.push(Said::fixed(
+                    "查账征收：未给出账面应纳税所得额，不计算税额",
+                    "book method: no taxable income from the books was given, so no tax is computed",
+                ));
                 None
             }
         },
@@ -193,30 +211,37 @@ pub fn assess(input: &Input, params: &Params) -> Assessment {
     let taxable = taxable.max(Decimal::ZERO);
     let mut failures = Vec::new();
     if taxable > params.small_profit_income_limit {
-        failures.push(format!(
-            "taxable income {taxable} is above RMB {}",
-            params.small_profit_income_limit
+        let limit = params.small_profit_income_limit;
+        failures.push(Said::new(
+            format!("应纳税所得额 {taxable} 超过 {limit} 元"),
+            format!("taxable income {taxable} is above RMB {limit}"),
         ));
     }
     if input.employees > params.small_profit_employee_limit {
-        failures.push(format!(
-            "{} employees, more than {}",
-            input.employees, params.small_profit_employee_limit
+        let (n, limit) = (input.employees, params.small_profit_employee_limit);
+        failures.push(Said::new(
+            format!("从业人数 {n} 人，超过 {limit} 人"),
+            format!("{n} employees, more than {limit}"),
         ));
     }
     if input.total_assets > params.small_profit_asset_limit {
-        failures.push(format!(
-            "total assets {} above RMB {}",
-            input.total_assets, params.small_profit_asset_limit
+        let (assets, limit) = (input.total_assets, params.small_profit_asset_limit);
+        failures.push(Said::new(
+            format!("资产总额 {assets} 元，超过 {limit} 元"),
+            format!("total assets {assets} above RMB {limit}"),
         ));
     }
     if input.restricted_industry {
-        failures.push("restricted or prohibited industry".into());
+        failures.push(Said::fixed(
+            "从事国家限制或禁止行业",
+            "restricted or prohibited industry",
+        ));
     }
     let table = small_profit_rates(year);
     if table.is_none() {
-        failures.push(format!(
-            "no small-and-low-profit relief is modelled for {year}"
+        failures.push(Said::new(
+            format!("未建模 {year} 年的小型微利企业优惠"),
+            format!("no small-and-low-profit relief is modelled for {year}"),
         ));
     }
     let mut bands = Vec::new();
@@ -229,10 +254,14 @@ pub fn assess(input: &Input, params: &Params) -> Assessment {
             if taxable > million {
                 bands.push(band("RMB 1–3 m", taxable - million, high));
             }
-            reasons.push(format!(
-                "small and low-profit enterprise in {year}: effective {} up to RMB 1 m and {} from 1 m to 3 m ({instruments})",
-                pct(low),
-                pct(high)
+            let (low, high) = (pct(low), pct(high));
+            reasons.push(Said::new(
+                format!(
+                    "{year} 年为小型微利企业：100 万元以下部分实际税负 {low}，100 万至 300 万元部分 {high}（{instruments}）"
+                ),
+                format!(
+                    "small and low-profit enterprise in {year}: effective {low} up to RMB 1 m and {high} from 1 m to 3 m ({instruments})"
+                ),
             ));
         }
         _ => {
@@ -244,16 +273,25 @@ pub fn assess(input: &Input, params: &Params) -> Assessment {
                 params.standard_rate
             };
             if !failures.is_empty() {
-                reasons.push(format!(
-                    "not small and low-profit ({}): the whole income at {}",
-                    failures.join("; "),
-                    pct(rate)
+                let failed = Said::listing("", "", &failures);
+                reasons.push(Said::new(
+                    format!(
+                        "不属于小型微利企业（{}）：全部所得按 {} 计税",
+                        failed.zh,
+                        pct(rate)
+                    ),
+                    format!(
+                        "not small and low-profit ({}): the whole income at {}",
+                        failed.en,
+                        pct(rate)
+                    ),
                 ));
             }
             if input.high_tech && !high_tech {
-                reasons.push(
-                    "high-tech 15 % not combined with deemed assessment (unverified; parameter high_tech_with_deemed)".into(),
-                );
+                reasons.push(Said::fixed(
+                    "高新技术企业 15% 税率不与核定征收同时适用（未核实；参数 high_tech_with_deemed）",
+                    "high-tech 15 % not combined with deemed assessment (unverified; parameter high_tech_with_deemed)",
+                ));
             }
             let label = if high_tech {
                 "high-tech rate"
@@ -357,7 +395,7 @@ mod tests {
         assert_eq!(a.tax, None);
         assert_eq!(a.taxable_income, None);
         assert!(
-            a.reasons[0].contains("does not exist for 2019"),
+            a.reasons[0].en.contains("does not exist for 2019"),
             "{:?}",
             a.reasons
         );
@@ -383,6 +421,6 @@ mod tests {
         let a = assess(&deemed(2028, 10_000_000), &Params::default());
         assert!(!a.small_profit);
         assert_eq!(a.tax, Some(Decimal::from(100_000)));
-        assert!(a.reasons.iter().any(|r| r.contains("2028")));
+        assert!(a.reasons.iter().any(|r| r.en.contains("2028")));
     }
 }

@@ -9,6 +9,7 @@
 //! whether the exemption survives 汇发〔2024〕11号 are unverified: see `Params`.
 
 use super::{TaxError, csv_fields, date};
+use crate::model::said::Said;
 use chrono::{Datelike, Months, NaiveDate};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -193,7 +194,7 @@ pub struct Assessment {
     pub threshold_on: Option<NaiveDate>,
     /// By when it must be registered, when it must.
     pub register_by: Option<NaiveDate>,
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Said>,
 }
 
 /// Judges a year from the enterprise's receipts by day (USD) and its payments for the year.
@@ -221,14 +222,20 @@ pub fn assess(
     let exemption_in_force = year_end >= params.exemption_from
         && (params.exemption_after_2024 || year_end < BANK_REGISTRATION_FROM);
     if !exemption_in_force {
-        reasons.push(format!(
-            "no small-exporter exemption in force in {year} (汇发〔2019〕28号 Art. 5 from {}{})",
-            params.exemption_from,
-            if params.exemption_after_2024 {
-                ""
-            } else {
-                "; assumed ended by 汇发〔2024〕11号 on 2024-06-01"
-            }
+        let from = params.exemption_from;
+        let (ended_zh, ended_en) = if params.exemption_after_2024 {
+            ("", "")
+        } else {
+            (
+                "；假定已由汇发〔2024〕11号于2024-06-01终止",
+                "; assumed ended by 汇发〔2024〕11号 on 2024-06-01",
+            )
+        };
+        reasons.push(Said::new(
+            format!("{year} 年没有有效的小额出口免于名录登记规定（汇发〔2019〕28号第五条，自 {from}{ended_zh}）"),
+            format!(
+                "no small-exporter exemption in force in {year} (汇发〔2019〕28号 Art. 5 from {from}{ended_en})"
+            ),
         ));
         return Assessment {
             year,
@@ -252,37 +259,59 @@ pub fn assess(
     } else {
         Standing::Exempt
     };
-    reasons.push(format!(
-        "receipts USD {receipts_usd}, payments USD {payments_usd}: exempt from 名录 registration only while each stays below USD {} (汇发〔2019〕28号 Art. 5)",
-        params.threshold_usd
+    let threshold = params.threshold_usd;
+    reasons.push(Said::new(
+        format!(
+            "收汇 {receipts_usd} 美元、付汇 {payments_usd} 美元：两者均低于 {threshold} 美元时才免于名录登记（汇发〔2019〕28号第五条）"
+        ),
+        format!(
+            "receipts USD {receipts_usd}, payments USD {payments_usd}: exempt from 名录 registration only while each stays below USD {threshold} (汇发〔2019〕28号 Art. 5)"
+        ),
     ));
     let mut register_by = None;
     if standing == Standing::MustRegister {
         let crossed = threshold_on.unwrap_or(year_end);
         if crossed >= params.warning_from {
             register_by = Some(crossed);
-            reasons.push(format!(
-                "threshold reached on {crossed}: banks should require registration before the next receipt (SAFE Q&A 2021{})",
-                if crossed >= BANK_REGISTRATION_FROM {
-                    "; registered at the bank directly under 汇发〔2024〕11号"
-                } else {
-                    ""
-                }
+            let (bank_zh, bank_en) = if crossed >= BANK_REGISTRATION_FROM {
+                (
+                    "；按汇发〔2024〕11号直接在银行办理",
+                    "; registered at the bank directly under 汇发〔2024〕11号",
+                )
+            } else {
+                ("", "")
+            };
+            reasons.push(Said::new(
+                format!(
+                    "{crossed} 达到登记标准：银行应在下一笔收汇前要求办理名录登记（外汇局问答 2021{bank_zh}）"
+                ),
+                format!(
+                    "threshold reached on {crossed}: banks should require registration before the next receipt (SAFE Q&A 2021{bank_en})"
+                ),
             ));
         } else {
             // SAFE's monthly list comes out in the next month; one month to register.
             let listed = first_of_next_month(crossed);
             let by = listed.checked_add_months(Months::new(1)).unwrap_or(listed);
             register_by = Some(by);
-            reasons.push(format!(
-                "threshold reached on {crossed}: listed by SAFE in the month after, register within one month, by {by} (SAFE Q&A 2020)"
+            reasons.push(Said::new(
+                format!(
+                    "{crossed} 达到登记标准：外汇局次月列入名单，应在一个月内（{by} 前）办理名录登记（外汇局问答 2020）"
+                ),
+                format!(
+                    "threshold reached on {crossed}: listed by SAFE in the month after, register within one month, by {by} (SAFE Q&A 2020)"
+                ),
             ));
         }
     } else if standing == Standing::Warning {
-        reasons.push(format!(
-            "in the early-warning band from USD {} (since {})",
-            params.warning_usd,
-            warning_on.map_or("payments".to_string(), |d| d.to_string())
+        let warning = params.warning_usd;
+        let (since_zh, since_en) = warning_on
+            .map_or(("付汇".to_string(), "payments".to_string()), |d| {
+                (d.to_string(), d.to_string())
+            });
+        reasons.push(Said::new(
+            format!("自 {since_zh} 起进入 {warning} 美元预警区间"),
+            format!("in the early-warning band from USD {warning} (since {since_en})"),
         ));
     }
     Assessment {
