@@ -132,13 +132,12 @@ impl<'e> Playback<'e> {
             return None;
         }
         self.last = Some(time);
-        let out = self.engine.advance(time);
-        if accepted.contains(&true) {
-            self.engine.accept_documents(message, time, time, |k| {
-                accepted.get(k).copied().unwrap_or(false)
-            });
-        }
-        Some(out)
+        Some(if accepted.contains(&true) {
+            self.engine
+                .play(message, time, |k| accepted.get(k).copied().unwrap_or(false))
+        } else {
+            self.engine.advance(time)
+        })
     }
 
     /// Everything sent up to `settle` after the last message played.

@@ -65,8 +65,7 @@ fn run(case: &Case) -> Vec<(String, String)> {
         let message = decoded
             .message
             .unwrap_or_else(|| panic!("{} decodes", step.send));
-        out.extend(engine.advance(step.time()));
-        engine.accept(&message, step.time());
+        out.extend(engine.play(&message, step.time(), |_| true));
     }
     let last = case
         .step

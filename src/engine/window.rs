@@ -120,6 +120,19 @@ impl SingleWindow {
         self.ledger
     }
 
+    /// Plays one message at `at` on virtual time: returns every receipt due by then, then
+    /// takes the documents `accepted` lets through (by index), received by the e-port then.
+    pub fn play(
+        &mut self,
+        message: &Message<'_>,
+        at: NaiveDateTime,
+        accepted: impl Fn(usize) -> bool,
+    ) -> Vec<Outgoing> {
+        let due = self.advance(at);
+        self.accept_documents(message, at, at, accepted);
+        due
+    }
+
     /// Takes the documents of a message the e-port accepted.
     pub fn accept(&mut self, message: &Message<'_>, now: NaiveDateTime) {
         self.accept_documents(message, now, now, |_| true);

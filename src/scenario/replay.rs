@@ -117,12 +117,11 @@ pub fn run(
                 let Some(g) = gi.next() else { break };
                 (g.at, &g.message, &[])
             };
-            for o in window.advance(at) {
+            let keep = |k: usize| !take_file || accepted.get(k).copied().unwrap_or(false);
+            for o in window.play(message, at, keep) {
                 writers.receipt(&o)?;
                 receipts += 1;
             }
-            let keep = |k: usize| !take_file || accepted.get(k).copied().unwrap_or(false);
-            window.accept_documents(message, at, at, keep);
             messages += 1;
         }
         progress(parcels, total);
