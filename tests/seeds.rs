@@ -353,6 +353,24 @@ fn cli_check_reports_and_writes_receipts() {
             .is_some_and(|i| i.starts_with("Sent back: no order, waybill came within 120 minutes")),
         "{customs:?}"
     );
+    // Over every seed, a refused document has no customs receipt, even when it shares its
+    // GUID with a valid seed that customs answered.
+    let all = Command::new(bin)
+        .args(["check", "--json"])
+        .arg(seeds())
+        .output()
+        .expect("binary runs");
+    let all: Vec<serde_json::Value> = String::from_utf8_lossy(&all.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let answered = |d: &serde_json::Value| d["customs"].as_array().is_some_and(|c| !c.is_empty());
+    assert!(all.iter().any(answered));
+    let wrong: Vec<&serde_json::Value> = all
+        .iter()
+        .filter(|d| d["accepted"] == false && answered(d))
+        .collect();
+    assert!(wrong.is_empty(), "{:?}", wrong.first().map(|d| &d["file"]));
     // The e-port's refusal in English too, naming the rule as the Chinese does.
     assert!(
         docs[1]["en"]

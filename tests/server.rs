@@ -113,6 +113,13 @@ fn a_parcel_goes_in_by_http_and_its_receipts_come_back_in_order_by_pull() {
 
     let metrics = server.http("GET", "/metrics", Some(ADMIN), b"").text();
     assert!(metrics.contains("sw_ingested_total 12"), "{metrics}");
+    // An enterprise's token is told it is the wrong kind, no token that it is missing.
+    let theirs = server.http("GET", "/metrics", Some(MY_TOKEN), b"");
+    assert_eq!(
+        (theirs.status, theirs.json()["error"]["code"].clone()),
+        (403, "admin-only".into())
+    );
+    assert_eq!(server.http("GET", "/metrics", None, b"").status, 401);
     assert!(
         metrics.contains("sw_ack_latency_seconds_count 12"),
         "{metrics}"
@@ -285,6 +292,16 @@ fn an_enterprise_reads_the_tax_and_fx_of_its_own_declarations() {
         "{empty:#}"
     );
     assert!(summary.get("note").is_none(), "{summary:#}");
+    let none = get("/tax/declarations?year=1999", Some(MY_TOKEN)).json();
+    assert!(
+        none["note"]["zh"]
+            .as_str()
+            .is_some_and(|t| t.contains("没有"))
+            && none["note"]["en"]
+                .as_str()
+                .is_some_and(|t| t.contains("no declarations")),
+        "{none:#}"
+    );
     let bad = get("/tax/summary?year=soon", Some(MY_TOKEN));
     assert_eq!(bad.status, 400);
     assert_eq!(bad.json()["error"]["code"], "bad-query");
@@ -644,7 +661,7 @@ fn test_support_forces_customs_events_shows_history_and_resets() {
     };
     assert_eq!(
         force("inspect", MY_TOKEN).status,
-        401,
+        403,
         "an enterprise token is not enough"
     );
     assert_eq!(force("explode", ADMIN).status, 400);

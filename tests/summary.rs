@@ -315,6 +315,17 @@ fn a_list_is_summarised_once() {
     let (status, info) = answer(&again, "CEB702Message");
     assert_eq!(status, "100");
     assert!(info.contains("已汇总"), "{info}");
+    // Refused, the application keeps the sumNo the e-port gave it.
+    let refusal = again
+        .iter()
+        .find(|o| o.root == "CEB702Message")
+        .map(Outgoing::xml);
+    assert!(
+        refusal
+            .as_deref()
+            .is_some_and(|x| x.contains("<ceb:sumNo>S")),
+        "{refusal:?}"
+    );
     let other = send(
         &mut window,
         |_: &SingleWindow| application("4403960Z99", "1", &lists, at(4, 4, 9)),

@@ -89,7 +89,14 @@ pub fn run(
             for doc in &report.documents {
                 totals.add(doc);
                 if json {
-                    json_lines.push((doc.guid.clone(), json_document(&name, doc)));
+                    // Only what the e-port accepted reaches customs: a refused document
+                    // sharing a GUID with an accepted one was never answered by customs.
+                    let guid = if doc.accepted {
+                        doc.guid.clone()
+                    } else {
+                        String::new()
+                    };
+                    json_lines.push((guid, json_document(&name, doc)));
                 } else {
                     write_human(&mut out, &name, doc)?;
                 }

@@ -209,9 +209,12 @@ impl SingleWindow {
         let (answer_due, result_due) = (now + config.store_delay, now + config.conclude_delay);
         // Deadlines are judged on the simulator's clock, the one the releases were made on.
         let date = now.date();
+        // The number the e-port gave the application, in every answer to it.
+        let sum_no = eport_number('S', &h.guid, self.engine.received);
         let refuse = |reasons: &[Said]| {
             let info = Said::listing("汇总申请退单：", "Summary refused: ", reasons);
-            summary::application_receipt(h, pre_no, None, "100", info.tagged(&h.guid), answer_due)
+            let sum_no = Some(sum_no.as_str());
+            summary::application_receipt(h, pre_no, sum_no, "100", info.tagged(&h.guid), answer_due)
         };
         if h.app_type.as_ref() != "1" {
             let reason = Said::fixed(
@@ -237,7 +240,6 @@ impl SingleWindow {
             by_producer: h.summary_flag.as_ref() == "2",
             by_item_name: h.item_name_flag.as_ref() == "1",
         };
-        let sum_no = eport_number('S', &h.guid, self.engine.received);
         let rows: Vec<_> = ids.iter().filter_map(|&i| self.ledger.row(i)).collect();
         let late = rows
             .iter()

@@ -99,15 +99,16 @@ impl App {
                 self.metrics
                     .unauthorized
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                Unauthorized
+                Unauthorized::NoToken
             })
     }
 
-    /// Passes requests bearing the admin token; 401 for the others.
+    /// Passes requests bearing the admin token; 403 for an enterprise's, 401 for the others.
     pub fn admin(&self, headers: &HeaderMap) -> Result<(), Unauthorized> {
         match bearer(headers) {
             Some(t) if t == self.admin_token => Ok(()),
-            _ => Err(Unauthorized),
+            Some(t) if self.tokens.contains_key(t) => Err(Unauthorized::NotAdmin),
+            _ => Err(Unauthorized::NoToken),
         }
     }
 
@@ -154,17 +155,29 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-/// A request without a valid token: 401.
-pub struct Unauthorized;
+/// A request without a valid token (401), or with an enterprise's where the admin's is
+/// needed (403).
+pub enum Unauthorized {
+    NoToken,
+    NotAdmin,
+}
 
 impl IntoResponse for Unauthorized {
     fn into_response(self) -> Response {
-        problem::Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "缺少令牌或令牌错误（Authorization: Bearer <令牌>）",
-            "missing or wrong bearer token (Authorization: Bearer <token>)",
-        )
+        match self {
+            Unauthorized::NoToken => problem::Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "缺少令牌或令牌错误（Authorization: Bearer <令牌>）",
+                "missing or wrong bearer token (Authorization: Bearer <token>)",
+            ),
+            Unauthorized::NotAdmin => problem::Problem::new(
+                StatusCode::FORBIDDEN,
+                "admin-only",
+                "此处需要管理令牌（admin_token），企业令牌不能用",
+                "this needs the admin token (admin_token); an enterprise's token does not do",
+            ),
+        }
         .into_response()
     }
 }

@@ -349,14 +349,22 @@ pub async fn declarations(
                 })
             })
             .collect();
-        Json(json!({
+        let empty = declarations.is_empty() && not_exported.is_empty();
+        let mut body = json!({
             "enterprise": who(&dxp, filer),
             "period": { "from": from, "to": to },
             "profile": profile(filer),
             "declarations": declarations,
             "notExported": not_exported,
-        }))
-        .into_response()
+        });
+        // An empty answer says why, as the year's figures do.
+        if empty {
+            body["note"] = json!({
+                "zh": format!("{from} 至 {to} 没有本企业的出口申报（按清单自身的出口日期计）"),
+                "en": format!("no declarations of this enterprise from {from} to {to} (by the lists' own export dates)"),
+            });
+        }
+        Json(body).into_response()
     })
     .await
 }
