@@ -66,7 +66,7 @@ fn metrics_and_baseline_need_the_admin_token_unless_made_public() {
         assert_eq!(server.http(method, path, None, b"x").status, 401, "{path}");
         assert_eq!(
             server.http(method, path, Some(MY_TOKEN), b"x").status,
-            401,
+            403,
             "{path}: an enterprise's token is not the operator's"
         );
         assert_eq!(
