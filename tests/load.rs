@@ -128,6 +128,18 @@ fn a_folder_checks_clean_but_for_the_faults_it_was_given() {
         std::fs::read(dir.path().join("setup/registry.toml")).unwrap()
     );
     assert!(text(&out).contains("--registry"), "{}", text(&out));
+    // `check` without it says where it is.
+    let unregistered = bin()
+        .arg("check")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&unregistered.stderr)
+            .contains(&format!("--registry {}", beside.display())),
+        "{}",
+        String::from_utf8_lossy(&unregistered.stderr)
+    );
     let check = bin()
         .args(["check", "--json", "--registry"])
         .arg(&beside)

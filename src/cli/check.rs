@@ -45,7 +45,19 @@ pub fn run(
             loaded = Registry::load(path)?;
             &loaded
         }
-        None => Registry::shipped(),
+        None => {
+            // Traffic from `load` carries the registry it was made for beside it.
+            for path in paths.iter().map(|p| p.join("registry.toml")) {
+                if path.is_file() {
+                    eprintln!(
+                        "note: {} is beside these messages; `--registry {}` checks against it (now: the shipped registry)",
+                        path.display(),
+                        path.display()
+                    );
+                }
+            }
+            Registry::shipped()
+        }
     };
     let params = Params::default();
     let bar = progress(files.len());
@@ -195,7 +207,7 @@ fn progress(files: usize) -> ProgressBar {
     }
     let bar = ProgressBar::new(files as u64);
     if let Ok(style) = ProgressStyle::with_template(
-        "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} files ({per_sec})",
+        "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} files (eta {eta})",
     ) {
         bar.set_style(style);
     }
