@@ -274,11 +274,14 @@ fn an_enterprise_reads_the_tax_and_fx_of_its_own_declarations() {
     assert_eq!(theirs["declarations"].as_array().unwrap().len(), 0);
     assert_eq!(theirs["notExported"].as_array().unwrap().len(), 0);
     assert_eq!(theirs["profile"]["configured"], false);
+    let assumed = &theirs["profile"]["assumed"][0];
     assert!(
-        theirs["profile"]["assumed"][0]
+        assumed["en"]
             .as_str()
-            .unwrap()
-            .contains("small-scale"),
+            .is_some_and(|t| t.contains("small-scale"))
+            && assumed["zh"]
+                .as_str()
+                .is_some_and(|t| t.contains("小规模纳税人")),
         "{theirs:#}"
     );
     let their_fx = get("/fx?year=2025", Some(OTHER_TOKEN)).json();

@@ -374,12 +374,15 @@ pub fn treatment_fields<'a>(t: &Treated<'_, 'a>, why: &'a str) -> Vec<Cow<'a, st
 }
 
 /// Why a declaration that was not exported has no tax treatment.
-pub fn not_exported_why(row: &Row<'_>) -> &'static str {
+pub fn not_exported_why(row: &Row<'_>) -> Said {
     match row.status() {
-        Status::Rejected => "rejected by customs: not exported",
-        Status::Cancelled => "cancelled (605): not exported",
-        Status::Deleted => "deleted by the sender: not exported",
-        _ => "not released (yet)",
+        Status::Rejected => Said::fixed("海关退单：未出口", "rejected by customs: not exported"),
+        Status::Cancelled => Said::fixed("已撤销（605）：未出口", "cancelled (605): not exported"),
+        Status::Deleted => Said::fixed(
+            "申报人已删除：未出口",
+            "deleted by the sender: not exported",
+        ),
+        _ => Said::fixed("（尚）未放行", "not released (yet)"),
     }
 }
 
@@ -398,7 +401,7 @@ pub fn not_exported_fields(row: &Row<'_>) -> Vec<String> {
     f[8] = row.status().name().into();
     f[19] = "not-exported".into();
     f[20] = "未出口".into();
-    f[32] = why.into();
+    f[32] = why.en.into_owned();
     f
 }
 
@@ -809,7 +812,9 @@ fn report_blocks(
                 })
                 .collect(),
         ));
-        b.push(Block::Para(assumptions_text(&e.assumptions)));
+        b.push(Block::Para(
+            assumptions_text(&e.assumptions).en.into_owned(),
+        ));
         for y in years.iter().filter(|y| y.enterprise == p.code) {
             year_blocks(&mut b, y, why_ids);
         }
@@ -867,18 +872,25 @@ fn report_blocks(
 }
 
 /// The assumptions of an enterprise in one sentence.
-pub fn assumptions_text(a: &Assumptions) -> String {
-    format!(
-        "Assumptions: purchase invoices on {} of lines{}; purchase cost {} of FOB; proceeds in time on {} of declarations; {} of the value received as FX.",
-        pct(a.invoice_share),
-        if a.invoiced_goods.is_empty() {
-            String::new()
-        } else {
-            format!(" and always for HS {}", a.invoiced_goods.join(", "))
-        },
-        pct(a.purchase_ratio),
-        pct(a.proceeds_share),
-        pct(a.fx_receipt_share)
+pub fn assumptions_text(a: &Assumptions) -> Said {
+    let (invoices, cost) = (pct(a.invoice_share), pct(a.purchase_ratio));
+    let (proceeds, fx) = (pct(a.proceeds_share), pct(a.fx_receipt_share));
+    let (always_zh, always_en) = if a.invoiced_goods.is_empty() {
+        (String::new(), String::new())
+    } else {
+        let goods = a.invoiced_goods.join(", ");
+        (
+            format!("，商品编码 {goods} 总有"),
+            format!(" and always for HS {goods}"),
+        )
+    };
+    Said::new(
+        format!(
+            "假定：{invoices} 的商品行取得进货发票{always_zh}；进货成本为离岸价的 {cost}；{proceeds} 的申报按期收汇；货值的 {fx} 以外汇收取。"
+        ),
+        format!(
+            "Assumptions: purchase invoices on {invoices} of lines{always_en}; purchase cost {cost} of FOB; proceeds in time on {proceeds} of declarations; {fx} of the value received as FX."
+        ),
     )
 }
 

@@ -21,6 +21,7 @@ use super::problem::Problem;
 use super::{App, Unauthorized};
 use crate::engine::ledger::Ledger;
 use crate::model::registry::{Enterprise, Registry};
+use crate::model::said::Said;
 use crate::scenario::report::{
     TREATMENT_HEADER, assumptions_text, csv_line, metrics, not_exported_fields, not_exported_why,
     treatment_fields,
@@ -53,7 +54,7 @@ struct Filer {
     /// A `tax_profile` was configured.
     configured: bool,
     /// The facts and assumptions the answers rest on without having been given.
-    assumed: Vec<String>,
+    assumed: Vec<Said>,
 }
 
 impl TaxDesk {
@@ -112,7 +113,7 @@ impl TaxDesk {
 
 /// The profile of an enterprise nobody described: the plainest small 综试区 seller, from the
 /// registry's facts, and the sentences that say so.
-fn default_profile(e: &Enterprise, dxp: &str) -> (EnterpriseSpec, Vec<String>) {
+fn default_profile(e: &Enterprise, dxp: &str) -> (EnterpriseSpec, Vec<Said>) {
     let zone = e.pilot_zone.is_some();
     let from = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN);
     let period = Period {
@@ -120,18 +121,32 @@ fn default_profile(e: &Enterprise, dxp: &str) -> (EnterpriseSpec, Vec<String>) {
         platform_recording: zone,
         ..Period::new(from, Taxpayer::SmallScale, Kind::Trading)
     };
-    let mut assumed = vec![format!(
-        "No tax_profile is configured for {dxp}: assumed a tax-registered small-scale taxpayer, a trading (外贸) enterprise, without an export refund filing, no headcount or assets given."
+    let mut assumed = vec![Said::new(
+        format!(
+            "{dxp} 没有配置 tax_profile：假定为已办理税务登记的小规模纳税人、外贸企业，未办理出口退（免）税备案，未给出从业人数和资产总额。"
+        ),
+        format!(
+            "No tax_profile is configured for {dxp}: assumed a tax-registered small-scale taxpayer, a trading (外贸) enterprise, without an export refund filing, no headcount or assets given."
+        ),
     )];
     assumed.push(match &e.pilot_zone {
-        Some(city) => format!(
-            "Registered in the {city} 综试区 (from the registry), recording its exports on the zone's platform, any customs counting as the zone's (assumed)."
+        Some(city) => Said::new(
+            format!(
+                "注册在{city}综试区（据企业备案），出口信息在综试区平台登记，任一海关均视为综试区海关（假定）。"
+            ),
+            format!(
+                "Registered in the {city} 综试区 (from the registry), recording its exports on the zone's platform, any customs counting as the zone's (assumed)."
+            ),
         ),
-        None => "Not in a 综试区 (the registry names none).".into(),
+        None => Said::fixed(
+            "不在综试区（企业备案未载明）。",
+            "Not in a 综试区 (the registry names none).",
+        ),
     });
-    assumed.push(
-        "CIT by the 4 % method where 36号 allows it, else from the books (none given: not computed); no other income, no FX payments.".into(),
-    );
+    assumed.push(Said::fixed(
+        "企业所得税在36号允许时按核定征收（4%），否则查账征收（未给出账面数据：不计算）；没有其他收入，没有付汇。",
+        "CIT by the 4 % method where 36号 allows it, else from the books (none given: not computed); no other income, no FX payments.",
+    ));
     let spec = EnterpriseSpec {
         code: e.code.clone(),
         name: e.name.clone(),
@@ -575,8 +590,16 @@ mod tests {
         let f = &desk.by_dxp[dxp];
         assert_eq!(f.code, "4403966Z01");
         assert!(!f.configured);
-        assert!(f.assumed[0].contains("small-scale"), "{:?}", f.assumed);
-        assert!(f.assumed[1].contains("深圳"), "{:?}", f.assumed);
+        assert!(
+            f.assumed[0].en.contains("small-scale") && f.assumed[0].zh.contains("小规模纳税人"),
+            "{:?}",
+            f.assumed
+        );
+        assert!(
+            f.assumed[1].en.contains("深圳") && f.assumed[1].zh.contains("深圳综试区"),
+            "{:?}",
+            f.assumed
+        );
         let e = &desk.book.enterprises[0];
         assert!(e.profile.periods[0].pilot_zone);
     }
