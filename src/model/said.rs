@@ -50,8 +50,8 @@ impl Said {
     }
 }
 
-/// How a text was kept: a checkpoint or receipt written before the English was kept beside
-/// the Chinese holds the Chinese alone.
+/// How a text was kept: a checkpoint (or the ledger in it) written before the English was
+/// kept beside the Chinese holds the Chinese alone.
 #[derive(serde::Deserialize)]
 #[serde(untagged)]
 enum Stored {
