@@ -325,15 +325,18 @@ fn cli_check_reports_and_writes_receipts() {
         "{receipt}"
     );
 
-    let out = Command::new(bin)
-        .args(["check", "--json"])
-        .arg(seeds().join("invalid/CEB603-second-list-bad.xml"))
-        .output()
-        .expect("binary runs");
-    let docs: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
-        .collect();
+    let check_json = |path: &Path| -> Vec<serde_json::Value> {
+        let out = Command::new(bin)
+            .args(["check", "--json"])
+            .arg(path)
+            .output()
+            .expect("binary runs");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+            .collect()
+    };
+    let docs = check_json(&seeds().join("invalid/CEB603-second-list-bad.xml"));
     assert_eq!(docs.len(), 2, "one object per document");
     assert_eq!(docs[0]["message"], "CEB603");
     // Alone in the run, the accepted list never sees its order and waybill: customs sends it
@@ -355,15 +358,7 @@ fn cli_check_reports_and_writes_receipts() {
     );
     // Over every seed, a refused document has no customs receipt, even when it shares its
     // GUID with a valid seed that customs answered.
-    let all = Command::new(bin)
-        .args(["check", "--json"])
-        .arg(seeds())
-        .output()
-        .expect("binary runs");
-    let all: Vec<serde_json::Value> = String::from_utf8_lossy(&all.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
-        .collect();
+    let all = check_json(&seeds());
     let answered = |d: &serde_json::Value| d["customs"].as_array().is_some_and(|c| !c.is_empty());
     assert!(all.iter().any(answered));
     let wrong: Vec<&serde_json::Value> = all

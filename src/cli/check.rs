@@ -315,29 +315,30 @@ impl<'d> Customs<'d> {
             self.refusals +=
                 usize::from(receipt.status == "100" || receipt.status.starts_with('-'));
             self.last_due = Some(receipt.due);
+            let answers = receipt.answers();
+            let (info, english) = (
+                receipt.info_answering(&answers),
+                receipt.english_answering(&answers),
+            );
             if self.json {
-                self.by_document
-                    .entry(receipt.answers())
-                    .or_default()
-                    .push(serde_json::json!({
-                        "time": receipt.due.format("%Y-%m-%dT%H:%M:%S%.3f").to_string(),
-                        "receipt": receipt.root,
-                        "returnStatus": receipt.status,
-                        "returnInfo": receipt.info(),
-                        "en": receipt.english(),
-                    }));
+                let said = serde_json::json!({
+                    "time": receipt.due.format("%Y-%m-%dT%H:%M:%S%.3f").to_string(),
+                    "receipt": receipt.root,
+                    "returnStatus": receipt.status,
+                    "returnInfo": info,
+                    "en": english,
+                });
+                self.by_document.entry(answers).or_default().push(said);
             } else {
                 // The English under the Chinese, without the GUID said once already.
-                let english = receipt.english();
-                let tag = format!("[{}]", receipt.answers());
+                let tag = format!("[{answers}]");
                 let _ = writeln!(
                     self.lines,
-                    "  {}  {}  {}  {}  {}\n      {}",
+                    "  {}  {}  {}  {}  {info}\n      {}",
                     receipt.due.format("%Y-%m-%d %H:%M:%S"),
                     receipt.root,
                     receipt.key(),
                     receipt.status,
-                    receipt.info(),
                     english.strip_suffix(tag.as_str()).unwrap_or(&english)
                 );
             }

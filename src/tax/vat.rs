@@ -305,6 +305,12 @@ impl Treatment {
 }
 
 /// Conditions of one rule: each named, holding or not.
+/// Why a list that was not summarised has no customs declaration.
+const NOT_DECLARED: Said = Said::fixed(
+    "清单未汇总生成出口报关单",
+    "no customs declaration from the list",
+);
+
 struct Test {
     /// The instrument, e.g. `财税〔2013〕96号 Art. 1 (退(免)税)`, the same in both languages.
     name: &'static str,
@@ -342,6 +348,15 @@ impl Test {
         )
     }
 
+    /// The condition that the list made a customs declaration (`otherwise` says why not).
+    fn declared(&mut self, declaration: bool, otherwise: Said) -> &mut Self {
+        self.check(
+            declaration,
+            Said::fixed("有出口报关单", "customs declaration"),
+            otherwise,
+        )
+    }
+
     /// The condition that the line's refund is not cancelled.
     fn not_cancelled(&mut self, cancelled: bool, why: &Said) -> &mut Self {
         self.check(
@@ -371,11 +386,7 @@ impl Test {
             Said::fixed("已办理出口退（免）税备案", "refund qualification filed"),
             Said::fixed("未办理出口退（免）税备案", "refund qualification not filed"),
         )
-        .check(
-            declaration,
-            Said::fixed("有出口报关单", "customs declaration"),
-            no_declaration,
-        )
+        .declared(declaration, no_declaration)
         .check(
             producing || inputs.purchase_invoice,
             if producing {
@@ -460,10 +471,7 @@ pub fn treat(
                     "simplified list (flag A): no customs declaration",
                 )
             } else {
-                Said::fixed(
-                    "清单未汇总生成出口报关单",
-                    "no customs declaration from the list",
-                )
+                NOT_DECLARED
             };
             let mut art1 = Test::new("财税〔2013〕96号 Art. 1 (退(免)税)");
             art1.in_force(day, params.retail_rules_from)
@@ -484,11 +492,7 @@ pub fn treat(
                     Said::fixed("已办理税务登记", "tax registration"),
                     Said::fixed("未办理税务登记", "no tax registration"),
                 )
-                .check(
-                    declaration,
-                    Said::fixed("有出口报关单", "customs declaration"),
-                    no_declaration,
-                )
+                .declared(declaration, no_declaration)
                 .check(
                     inputs.purchase_invoice,
                     Said::fixed("取得合法有效的进货凭证", "lawful purchase voucher"),
@@ -558,15 +562,7 @@ pub fn treat(
             let declaration = line.statistics_flag == "B" && params.b2b_summary_gives_declaration;
             let mut refund = Test::new("财税〔2012〕39号 (退(免)税)");
             refund
-                .refund_basics(
-                    p,
-                    inputs,
-                    declaration,
-                    Said::fixed(
-                        "清单未汇总生成出口报关单",
-                        "no customs declaration from the list",
-                    ),
-                )
+                .refund_basics(p, inputs, declaration, NOT_DECLARED)
                 .check(
                     rate.refund > Decimal::ZERO,
                     Said::fixed("退税率大于零", "refund rate above zero"),
